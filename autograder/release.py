@@ -1,0 +1,49 @@
+"""Generate the student version of every chapter and check that it leaks nothing.
+
+``python -m autograder release [CHAPTER ...]`` runs ``nbgrader generate_assignment``
+for each chapter (all by default) into ``exercises/release/`` and then checks every
+released notebook with :func:`autograder.leaks.find_leaks`. It exits 1 naming the
+notebook and cell of each problem, 0 when the release is clean.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+from autograder.leaks import find_leaks
+from autograder.paths import COURSE_ROOT, chapter_ids, source_notebook
+
+
+def add_arguments(parser):
+    parser.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter ids (default: all)")
+
+
+def generate(chapter, course_root=COURSE_ROOT):
+    """Write ``<course_root>/release/<chapter>/`` with nbgrader; raise on failure."""
+    # --no-db: releasing needs no gradebook; the autograder keeps its own.
+    cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", chapter,
+           "--force", "--no-db", "--log-level=WARN"]
+    done = subprocess.run(cmd, cwd=course_root, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"nbgrader generate_assignment {chapter} failed:\n{done.stdout}{done.stderr}")
+    return Path(course_root) / "release" / chapter / f"{chapter}.ipynb"
+
+
+def run(args):
+    known = chapter_ids()
+    unknown = sorted(set(args.chapters) - set(known))
+    if unknown:
+        print(f"unknown chapter(s): {', '.join(unknown)}; known: {', '.join(known)}", file=sys.stderr)
+        return 2
+    problems = []
+    for chapter in args.chapters or known:
+        released = generate(chapter)
+        source = nbformat.read(source_notebook(chapter), as_version=4)
+        leaks = find_leaks(source, nbformat.read(released, as_version=4))
+        problems += [f"{released}: {leak}" for leak in leaks]
+        print(f"released {chapter}: {'LEAKS' if leaks else 'clean'}")
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0

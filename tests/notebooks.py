@@ -1,0 +1,69 @@
+"""Helpers to load, edit and execute the course notebooks in tests."""
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from autograder.paths import REPO
+
+HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
+
+
+def nbgrader_meta(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def answer_cells(nb):
+    """grade_id -> cell for every answer cell (nbgrader ``solution: true``)."""
+    return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if nbgrader_meta(c).get("solution")}
+
+
+def test_cells(nb):
+    """grade_id -> cell for every graded test cell (nbgrader ``grade: true`` code cells)."""
+    return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells
+            if nbgrader_meta(c).get("grade") and c.cell_type == "code"}
+
+
+def kernel_env(with_repo=True):
+    """Environment for a kernel of this interpreter, with or without the repo on its path.
+
+    Hidden tests import `solutions` from the repo; visible tests must pass without it.
+    """
+    env = dict(os.environ)
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env["PYTHONPATH"] = str(REPO) if with_repo else ""
+    env["MPLBACKEND"] = "Agg"
+    return env
+
+
+def execute(nb, cwd, timeout=120, with_repo=True):
+    """Execute ``nb`` in a fresh kernel; errors are recorded in the outputs, not raised."""
+    client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
+                            resources={"metadata": {"path": str(cwd)}})
+    client.execute(env=kernel_env(with_repo))
+    return nb
+
+
+def errors_by_grade_id(nb):
+    """grade_id (or cell index) -> error text for every cell that raised."""
+    errors = {}
+    for index, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                key = nbgrader_meta(cell).get("grade_id", index)
+                errors[key] = f"{out['ename']}: {out['evalue']}"
+    return errors
+
+
+def strip_hidden_tests(nb):
+    for cell in test_cells(nb).values():
+        cell.source = HIDDEN_REGION.sub("", cell.source)
+    return nb
+
+
+def read(path):
+    return nbformat.read(Path(path), as_version=4)

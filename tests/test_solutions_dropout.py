@@ -1,0 +1,319 @@
+"""Oracle tests for solutions.dropout: torch.nn.Dropout semantics (p = drop probability).
+
+Dropout is random, so exact checks (mask values, out == x * mask, eval and edge cases,
+gradients) come with distribution checks. A statistic estimated from n independent
+draws is compared with its expectation within 5 standard errors: for a Gaussian
+approximation the chance of a false failure is 5.7e-7 per check, and every generator is
+seeded, so a pass is reproducible.
+"""
+
+import math
+
+import pytest
+import torch
+
+from solutions.dropout import Dropout, dropout_backward, dropout_forward
+
+N_SE = 5  # standard errors allowed for every statistical check (see the module docstring)
+PS = [0.1, 0.3, 0.5, 0.8]  # p != 0.5 separates the drop and keep conventions
+
+
+def gen(seed):
+    return torch.Generator().manual_seed(seed)
+
+
+def randn(*shape, seed=0, dtype=torch.float64):
+    # Non-zero mean so that "x * mask" and "mask" cannot be confused.
+    return torch.randn(*shape, generator=gen(seed), dtype=dtype) + 1.5
+
+
+# --- forward: exact properties -------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("p", PS)
+def test_mask_values_are_exactly_zero_or_inverse_keep_probability(p, dtype):
+    x = randn(50, 40, dtype=dtype)
+    out, mask = dropout_forward(x, p, generator=gen(1))
+    assert mask.shape == x.shape and mask.dtype == dtype and out.dtype == dtype
+    scale = torch.tensor(1.0, dtype=dtype) / (1.0 - p)
+    assert set(torch.unique(mask).tolist()) == {0.0, scale.item()}
+    # torch's own survivors carry the same scale, to the last bit.
+    torch_values = torch.unique(torch.nn.functional.dropout(torch.ones(2000, dtype=dtype), p))
+    assert torch.equal(torch.unique(mask), torch_values)
+    assert torch.equal(out, x * mask)
+
+
+@pytest.mark.parametrize("shape", [(7,), (5, 3), (2, 3, 4), (2, 3, 4, 5)])
+def test_shapes_and_zeros_where_the_mask_is_zero(shape):
+    x = randn(*shape, seed=3)
+    out, mask = dropout_forward(x, 0.4, generator=gen(2))
+    assert out.shape == mask.shape == x.shape
+    assert torch.all(out[mask == 0] == 0)
+    assert torch.equal(out[mask != 0], x[mask != 0] / 0.6)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.3, 1.0])
+def test_eval_mode_is_the_identity(p):
+    x = randn(30, 20)
+    out, mask = dropout_forward(x, p, training=False, generator=gen(0))
+    assert torch.equal(mask, torch.ones_like(x))
+    assert torch.equal(out, x)
+
+
+def test_p_zero_is_the_identity_in_training():
+    x = randn(30, 20)
+    out, mask = dropout_forward(x, 0.0, generator=gen(0))
+    assert torch.equal(mask, torch.ones_like(x))
+    assert torch.equal(out, x)
+
+
+def test_p_one_gives_zeros_without_nan():
+    x = randn(30, 20)
+    out, mask = dropout_forward(x, 1.0, generator=gen(0))
+    assert torch.equal(mask, torch.zeros_like(x))
+    assert torch.equal(out, torch.zeros_like(x))
+    assert torch.equal(out, torch.nn.functional.dropout(x, 1.0))
+    assert torch.isfinite(mask).all() and torch.isfinite(out).all()
+
+
+def test_input_not_mutated_and_output_is_a_new_tensor():
+    x = randn(20, 10)
+    before = x.clone()
+    for training in (True, False):
+        out, _ = dropout_forward(x, 0.3, training=training, generator=gen(0))
+        assert torch.equal(x, before)
+        assert out.data_ptr() != x.data_ptr()
+
+
+def test_integer_input_becomes_float64():
+    out, mask = dropout_forward(torch.arange(1, 11), 0.5, generator=gen(0))
+    assert out.dtype == mask.dtype == torch.float64
+    assert set(torch.unique(mask).tolist()) <= {0.0, 2.0}
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.0001, float("nan"), float("inf"), True, "0.5", None])
+def test_invalid_p_raises(p):
+    with pytest.raises(ValueError, match="p must"):
+        dropout_forward(randn(3, 3), p)
+    with pytest.raises(ValueError, match="p must"):
+        Dropout(p)
+
+
+def test_scalar_input_raises():
+    with pytest.raises(ValueError, match="at least one dimension"):
+        dropout_forward(torch.tensor(1.0), 0.5)
+
+
+# --- forward: randomness comes from the generator only ------------------------------
+
+
+def test_same_seed_same_mask_and_the_generator_advances():
+    x = randn(40, 30)
+    _, m1 = dropout_forward(x, 0.3, generator=gen(7))
+    _, m2 = dropout_forward(x, 0.3, generator=gen(7))
+    assert torch.equal(m1, m2)
+    g = gen(7)
+    _, first = dropout_forward(x, 0.3, generator=g)
+    _, second = dropout_forward(x, 0.3, generator=g)
+    assert torch.equal(first, m1)
+    assert not torch.equal(first, second)  # P(equal) = (0.3^2 + 0.7^2)^1200, nil
+
+
+def test_global_rng_untouched_when_a_generator_is_given():
+    state = torch.get_rng_state()
+    dropout_forward(randn(40, 30), 0.3, generator=gen(7))
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_default_generator_when_none():
+    x = randn(40, 30)
+    torch.manual_seed(123)
+    _, m1 = dropout_forward(x, 0.3)
+    torch.manual_seed(123)
+    _, m2 = dropout_forward(x, 0.3)
+    assert torch.equal(m1, m2)
+
+
+# --- forward: distribution ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("p", PS)
+def test_keep_rate_is_one_minus_p(p):
+    # Each entry is kept independently with probability q = 1 - p, so the kept fraction
+    # of n entries has mean q and standard error sqrt(p * q / n).
+    n = 200_000
+    _, mask = dropout_forward(torch.ones(n, dtype=torch.float64), p, generator=gen(11))
+    kept = (mask != 0).double().mean().item()
+    se = math.sqrt(p * (1 - p) / n)
+    assert abs(kept - (1 - p)) < N_SE * se, (kept, 1 - p, se)
+
+
+@pytest.mark.parametrize("p", [0.2, 0.7])
+def test_expected_output_equals_input(p):
+    # out_j = x_j * m_j with E[m] = 1 and Var[m] = E[m^2] - 1 = 1/(1-p) - 1 = p/(1-p),
+    # so the mean of T draws has standard error |x_j| * sqrt(p / ((1-p) T)), per column.
+    T, D = 20_000, 12
+    x = randn(D, seed=5)
+    out, _ = dropout_forward(x.expand(T, D), p, generator=gen(12))
+    se = x.abs() * math.sqrt(p / ((1 - p) * T))
+    z = (out.mean(dim=0) - x) / se
+    assert z.abs().max().item() < N_SE, z
+
+
+@pytest.mark.parametrize("p", [0.2, 0.7])
+def test_entries_are_independent(p):
+    # Two distinct entries are both kept with probability q^2 if independent (q = 1-p).
+    # Over n disjoint pairs the fraction has standard error sqrt(q^2 (1 - q^2) / n).
+    # A mask shared across rows, or repeated along an axis, gives q instead.
+    n_rows, n_cols = 400, 500
+    _, mask = dropout_forward(torch.ones(n_rows, n_cols, dtype=torch.float64), p, generator=gen(13))
+    kept = mask != 0
+    q = 1 - p
+    for a, b in [(kept[0::2], kept[1::2]), (kept[:, 0::2], kept[:, 1::2])]:
+        both = (a & b).double().mean().item()
+        se = math.sqrt(q**2 * (1 - q**2) / a.numel())
+        assert abs(both - q**2) < N_SE * se, (both, q**2, se)
+
+
+@pytest.mark.parametrize("p", [0.3, 0.8])
+def test_same_statistics_as_torch_functional_dropout(p):
+    # Two independent kept fractions over n entries each: their difference has standard
+    # error sqrt(2 p (1-p) / n). Output mean 1 and variance p/(1-p) on an input of ones.
+    n = 200_000
+    ones = torch.ones(n, dtype=torch.float64)
+    ours, _ = dropout_forward(ones, p, generator=gen(14))
+    torch.manual_seed(14)
+    theirs = torch.nn.functional.dropout(ones, p)
+    diff = (ours != 0).double().mean() - (theirs != 0).double().mean()
+    assert abs(diff.item()) < N_SE * math.sqrt(2 * p * (1 - p) / n)
+    for out in (ours, theirs):
+        # sample mean of m: se sqrt(Var[m] / n)
+        assert abs(out.mean().item() - 1) < N_SE * math.sqrt(p / (1 - p) / n)
+        # sample variance of m = s * b with s = 1/(1-p), b ~ Bernoulli(1-p): Var = s^2 pq; the
+        # sample variance's se is about sqrt((mu4 - sigma^4) / n) with mu4 = s^4 pq (1 - 3pq).
+        s, q = 1 / (1 - p), 1 - p
+        var, mu4 = s**2 * p * q, s**4 * p * q * (1 - 3 * p * q)
+        assert abs(out.var().item() - var) < N_SE * math.sqrt((mu4 - var**2) / n)
+
+
+# --- backward -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("p", PS)
+def test_backward_equals_autograd_through_x_times_mask(p):
+    x = randn(6, 9, seed=20)
+    grad_out = randn(6, 9, seed=21)
+    _, mask = dropout_forward(x, p, generator=gen(22))
+    leaf = x.clone().requires_grad_(True)
+    (leaf * mask).backward(grad_out)
+    # The product grad_out * mask is one rounding either way: exact equality.
+    assert torch.equal(dropout_backward(grad_out, mask), leaf.grad)
+
+
+@pytest.mark.parametrize("p", [0.3, 0.8])
+def test_backward_equals_autograd_through_dropout_forward(p):
+    leaf = randn(6, 9, seed=20).requires_grad_(True)
+    grad_out = randn(6, 9, seed=21)
+    out, mask = dropout_forward(leaf, p, generator=gen(23))
+    assert not mask.requires_grad  # the mask is a constant of the graph
+    out.backward(grad_out)
+    assert torch.equal(dropout_backward(grad_out, mask), leaf.grad)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.3, 0.8, 1.0])
+def test_backward_matches_numerical_gradient(p):
+    # L(x) = sum(grad_out * dropout_forward(x)) with the mask fixed by reseeding. L is linear
+    # in x, so central differences are exact up to rounding: with h = 1e-6 and |L| ~ 10,
+    # the error is about eps * |L| / h ~ 1e-9 relative to gradients of order 1.
+    seed, h = 24, 1e-6
+    x = randn(4, 5, seed=25)
+    grad_out = randn(4, 5, seed=26)
+
+    def loss(z):
+        return (grad_out * dropout_forward(z, p, generator=gen(seed))[0]).sum().item()
+
+    numeric = torch.zeros_like(x)
+    for i in range(x.numel()):
+        e = torch.zeros(x.numel(), dtype=x.dtype)
+        e[i] = h
+        e = e.view_as(x)
+        numeric.view(-1)[i] = (loss(x + e) - loss(x - e)) / (2 * h)
+    _, mask = dropout_forward(x, p, generator=gen(seed))
+    analytic = dropout_backward(grad_out, mask)
+    rel = (analytic - numeric).norm() / max((analytic.norm() + numeric.norm()).item(), 1e-12)
+    assert rel < 1e-7, rel.item()
+    assert torch.autograd.gradcheck(lambda z: dropout_forward(z, p, generator=gen(seed))[0],
+                                    (x.clone().requires_grad_(True),))
+
+
+def test_backward_does_not_mutate_and_checks_shapes():
+    grad_out, mask = randn(3, 4), dropout_forward(randn(3, 4), 0.5, generator=gen(0))[1]
+    g0, m0 = grad_out.clone(), mask.clone()
+    dropout_backward(grad_out, mask)
+    assert torch.equal(grad_out, g0) and torch.equal(mask, m0)
+    with pytest.raises(ValueError, match="same shape"):
+        dropout_backward(randn(3, 4), torch.ones(4, 3))
+
+
+# --- the module, against torch.nn.Dropout -------------------------------------------
+
+
+def test_module_has_no_parameters_and_a_readable_repr():
+    layer = Dropout(0.3)
+    assert list(layer.parameters()) == [] and dict(layer.state_dict()) == {}
+    assert layer.p == 0.3 and "p=0.3" in repr(layer)
+    assert Dropout().p == torch.nn.Dropout().p == 0.5
+    assert layer.training  # modules start in training mode
+
+
+@pytest.mark.parametrize("p", [0.3, 0.8])
+def test_module_follows_nn_dropout_over_train_and_eval_calls(p):
+    ours, theirs = Dropout(p, generator=gen(30)), torch.nn.Dropout(p)
+    torch.manual_seed(30)
+    x = randn(300, 100, seed=31)
+    n = x.numel()
+    previous = None
+    for mode in ["train", "eval", "train", "train", "eval", "train"]:
+        for layer in (ours, theirs):
+            layer.train(mode == "train")
+        out_ours, out_theirs = ours(x), theirs(x)
+        if mode == "eval":
+            assert torch.equal(out_ours, x) and torch.equal(out_theirs, x)
+            continue
+        # Same support: 0 and x / (1 - p), exactly as torch.
+        for out in (out_ours, out_theirs):
+            kept = out != 0
+            assert torch.allclose(out[kept], x[kept] / (1 - p), rtol=1e-15, atol=0)
+        # Same keep rate: difference of two fractions over n entries, se sqrt(2pq/n).
+        diff = (out_ours != 0).double().mean() - (out_theirs != 0).double().mean()
+        assert abs(diff.item()) < N_SE * math.sqrt(2 * p * (1 - p) / n)
+        # A fresh mask at every training call.
+        assert previous is None or not torch.equal(out_ours, previous)
+        previous = out_ours
+
+
+@pytest.mark.parametrize("p", [0.3, 0.8])
+def test_module_gradients_flow_like_nn_dropout(p):
+    x = randn(20, 15, seed=40)
+    for layer in (Dropout(p, generator=gen(41)), torch.nn.Dropout(p)):
+        torch.manual_seed(41)
+        leaf = x.clone().requires_grad_(True)
+        out = layer(leaf)
+        out.sum().backward()
+        # d out / d x is the mask, which is out / x since x has no zeros.
+        assert torch.allclose(leaf.grad, out.detach() / x, rtol=1e-14, atol=0)
+        leaf.grad = None
+        layer.eval()
+        layer(leaf).sum().backward()
+        assert torch.equal(leaf.grad, torch.ones_like(x))
+
+
+def test_module_trains_inside_a_sequential():
+    torch.manual_seed(0)
+    layers = [torch.nn.Linear(4, 8), Dropout(0.3, generator=gen(50)), torch.nn.Linear(8, 1)]
+    model = torch.nn.Sequential(*layers).double()
+    model(randn(5, 4)).sum().backward()
+    assert all(prm.grad is not None for prm in model.parameters())
+    model.eval()
+    assert torch.equal(model(randn(5, 4)), model(randn(5, 4)))

@@ -1,0 +1,140 @@
+"""solutions.normalization equals scikit-learn's scalers.
+
+Tolerances: the operations are a handful of float64 additions and one division per
+entry, so results agree with scikit-learn to a few ulps; 1e-12 absolute on values of
+order 1 leaves a margin of ~1000 ulps (scikit-learn computes means with a different
+summation order). Where inputs are large, the relative tolerance 1e-12 covers it.
+"""
+
+import numpy as np
+import pytest
+from sklearn.preprocessing import StandardScaler, minmax_scale, normalize
+
+from solutions.normalization import min_max_scale, normalize_rows, standardize, standardize_train_test
+
+TOL = {"rtol": 1e-12, "atol": 1e-12}
+SHAPES = [(1, 1), (2, 1), (3, 2), (7, 3), (50, 10), (200, 4)]
+
+
+def random_data(seed, shape, loc=3.0, scale=5.0):
+    return np.random.default_rng(seed).normal(loc, scale, size=shape)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("feature_range", [(0.0, 1.0), (-1.0, 1.0), (2.0, 7.5)])
+@pytest.mark.parametrize("seed", range(3))
+def test_min_max_scale_equals_sklearn(shape, feature_range, seed):
+    X = random_data(seed, shape)
+    np.testing.assert_allclose(min_max_scale(X, feature_range), minmax_scale(X, feature_range=feature_range), **TOL)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 100])
+def test_min_max_scale_1d_equals_sklearn(n):
+    x = random_data(n, (n,))
+    np.testing.assert_allclose(min_max_scale(x), minmax_scale(x), **TOL)
+
+
+def test_min_max_scale_constant_column_maps_to_low():
+    X = np.column_stack([np.arange(5.0), np.full(5, 3.3), np.full(5, -1e9)])
+    got = min_max_scale(X, (-2.0, 4.0))
+    np.testing.assert_allclose(got, minmax_scale(X, feature_range=(-2.0, 4.0)), **TOL)
+    np.testing.assert_array_equal(got[:, 1:], -2.0)
+
+
+def test_min_max_scale_integers_and_lists():
+    X = [[1, 2], [3, 8], [2, 5]]
+    np.testing.assert_allclose(min_max_scale(X), minmax_scale(np.array(X, dtype=float)), **TOL)
+
+
+@pytest.mark.parametrize("bad", [(1.0, 1.0), (2.0, 1.0)])
+def test_min_max_scale_rejects_empty_range(bad):
+    with pytest.raises(ValueError, match="feature_range"):
+        min_max_scale(np.ones((3, 2)), bad)
+
+
+@pytest.mark.parametrize("shape", SHAPES[1:])
+@pytest.mark.parametrize("seed", range(3))
+def test_standardize_equals_standard_scaler(shape, seed):
+    X = random_data(seed, shape, loc=-40.0)
+    np.testing.assert_allclose(standardize(X), StandardScaler().fit_transform(X), **TOL)
+
+
+def test_standardize_1d_is_one_column():
+    x = random_data(0, (9,))
+    np.testing.assert_allclose(standardize(x), StandardScaler().fit_transform(x[:, None])[:, 0], **TOL)
+
+
+def test_standardize_constant_columns_become_zero():
+    X = np.column_stack([np.arange(6.0), np.full(6, 0.1), np.full(6, 12345.678)])
+    got = standardize(X)
+    np.testing.assert_allclose(got, StandardScaler().fit_transform(X), **TOL)
+    np.testing.assert_allclose(got[:, 1:], 0.0, atol=1e-12)
+
+
+def test_standardize_uses_population_std():
+    X = np.array([[1.0], [3.0]])  # ddof=0: std 1 -> [-1, 1]; ddof=1 would give +-0.707
+    np.testing.assert_array_equal(standardize(X), [[-1.0], [1.0]])
+
+
+@pytest.mark.parametrize("norm", ["l1", "l2", "max"])
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (3, 2), (40, 7)])
+@pytest.mark.parametrize("seed", range(3))
+def test_normalize_rows_equals_sklearn(norm, shape, seed):
+    X = random_data(seed, shape, loc=-0.5)
+    np.testing.assert_allclose(normalize_rows(X, norm), normalize(X, norm=norm), **TOL)
+
+
+@pytest.mark.parametrize("norm", ["l1", "l2", "max"])
+def test_normalize_rows_zero_row_stays_zero(norm):
+    X = np.array([[0.0, 0.0, 0.0], [-1.0, 0.0, 1.0], [0.0, 1.0, 2.0]])
+    got = normalize_rows(X, norm)
+    np.testing.assert_array_equal(got[0], 0.0)
+    np.testing.assert_allclose(got, normalize(X, norm=norm), **TOL)
+
+
+def test_normalize_rows_classic_example():
+    X = [[-1, 0, 1], [0, 1, 2]]
+    np.testing.assert_allclose(normalize_rows(X, "l1"), [[-0.5, 0, 0.5], [0, 1 / 3, 2 / 3]], **TOL)
+    np.testing.assert_allclose(normalize_rows(X, "max"), [[-1, 0, 1], [0, 0.5, 1]], **TOL)
+
+
+def test_normalize_rows_rejects_unknown_norm_and_1d():
+    with pytest.raises(ValueError, match="norm"):
+        normalize_rows(np.ones((2, 2)), "l3")
+    with pytest.raises(ValueError, match="dimensions"):
+        normalize_rows(np.ones(3))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_standardize_train_test_equals_fitted_scaler(seed):
+    X_train = random_data(seed, (30, 5), loc=2.0)
+    X_test = random_data(seed + 100, (8, 5), loc=-3.0, scale=0.3)
+    X_train[:, 3] = 4.0  # a constant training column: sigma treated as 1
+    scaler = StandardScaler().fit(X_train)
+    Z_train, Z_test = standardize_train_test(X_train, X_test)
+    np.testing.assert_allclose(Z_train, scaler.transform(X_train), **TOL)
+    np.testing.assert_allclose(Z_test, scaler.transform(X_test), **TOL)
+
+
+def test_standardize_train_test_rejects_mismatched_features():
+    with pytest.raises(ValueError, match="features"):
+        standardize_train_test(np.ones((3, 2)), np.ones((3, 3)))
+
+
+@pytest.mark.parametrize("bad", [np.array([[1.0, np.nan]]), np.empty((0, 2)), np.ones((2, 2, 2))])
+@pytest.mark.parametrize("func", [min_max_scale, standardize, normalize_rows])
+def test_invalid_input_raises_value_error(func, bad):
+    with pytest.raises(ValueError):
+        func(bad)
+
+
+@pytest.mark.parametrize("func", [min_max_scale, standardize, normalize_rows])
+def test_inputs_are_not_mutated(func):
+    X = random_data(7, (6, 3))
+    before = X.copy()
+    func(X)
+    np.testing.assert_array_equal(X, before)
+    X_train, X_test = X.copy(), X[:2].copy()
+    standardize_train_test(X_train, X_test)
+    np.testing.assert_array_equal(X_train, before)
+    np.testing.assert_array_equal(X_test, before[:2])
