@@ -1,6 +1,7 @@
 # One-command set-up, build and test. `make book` and `make test` work on a fresh machine:
 # they create .venv from requirements.txt (again when it changes) and install the Debian
-# packages the tests need (chromium for the browser test, postgresql for the gradebook test).
+# packages the tests need (chromium and a Korean font for the browser test, postgresql for the
+# gradebook test).
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -11,7 +12,6 @@ WORKERS ?= 2
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Kernels started by nbval, nbclient and nbgrader inherit this: hidden tests import `solutions`.
 export PYTHONPATH := $(CURDIR)
-export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 PYTEST := $(PY) -m pytest -c tests/pytest.ini --rootdir=.
@@ -29,13 +29,14 @@ $(STAMP): requirements.txt
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	@fc-list 2>/dev/null | grep -qi nanum || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-nanum; }
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql; }
 
 release: $(STAMP)
 	$(PY) -m autograder release
 
 book: setup release
-	$(VENV)/bin/jupyter-book build . --warningiserror --nitpick --keep-going
+	$(VENV)/bin/jupyter-book build . --all --warningiserror --nitpick --keep-going
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

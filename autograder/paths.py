@@ -9,10 +9,11 @@ RELEASE = COURSE_ROOT / "release"
 SOLUTIONS = REPO / "solutions"
 
 
-def chapter_ids():
-    """Chapter ids, in order: one folder per chapter under ``exercises/source``."""
-    return sorted(p.name for p in SOURCE.iterdir() if (p / f"{p.name}.ipynb").is_file())
+def chapter_ids(course_root=COURSE_ROOT):
+    """Chapter ids, in order: one folder per chapter under ``<course_root>/source``."""
+    source = Path(course_root) / "source"
+    return sorted(p.name for p in source.iterdir() if (p / f"{p.name}.ipynb").is_file())
 
 
-def source_notebook(chapter):
-    return SOURCE / chapter / f"{chapter}.ipynb"
+def source_notebook(chapter, course_root=COURSE_ROOT):
+    return Path(course_root) / "source" / chapter / f"{chapter}.ipynb"

@@ -1,7 +1,7 @@
 """Generate the student version of every chapter and check that it leaks nothing.
 
-``python -m autograder release [CHAPTER ...]`` runs ``nbgrader generate_assignment``
-for each chapter (all by default) into ``exercises/release/`` and then checks every
+``python -m autograder release [CHAPTER ...] [--course-root DIR]`` runs ``nbgrader
+generate_assignment`` for each chapter (all by default) into ``exercises/release/`` and checks every
 released notebook with :func:`autograder.leaks.find_leaks`. It exits 1 naming the
 notebook and cell of each problem, 0 when the release is clean.
 """
@@ -18,6 +18,8 @@ from autograder.paths import COURSE_ROOT, chapter_ids, source_notebook
 
 def add_arguments(parser):
     parser.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter ids (default: all)")
+    parser.add_argument("--course-root", default=COURSE_ROOT, type=Path,
+                        help="nbgrader course root with source/ (default: exercises/)")
 
 
 def generate(chapter, course_root=COURSE_ROOT):
@@ -32,15 +34,16 @@ def generate(chapter, course_root=COURSE_ROOT):
 
 
 def run(args):
-    known = chapter_ids()
+    root = args.course_root
+    known = chapter_ids(root)
     unknown = sorted(set(args.chapters) - set(known))
     if unknown:
         print(f"unknown chapter(s): {', '.join(unknown)}; known: {', '.join(known)}", file=sys.stderr)
         return 2
     problems = []
     for chapter in args.chapters or known:
-        released = generate(chapter)
-        source = nbformat.read(source_notebook(chapter), as_version=4)
+        released = generate(chapter, course_root=root)
+        source = nbformat.read(source_notebook(chapter, root), as_version=4)
         leaks = find_leaks(source, nbformat.read(released, as_version=4))
         problems += [f"{released}: {leak}" for leak in leaks]
         print(f"released {chapter}: {'LEAKS' if leaks else 'clean'}")

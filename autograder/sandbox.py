@@ -100,8 +100,9 @@ def probe(staging):
     return iso
 
 
-def sandbox_uid(slot):
-    return UID_BASE + os.getpid() * UID_BLOCK + slot
+def sandbox_uid(slot, grader_pid=None):
+    """The uid of a worker slot of the grader process ``grader_pid`` (default: this process)."""
+    return UID_BASE + (grader_pid or os.getpid()) * UID_BLOCK + slot
 
 
 def kill_uid(uid, rounds=20):

@@ -2,13 +2,14 @@
 
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
-from autograder.paths import REPO
+from autograder.paths import COURSE_ROOT, REPO
 
 HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
 
@@ -36,7 +37,6 @@ def kernel_env(with_repo=True):
     env = dict(os.environ)
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     env["PYTHONPATH"] = str(REPO) if with_repo else ""
-    env["MPLBACKEND"] = "Agg"
     return env
 
 
@@ -67,3 +67,10 @@ def strip_hidden_tests(nb):
 
 def read(path):
     return nbformat.read(Path(path), as_version=4)
+
+
+def copy_course(dst):
+    """Copy the nbgrader course root (sources and config only) to ``dst``: tests release there."""
+    shutil.copytree(COURSE_ROOT, dst, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("release", "autograded", "submitted", "feedback", "*.db"))
+    return dst

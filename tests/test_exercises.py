@@ -6,14 +6,21 @@
 (nbval executes each source notebook with its hidden tests in the same `make test` run.)
 """
 
-import shutil
 import time
 
 import pytest
 
-from autograder.paths import COURSE_ROOT, chapter_ids, source_notebook
+from autograder.paths import chapter_ids, source_notebook
 from autograder.release import generate
-from tests.notebooks import answer_cells, errors_by_grade_id, execute, nbgrader_meta, read, strip_hidden_tests
+from tests.notebooks import (
+    answer_cells,
+    copy_course,
+    errors_by_grade_id,
+    execute,
+    nbgrader_meta,
+    read,
+    strip_hidden_tests,
+)
 from tests.notebooks import test_cells as graded_test_cells
 
 CHAPTERS = chapter_ids()
@@ -24,8 +31,7 @@ BUDGET_SECONDS = 20
 def release_dir(tmp_path_factory):
     """Release every chapter into a copy of the course root (the real one may be in use)."""
     root = tmp_path_factory.mktemp("course")
-    shutil.copytree(COURSE_ROOT, root, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("release", "autograded", "submitted", "feedback", "*.db"))
+    copy_course(root)
     for chapter in CHAPTERS:
         generate(chapter, course_root=root)
     return root / "release"

@@ -25,7 +25,8 @@ def random_data(seed, shape, loc=3.0, scale=5.0):
 @pytest.mark.parametrize("seed", range(3))
 def test_min_max_scale_equals_sklearn(shape, feature_range, seed):
     X = random_data(seed, shape)
-    np.testing.assert_allclose(min_max_scale(X, feature_range), minmax_scale(X, feature_range=feature_range), **TOL)
+    expected = minmax_scale(X, feature_range=feature_range)
+    np.testing.assert_allclose(min_max_scale(X, feature_range), expected, **TOL)
 
 
 @pytest.mark.parametrize("n", [1, 2, 5, 100])

@@ -1,0 +1,144 @@
+"""Build a demo class from the source notebooks and grade it: ``python -m autograder demo``.
+
+Per chapter: a correct student, students with common mistakes (the mutants of
+``tests/mutants/``), a student who submitted the release untouched, and one broken submission
+(truncated JSON, a kernel that exits, an import of the reference, a renamed notebook, a memory
+bomb, a folder without notebook, in turn). Student ids include a space and non-ASCII letters.
+The class goes to ``<out>/demo-class/`` and is graded into ``<out>`` with the defaults, so a
+second run only regrades what changed.
+"""
+
+import importlib
+import json
+import re
+import shutil
+import sys
+from argparse import Namespace
+from pathlib import Path
+
+import nbformat
+
+from autograder import gradebook, paths
+
+TIMESTAMP = "2026-01-15 09:30:00.000000 UTC"
+_SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.M)
+
+# Broken submissions, one per chapter in turn: (student id, kind).
+BROKEN = ["truncated_json", "os_exit", "imports_solutions", "renamed", "memory_bomb", "missing"]
+
+
+def add_arguments(parser):
+    parser.add_argument("--out", default="grading", help="output folder (default: grading/)")
+    parser.add_argument("--workers", type=int, default=None, help="parallel kernels (default: number of CPUs)")
+
+
+def load_mutants():
+    """{chapter id: [Mutant, ...]} from ``tests/mutants/*.py``."""
+    if str(paths.REPO) not in sys.path:
+        sys.path.insert(0, str(paths.REPO))
+    found = {}
+    for path in sorted((paths.REPO / "tests" / "mutants").glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"tests.mutants.{path.stem}")
+        found.setdefault(getattr(module, "CHAPTER", path.stem), []).extend(getattr(module, "MUTANTS", []))
+    return found
+
+
+def reference_answers(source_nb):
+    """grade_id -> the source's answer code without the solution markers (a correct student)."""
+    return {c.metadata.nbgrader["grade_id"]: _SOLUTION_MARKERS.sub("", c.source)
+            for c in source_nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def student_notebook(release_nb, answers):
+    """The release notebook with the given answer cells filled in (grade_id -> code)."""
+    nb = nbformat.from_dict(json.loads(json.dumps(release_nb)))
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers and cell.metadata.nbgrader.get("solution"):
+            cell.source = answers[grade_id].strip("\n")
+    return nb
+
+
+def write_submission(root, student, chapter, nb=None, text=None, name=None, timestamp=TIMESTAMP):
+    folder = Path(root) / student / chapter
+    folder.mkdir(parents=True, exist_ok=True)
+    if nb is not None:
+        text = nbformat.writes(nb)
+    if text is not None:
+        (folder / (name or f"{chapter}.ipynb")).write_text(text, encoding="utf-8")
+    (folder / "timestamp.txt").write_text(timestamp + "\n", encoding="utf-8")
+    return folder
+
+
+def build_class(root, chapters=None, source=None):
+    """Write the demo class into ``root``; returns [(student, chapter, kind)]."""
+    source = Path(source or paths.SOURCE)
+    chapters = chapters or paths.chapter_ids()
+    config = gradebook.course_config(source)
+    mutants = load_mutants()
+    roster = []
+    for index, chapter in enumerate(chapters):
+        source_path = source / chapter / f"{chapter}.ipynb"
+        release = gradebook.release_version(source_path, config)
+        correct = reference_answers(nbformat.read(str(source_path), as_version=4))
+
+        def add(student, kind, nb=None, **kwargs):
+            write_submission(root, student, chapter, nb=nb, **kwargs)
+            roster.append((student, chapter, kind))
+
+        add("ada", "correct", student_notebook(release, correct))
+        wrong = [m for m in mutants.get(chapter, []) if m.target in correct]
+        if wrong:
+            first = wrong[0]
+            add("björn", f"mutant {first.name}", student_notebook(release, {**correct, first.target: first.code}))
+            rest = {}
+            for m in wrong[1:]:
+                rest.setdefault(m.target, m.code)  # one mistake per function
+            if rest:
+                add("chen li", "mutants " + ", ".join(m.name for m in wrong[1:] if rest.get(m.target) == m.code),
+                    student_notebook(release, {**correct, **rest}))
+        add("dana", "release untouched", student_notebook(release, {}))
+        kind = BROKEN[index % len(BROKEN)]
+        first_answer = next(iter(correct), None)
+        if kind == "truncated_json":
+            text = nbformat.writes(student_notebook(release, correct))
+            add("emil", kind, text=text[: len(text) // 2])
+        elif kind == "os_exit" and first_answer:
+            add("emil", kind, student_notebook(release, {**correct, first_answer: "import os\nos._exit(3)"}))
+        elif kind == "imports_solutions" and first_answer:
+            module = _reference_module(source_path)
+            code = f"from solutions.{module} import {first_answer}" if module else "import solutions"
+            add("emil", kind, student_notebook(release, {**correct, first_answer: code}))
+        elif kind == "renamed":
+            add("emil", kind, student_notebook(release, correct), name=f"{chapter} (1).ipynb")
+        elif kind == "memory_bomb" and first_answer:
+            bomb = "hog = bytearray(64 * 2**30)  # far beyond --memory-mb\n" + correct[first_answer]
+            add("emil", kind, student_notebook(release, {**correct, first_answer: bomb}))
+        else:
+            add("emil", "missing")
+    return roster
+
+
+def _reference_module(source_path):
+    text = Path(source_path).read_text(encoding="utf-8")
+    match = re.search(r"from solutions\.(\w+) import", text)
+    return match.group(1) if match else None
+
+
+def run(args):
+    from autograder import grade
+
+    out = Path(args.out)
+    root = out / "demo-class"
+    shutil.rmtree(root, ignore_errors=True)
+    roster = build_class(root)
+    print(f"demo class: {len(roster)} submissions of {len({s for s, _, _ in roster})} students in {root}")
+    for student, chapter, kind in roster:
+        if kind not in ("correct", "release untouched"):
+            print(f"  {student:<8} {chapter:<22} {kind}")
+    workers = args.workers or grade.default_workers()
+    grade_args = Namespace(submissions=str(root), out=str(out), workers=workers, cell_timeout=120.0,
+                           memory_mb=2048, db_url=None, source=str(paths.SOURCE))
+    return grade.run(grade_args)

@@ -1,0 +1,205 @@
+"""Re-render the class report from the gradebook: ``python -m autograder report [--out DIR]``.
+
+``report.html`` with three figures (``report-scores.png``: score distribution per chapter,
+``report-tests.png``: failure rate of every test cell, ``report-status.png``: status counts),
+a summary per chapter, the per-test table, the list of flagged and broken submissions with
+links to their feedback, and the grade matrix (students x chapters).
+"""
+
+import html
+import sys
+from collections import Counter, defaultdict
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from autograder import gradebook
+
+UNGRADED = {"invalid_notebook", "missing_notebook"}
+
+
+def add_arguments(parser):
+    parser.add_argument("--out", default="grading", help="the grading folder (default: grading/)")
+    parser.add_argument("--db-url", default=None, help="gradebook URL (default: sqlite in --out)")
+
+
+def run(args):
+    out = Path(args.out)
+    db_url = args.db_url or gradebook.default_db_url(out)
+    if args.db_url is None and not (out / "gradebook.db").is_file():
+        print(f"autograder report: error: no gradebook in {out} (run `python -m autograder grade` first)",
+              file=sys.stderr)
+        return 2
+    try:
+        from autograder import paths
+
+        gb = gradebook.open_gradebook(db_url, gradebook.course_config(paths.SOURCE))
+    except Exception as err:  # noqa: BLE001
+        print(f"autograder report: error: cannot open the gradebook {db_url}: {str(err).splitlines()[0]}",
+              file=sys.stderr)
+        return 2
+    try:
+        path = render(gb, out)
+    finally:
+        gb.close()
+    print(f"report: {path}")
+    return 0
+
+
+def collect(gb):
+    """Rows of the journal with scores, and per-test outcomes {(assignment, grade_id): [lost?...]}."""
+    rows = gradebook.rows(gb)
+    per_test = defaultdict(list)
+    for row in rows:
+        if row["status"] in UNGRADED:
+            continue
+        try:
+            notebook = gb.find_submission_notebook(row["assignment_id"], row["assignment_id"], row["student_id"])
+        except Exception:  # noqa: BLE001 - a row without gradebook data is skipped
+            continue
+        for grade in notebook.grades:
+            if grade.max_score:
+                per_test[(row["assignment_id"], grade.name)].append(grade.score < grade.max_score)
+    return rows, per_test
+
+
+def _figures(out, rows, per_test):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    names = {}
+    chapters = sorted({r["assignment_id"] for r in rows})
+    fig, ax = plt.subplots(figsize=(max(5, 1.3 * len(chapters) + 2), 3.6))
+    data = [[100 * r["score"] / r["max_score"] for r in rows if r["assignment_id"] == c and r["max_score"]]
+            for c in chapters]
+    if chapters:
+        ax.boxplot(data, showfliers=False, widths=0.5)
+        ax.set_xticks(range(1, len(chapters) + 1), chapters, rotation=20, ha="right")
+        rng = np.random.default_rng(0)  # jitter only, so the figure is reproducible
+        for i, values in enumerate(data, start=1):
+            ax.scatter(i + rng.uniform(-0.15, 0.15, len(values)), values, s=12, alpha=0.6, color="tab:blue")
+    ax.set_ylabel("score (% of max)")
+    ax.set_ylim(-5, 105)
+    ax.set_title("Score distribution per chapter")
+    fig.tight_layout()
+    fig.savefig(out / "report-scores.png", dpi=110)
+    plt.close(fig)
+    names["scores"] = "report-scores.png"
+
+    keys = sorted(per_test)
+    fig, ax = plt.subplots(figsize=(7, max(2.5, 0.28 * len(keys) + 1)))
+    rates = [100 * sum(per_test[k]) / len(per_test[k]) for k in keys]
+    ax.barh(range(len(keys)), rates, color="tab:red")
+    ax.set_yticks(range(len(keys)), [f"{a} / {g}" for a, g in keys], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of graded submissions losing points")
+    ax.set_title("Failure rate per test cell")
+    fig.tight_layout()
+    fig.savefig(out / "report-tests.png", dpi=110)
+    plt.close(fig)
+    names["tests"] = "report-tests.png"
+
+    counts = Counter(r["status"] for r in rows)
+    statuses = [s for s in gradebook.STATUSES if counts.get(s)]
+    fig, ax = plt.subplots(figsize=(6, 2.8))
+    ax.bar(statuses, [counts[s] for s in statuses],
+           color=["tab:green" if s == "ok" else "tab:orange" for s in statuses])
+    ax.set_ylabel("submissions")
+    ax.set_title("Status counts")
+    ax.tick_params(axis="x", labelrotation=20)
+    fig.tight_layout()
+    fig.savefig(out / "report-status.png", dpi=110)
+    plt.close(fig)
+    names["status"] = "report-status.png"
+    return names
+
+
+def _e(text):
+    return html.escape(str(text))
+
+
+def _feedback_link(row):
+    sid, aid = row["student_id"], row["assignment_id"]
+    href = "feedback/" + "/".join(quote(p) for p in (sid, aid, f"{aid}.html"))
+    return f'<a href="{href}">feedback</a>'
+
+
+def render(gb, out):
+    """Write report.html and its PNGs into ``out``; return the HTML path."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows, per_test = collect(gb)
+    figures = _figures(out, rows, per_test)
+    chapters = sorted({r["assignment_id"] for r in rows})
+    students = sorted({r["student_id"] for r in rows})
+    by_key = {(r["student_id"], r["assignment_id"]): r for r in rows}
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Class report</title>",
+        "<style>body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;"
+        "margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}"
+        "td.num{text-align:right}.bad{color:#b00}</style></head><body>",
+        "<h1>Class report</h1>",
+        f"<p>{len(rows)} graded submission(s) of {len(students)} student(s) in {len(chapters)} chapter(s); "
+        f"rendered {datetime.now():%Y-%m-%d %H:%M} from the gradebook.</p>",
+        "<h2>Scores per chapter</h2><table><tr><th>chapter</th><th>submissions</th><th>mean %</th>"
+        "<th>median %</th><th>min %</th><th>max %</th><th>not ok</th></tr>",
+    ]
+    for chapter in chapters:
+        pct = sorted(100 * r["score"] / r["max_score"] for r in rows
+                     if r["assignment_id"] == chapter and r["max_score"])
+        bad = sum(1 for r in rows if r["assignment_id"] == chapter and r["status"] != "ok")
+        if pct:
+            median = (pct[(len(pct) - 1) // 2] + pct[len(pct) // 2]) / 2
+            parts.append(f"<tr><td>{_e(chapter)}</td><td class=num>{len(pct)}</td>"
+                         f"<td class=num>{sum(pct) / len(pct):.1f}</td><td class=num>{median:.1f}</td>"
+                         f"<td class=num>{pct[0]:.1f}</td><td class=num>{pct[-1]:.1f}</td>"
+                         f"<td class=num>{bad}</td></tr>")
+    parts.append("</table>")
+    parts.append(f"<img src='{figures['scores']}' alt='score distribution per chapter'>")
+    parts.append("<h2>Which tests the class struggles with</h2>")
+    parts.append(f"<img src='{figures['tests']}' alt='failure rate per test cell'>")
+    parts.append("<table><tr><th>chapter</th><th>test cell</th><th>graded</th><th>lost points</th></tr>")
+    for (chapter, test), lost in sorted(per_test.items(), key=lambda kv: -sum(kv[1]) / len(kv[1])):
+        parts.append(f"<tr><td>{_e(chapter)}</td><td>{_e(test)}</td><td class=num>{len(lost)}</td>"
+                     f"<td class=num>{100 * sum(lost) / len(lost):.0f}%</td></tr>")
+    parts.append("</table>")
+    counts = Counter(r["status"] for r in rows)
+    parts.append("<h2>Status counts</h2>")
+    parts.append(f"<img src='{figures['status']}' alt='status counts'>")
+    parts.append("<table><tr><th>status</th><th>count</th></tr>" + "".join(
+        f"<tr><td>{s}</td><td class=num>{counts[s]}</td></tr>" for s in gradebook.STATUSES if counts.get(s))
+        + "</table>")
+    listed = [r for r in rows if r["status"] != "ok"]
+    parts.append(f"<h2>Flagged and broken submissions ({len(listed)})</h2>")
+    if listed:
+        parts.append("<table><tr><th>student</th><th>chapter</th><th>status</th><th>score</th><th>detail</th>"
+                     "<th></th></tr>")
+        for r in sorted(listed, key=lambda r: (r["status"], r["student_id"], r["assignment_id"])):
+            parts.append(f"<tr><td>{_e(r['student_id'])}</td><td>{_e(r['assignment_id'])}</td>"
+                         f"<td class=bad>{_e(r['status'])}</td><td class=num>{r['score']:g} / "
+                         f"{r['max_score']:g}</td><td>{_e(r['detail'])}</td><td>{_feedback_link(r)}</td></tr>")
+        parts.append("</table>")
+    else:
+        parts.append("<p>None.</p>")
+    parts.append("<h2>Grades</h2><table><tr><th>student</th>" + "".join(f"<th>{_e(c)}</th>" for c in chapters)
+                 + "</tr>")
+    for sid in students:
+        cells = []
+        for chapter in chapters:
+            r = by_key.get((sid, chapter))
+            if r is None:
+                cells.append("<td></td>")
+            else:
+                mark = "" if r["status"] == "ok" else f" <span class=bad>({_e(r['status'])})</span>"
+                cells.append(f"<td class=num>{r['score']:g} / {r['max_score']:g}{mark}</td>")
+        parts.append(f"<tr><td>{_e(sid)}</td>{''.join(cells)}</tr>")
+    parts.append("</table></body></html>")
+    path = out / "report.html"
+    tmp = out / ".report.html.tmp"
+    tmp.write_text("\n".join(parts), encoding="utf-8")
+    tmp.replace(path)
+    return path
