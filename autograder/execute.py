@@ -30,7 +30,7 @@ from nbgrader.preprocessors import Execute
 
 from autograder import integrity
 
-INTERRUPT_GRACE = 10  # seconds for a kernel to go idle after the timeout interrupt
+INTERRUPT_GRACE = 5  # seconds for a kernel to go idle after the timeout interrupt
 CELL_OUTPUT_LIMIT = 256 * 1024  # characters of output kept per cell
 NOTEBOOK_OUTPUT_LIMIT = 2 * 2**20  # characters of output kept per notebook
 ERROR_TEXT_LIMIT = 20_000  # characters kept of an error message
@@ -85,17 +85,22 @@ class SandboxedExecute(Execute):
         return await super()._async_handle_timeout(timeout, cell)
 
     def output(self, outs, msg, display_id, cell_index):
-        if msg["msg_type"] == "error":
-            content = msg["content"]
+        content = msg["content"]
+        if msg["msg_type"] == "error":  # always kept (grades depend on it), but shortened
             content["evalue"] = str(content.get("evalue", ""))[:ERROR_TEXT_LIMIT]
             content["traceback"] = [str(line)[:ERROR_TEXT_LIMIT] for line in content.get("traceback", [])[:200]]
             return super().output(outs, msg, display_id, cell_index)
         size = _output_size(msg)
-        used = self._chars.get(cell_index, 0)
-        if used + size > CELL_OUTPUT_LIMIT or self._total_chars + size > NOTEBOOK_OUTPUT_LIMIT:
-            self._dropped[cell_index] = self._dropped.get(cell_index, 0) + size
-            return None
-        self._chars[cell_index] = used + size
+        room = min(CELL_OUTPUT_LIMIT - self._chars.get(cell_index, 0), NOTEBOOK_OUTPUT_LIMIT - self._total_chars)
+        if size > room:
+            if msg["msg_type"] == "stream" and room > 0:  # keep the beginning of the text
+                self._dropped[cell_index] = self._dropped.get(cell_index, 0) + size - room
+                content["text"] = content["text"][:room]
+                size = room
+            else:
+                self._dropped[cell_index] = self._dropped.get(cell_index, 0) + size
+                return None
+        self._chars[cell_index] = self._chars.get(cell_index, 0) + size
         self._total_chars += size
         return super().output(outs, msg, display_id, cell_index)
 
@@ -131,7 +136,9 @@ class SandboxedExecute(Execute):
         self.guard_findings.extend(f for f in findings if f not in self.guard_findings)
 
     async def _run_cells(self):
-        await self._silent(integrity.guard_code(self.guard_name, self.guard_trusted, self.pylib))
+        # exit() in a notebook asks the kernel to stop after the cell: keep it for the tests
+        await self._silent("get_ipython().keepkernel_on_exit = True\n"
+                           + integrity.guard_code(self.guard_name, self.guard_trusted, self.pylib))
         for index, cell in enumerate(self.nb.cells):
             if cell.cell_type != "code" or not cell.source.strip():
                 continue

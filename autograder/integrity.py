@@ -35,11 +35,14 @@ INTROSPECTION = {
     "showtraceback": "the shell's traceback display", "register": None,
 }
 FORBIDDEN_MODULES = {"solutions", "nbgrader"}
-_SOLUTIONS_TEXT = re.compile(r"(^|[\s/\\.'\"])solutions([/\\.]|$)")
+# "solutions" as a word anywhere (arguments of import functions, unparsable code)
+_SOLUTIONS_TEXT = re.compile(r"(^|[\s/\\.'\"])solutions([/\\.'\"]|$)")
+# string constants that name the package or a path into it (not prose such as "the solutions.")
+_SOLUTIONS_NAME = re.compile(r"^\s*solutions(\.\w+)*\s*$|(^|[/\\])solutions[/\\]")
 _MENTIONS = [(re.compile(r"gradebook", re.I), "mentions the gradebook"),
              (re.compile(r"(^|[/\\])source[/\\].*\.ipynb|exercises[/\\]source", re.I),
               "mentions the source notebooks"),
-             (_SOLUTIONS_TEXT, "mentions the solutions package")]
+             (_SOLUTIONS_NAME, "mentions the solutions package")]
 _DYNAMIC_IMPORTS = {"__import__", "import_module", "spec_from_file_location", "SourceFileLoader", "run_path",
                     "run_module", "find_spec", "open", "read_text", "exec", "eval"}
 
@@ -92,6 +95,13 @@ def _scan_tree(tree, hidden_names):
                 root = _dotted(node.args[0]).split(".")[0]
                 if root in WATCHED_ROOTS or root == "get_ipython()":
                     found.append(f"patches {_dotted(node.args[0])} with {fname}()")
+            if fname in ("run_line_magic", "run_cell_magic"):  # %time CODE, %%timeit ...: scan CODE too
+                for arg in node.args[1:]:
+                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                        try:
+                            found += _scan_tree(ast.parse(arg.value), hidden_names)
+                        except (SyntaxError, ValueError):
+                            pass
             if fname in _DYNAMIC_IMPORTS:
                 for arg in node.args:
                     if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and \
@@ -154,8 +164,7 @@ def __autograder_guard():
     cell_dir = os.path.dirname(ip.compile.get_code_name("", None, 0))
     hits = []
     builtins_before = dict(vars(builtins))
-    hooks_before = (sys.excepthook, sys.displayhook)
-    volatile = {"_", "__", "___"}
+    volatile = {"_", "__", "___", "input", "raw_input"}  # ipykernel swaps input() per request
 
     def student_cell():
         frame = sys._getframe(2)
@@ -219,8 +228,8 @@ def __autograder_guard():
                 found.append(f"a notebook transformer was added to the shell's {attr}")
         if any(notebook_made(v) for v in vars(ip).values()):
             found.append("a method of the shell was replaced by notebook code")
-        if (sys.excepthook, sys.displayhook) != hooks_before:
-            found.append("sys.excepthook or sys.displayhook was replaced")
+        if notebook_made(sys.excepthook) or notebook_made(sys.displayhook):
+            found.append("sys.excepthook or sys.displayhook was replaced by notebook code")
         if sys.gettrace() is not None or sys.getprofile() is not None:
             found.append("a trace or profile function is active")
         if any(notebook_made(x) for x in list(sys.meta_path) + list(sys.path_hooks)):

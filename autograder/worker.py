@@ -318,9 +318,9 @@ def _classify(executor, km, nb, slot, result, notes):
         result["status"] = "cell_timeout" if result["status"] == "ok" else result["status"]
         cells = ", ".join(_cell_label(nb, i) for i in executor.timed_out[:3])
         notes.insert(0, f"{cells} exceeded --cell-timeout and was interrupted")
-    if any(o.get("ename") == "BlockingIOError" and "Resource temporarily unavailable" in o.get("evalue", "")
+    if any("Resource temporarily unavailable" in str(o.get("evalue", "")) + str(o.get("text", ""))
            for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])):
-        notes.append("process limit reached (fork refused)")
+        notes.append("process limit reached (fork or thread creation refused)")
     dropped = sum(executor._dropped.values())
     if dropped:
         notes.append(f"output truncated: {dropped} characters not stored")

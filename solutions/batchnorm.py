@@ -57,6 +57,14 @@ def _check_eps(eps):
     return float(eps)
 
 
+def _check_training_call(shape, eps):
+    """What training needs beyond valid shapes: two samples and a positive eps, as in torch."""
+    if shape[0] < 2:
+        raise ValueError(f"training needs at least 2 samples per feature, got input of shape {tuple(shape)}")
+    if eps == 0.0:
+        raise ValueError("eps must be positive in training (a constant feature would give 0 / 0), got 0.0")
+
+
 def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True, momentum=0.1, eps=1e-5):
     r"""Batch-normalize ``x`` feature by feature and update the running statistics.
 
@@ -89,8 +97,9 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True, 
     momentum : float in [0, 1]
         Weight ``m`` of the *new* batch statistic in the running average
         (torch's convention; Keras' ``momentum`` is ``1 - m``).
-    eps : float >= 0
-        Added to the variance inside the square root.
+    eps : float >= 0, > 0 in training
+        Added to the variance inside the square root. Training refuses ``eps = 0``,
+        as torch does: a feature that is constant over the batch would divide 0 by 0.
 
     Returns
     -------
@@ -108,8 +117,8 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True, 
     ------
     ValueError
         If the shapes disagree, an input is not finite, ``momentum`` is outside
-        [0, 1], ``eps`` is negative, or ``N < 2`` in training (the unbiased
-        variance of one sample is undefined; torch refuses it too).
+        [0, 1], ``eps`` is negative (or 0 in training), or ``N < 2`` in training
+        (the unbiased variance of one sample is undefined; torch refuses it too).
     """
     momentum = _check_momentum(momentum)
     eps = _check_eps(eps)
@@ -135,10 +144,7 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True, 
         raise ValueError("running_var must be non-negative")
 
     if training:
-        if n_samples < 2:
-            raise ValueError(
-                f"training needs at least 2 samples per feature, got x of shape {tuple(x.shape)}"
-            )
+        _check_training_call(x.shape, eps)
         mean = x.mean(dim=0)
         centered = x - mean
         var = (centered**2).mean(dim=0)  # biased: divide by N
@@ -233,7 +239,7 @@ class BatchNorm1d(torch.nn.Module):
     num_features : int
         Number of features ``D``.
     eps : float >= 0
-        Added to the variance inside the square root.
+        Added to the variance inside the square root; training needs ``eps > 0``.
     momentum : float in [0, 1] or None
         Weight of the new batch statistic in the running average; ``None`` gives
         the cumulative average over all batches seen (weight ``1 / t`` at batch ``t``),
@@ -253,7 +259,7 @@ class BatchNorm1d(torch.nn.Module):
     ValueError
         At construction, for a non-positive ``num_features``, a negative ``eps`` or
         a ``momentum`` outside [0, 1]; in ``forward``, for an input that is not
-        ``(N, num_features)``, or ``N < 2`` in training.
+        ``(N, num_features)``, or ``N < 2`` or ``eps = 0`` in training.
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
@@ -277,11 +283,9 @@ class BatchNorm1d(torch.nn.Module):
         x = torch.as_tensor(x)
         if x.ndim != 2 or x.shape[1] != self.num_features:
             raise ValueError(f"expected input of shape (N, {self.num_features}), got {tuple(x.shape)}")
-        if self.training and x.shape[0] < 2:
+        if self.training:
             # checked before counting the batch, so that a refused call leaves no trace
-            raise ValueError(
-                f"training needs at least 2 samples per feature, got input of shape {tuple(x.shape)}"
-            )
+            _check_training_call(x.shape, self.eps)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training:
             with torch.no_grad():

@@ -84,22 +84,39 @@ def test_forward_sequence_of_train_and_eval_calls_matches_nn_batchnorm1d():
 
 
 def test_forward_hand_checked_case():
-    # x = [1, 3]: mean 2, biased variance 1, unbiased variance 2. With eps=0 the output is
-    # [-1, 1]; running mean 0.9*0 + 0.1*2, running var 0.9*1 + 0.1*2 (unbiased).
+    # x = [1, 3]: mean 2, biased variance 1, unbiased variance 2. With eps=1e-12 the output is
+    # [-1, 1] to 5e-13; running mean 0.9*0 + 0.1*2, running var 0.9*1 + 0.1*2 (unbiased).
     x = torch.tensor([[1.0], [3.0]], dtype=DTYPE)
     one, zero = torch.ones(1, dtype=DTYPE), torch.zeros(1, dtype=DTYPE)
-    out, rm, rv, _ = batchnorm_forward(x, one, zero, zero, one, training=True, momentum=0.1, eps=0.0)
-    torch.testing.assert_close(out, torch.tensor([[-1.0], [1.0]], dtype=DTYPE), rtol=0, atol=1e-15)
+    out, rm, rv, _ = batchnorm_forward(x, one, zero, zero, one, training=True, momentum=0.1, eps=1e-12)
+    torch.testing.assert_close(out, torch.tensor([[-1.0], [1.0]], dtype=DTYPE), rtol=0, atol=1e-12)
     torch.testing.assert_close(rm, torch.tensor([0.2], dtype=DTYPE), rtol=0, atol=1e-15)
     torch.testing.assert_close(rv, torch.tensor([1.1], dtype=DTYPE), rtol=0, atol=1e-15)
     # eps=1 inside the square root: (x - 2) / sqrt(1 + 1); gamma 3 and beta -1 scale and shift.
     out, _, _, _ = batchnorm_forward(x, 3 * one, -one, zero, one, eps=1.0)
     expected = 3 * torch.tensor([[-1.0], [1.0]], dtype=DTYPE) / 2**0.5 - 1
     torch.testing.assert_close(out, expected, rtol=0, atol=1e-15)
-    # Evaluation with running mean 1 and variance 3, eps 1: (x - 1) / 2.
+    # Evaluation with running mean 1 and variance 3, eps 1: (x - 1) / 2. eps=0 is allowed there.
     out, rm, rv, _ = batchnorm_forward(x, one, zero, one, 3 * one, training=False, eps=1.0)
     torch.testing.assert_close(out, torch.tensor([[0.0], [1.0]], dtype=DTYPE), rtol=0, atol=1e-15)
     torch.testing.assert_close((rm, rv), (one, 3 * one), rtol=0, atol=0)
+    out, _, _, _ = batchnorm_forward(x, one, zero, one, 4 * one, training=False, eps=0.0)
+    torch.testing.assert_close(out, torch.tensor([[0.0], [1.0]], dtype=DTYPE), rtol=0, atol=1e-15)
+
+
+def test_eps_zero_is_refused_in_training_like_torch():
+    x, gamma, beta, rm, rv = make_inputs(13, 4, 2)
+    with pytest.raises(ValueError, match="eps must be positive"):
+        F.batch_norm(x, rm.clone(), rv.clone(), gamma, beta, training=True, eps=0.0)  # the oracle refuses too
+    with pytest.raises(ValueError, match="eps must be positive in training"):
+        batchnorm_forward(x, gamma, beta, rm, rv, training=True, eps=0.0)
+    bn = BatchNorm1d(2, eps=0.0)  # torch accepts eps=0 at construction and in evaluation
+    with pytest.raises(ValueError, match="eps must be positive in training"):
+        bn(x.float())
+    assert bn.num_batches_tracked.item() == 0
+    theirs = torch.nn.BatchNorm1d(2, eps=0.0).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(bn.eval()(x.float()), theirs(x.float()), rtol=0, atol=0)
 
 
 def test_constant_feature_maps_to_beta_thanks_to_eps():

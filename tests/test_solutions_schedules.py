@@ -14,7 +14,6 @@ a wrong formula, whose errors are of order 1e-3 or more.
 """
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -260,10 +259,7 @@ def test_warmup_cosine_matches_sequentiallr(base_lr, warmup_steps, total_steps, 
         return SequentialLR(optimizer, [warmup, cosine], milestones=[warmup_steps])
 
     n_steps = total_steps + 1  # the contract: 0 <= step <= total_steps
-    with warnings.catch_warnings():
-        # SequentialLR steps the cosine with an explicit epoch at the milestone (deprecated API).
-        warnings.simplefilter("ignore", UserWarning)
-        expected = torch_schedule(make, base_lr, n_steps)
+    expected = torch_schedule(make, base_lr, n_steps)
     got = reference_schedule(warmup_cosine, n_steps, base_lr=base_lr, warmup_steps=warmup_steps,
                              total_steps=total_steps, start_factor=start_factor, eta_min=eta_min)
     assert_schedule_close(got, expected, base_lr, "SequentialLR(LinearLR, CosineAnnealingLR)")

@@ -215,7 +215,7 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True, 
     Mutant(
         name="backward_dgamma_with_x",
         target="batchnorm_backward",
-        mistake="dgamma = sum(grad_out * x) with the raw input instead of the normalized one",
+        mistake="dgamma = sum(grad_out * (x - mean)): the centred input instead of the normalized one",
         match=r"NORMALIZED input",
         code=_backward(dgamma="(grad_out * (xhat / inv_std)).sum(dim=0)"),
     ),

@@ -1,0 +1,1 @@
+"""Fixtures of the autograder tests: a tiny nbgrader course and hostile submissions."""

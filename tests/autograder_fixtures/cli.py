@@ -1,0 +1,57 @@
+"""Run the autograder command line as an instructor would, and read what it wrote."""
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from autograder import sandbox
+from autograder.paths import REPO
+
+
+def env():
+    environ = dict(os.environ)
+    environ["PYTHONPATH"] = str(REPO)
+    environ["MPLBACKEND"] = "Agg"
+    return environ
+
+
+def command(*args):
+    return [sys.executable, "-m", "autograder", *map(str, args)]
+
+
+def run(*args, timeout=900):
+    """``python -m autograder ARGS`` from the repository root; the CompletedProcess."""
+    return subprocess.run(command(*args), cwd=REPO, env=env(), capture_output=True, text=True, timeout=timeout)
+
+
+def start(*args):
+    """The same, in the background (for the interruption tests)."""
+    return subprocess.Popen(command(*args), cwd=REPO, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def by_student(rows):
+    return {r["student_id"]: r for r in rows}
+
+
+def sandbox_processes(grader_pid):
+    """pids of live processes running as a sandbox uid of the grader ``grader_pid``."""
+    low = sandbox.sandbox_uid(0, grader_pid)
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                uid = entry.stat().st_uid
+                state = (entry / "stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if low <= uid < low + sandbox.UID_BLOCK and state not in (b"Z", b"X"):
+                found.append(int(entry.name))
+    return found
