@@ -18,6 +18,7 @@ error reply without an error output), with what a hostile or broken notebook nee
 
 import ast
 import asyncio
+import atexit
 import math
 import secrets
 import time
@@ -73,6 +74,8 @@ class SandboxedExecute(Execute):
         self._dropped = {}
         self._total_chars = 0
         self.exec_seconds = 0.0
+        self.cells_seconds = 0.0  # the notebook's own execution time (sum over its cells)
+        self.start_seconds = 0.0  # kernel start, until it answered kernel_info
 
     # -- nbclient hooks ---------------------------------------------------------------------
     def on_cell_executed(self, **kwargs):
@@ -127,7 +130,8 @@ class SandboxedExecute(Execute):
             return
         result = reply["content"].get("user_expressions", {}).get("r", {})
         if result.get("status") != "ok":
-            self.guard_findings.append("the integrity guard was removed or broken")
+            error = f"{result.get('ename', '')}: {str(result.get('evalue', ''))[:120]}"
+            self.guard_findings.append(f"the integrity guard was removed or broken ({error})")
             return
         try:
             findings = ast.literal_eval(result["data"]["text/plain"])
@@ -136,8 +140,9 @@ class SandboxedExecute(Execute):
         self.guard_findings.extend(f for f in findings if f not in self.guard_findings)
 
     async def _run_cells(self):
-        # exit() in a notebook asks the kernel to stop after the cell: keep it for the tests
-        await self._silent("get_ipython().keepkernel_on_exit = True\n"
+        # exit() or quit() in a notebook would stop the kernel a moment later (ipykernel's ask_exit):
+        # make it a no-op so that the tests after it run, deterministically
+        await self._silent("get_ipython().ask_exit = lambda: None\n"
                            + integrity.guard_code(self.guard_name, self.guard_trusted, self.pylib))
         for index, cell in enumerate(self.nb.cells):
             if cell.cell_type != "code" or not cell.source.strip():
@@ -145,6 +150,7 @@ class SandboxedExecute(Execute):
             if nbutils.is_grade(cell):
                 await self._poll_guard()
             self._current = index
+            cell_started = time.monotonic()
             try:
                 await self.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
             except DeadKernelError:
@@ -158,6 +164,7 @@ class SandboxedExecute(Execute):
                 return
             finally:
                 self._current = None
+                self.cells_seconds += time.monotonic() - cell_started
             dropped = self._dropped.get(index)
             if dropped:
                 cell.outputs.append(NotebookNode(
@@ -170,15 +177,17 @@ class SandboxedExecute(Execute):
         started = time.monotonic()
         try:
             async with self.async_setup_kernel(cwd=str(cwd), env=env, stdout=log_file, stderr=log_file):
+                self.start_seconds = time.monotonic() - started
                 try:
                     await asyncio.wait_for(self._run_cells(), timeout=deadline)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     self.unresponsive = self._current if self._current is not None else -1
         finally:
             self.exec_seconds = time.monotonic() - started
+            atexit.unregister(self._cleanup_kernel)  # nbclient's safety net: the kernel is gone already
 
     def mark_not_run(self, reason):
         """Give every code cell that did not run an error output (so grade cells score 0)."""
         for index, cell in enumerate(self.nb.cells):
             if cell.cell_type == "code" and cell.source.strip() and index not in self.executed:
-                cell.outputs = [not_run_output(reason)]
+                cell.outputs = list(cell.get("outputs", [])) + [not_run_output(reason)]

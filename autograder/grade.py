@@ -10,9 +10,12 @@ interrupted batch (Ctrl-C, SIGKILL) rerun with the same command grades only what
 Exit status: 0 when the batch completed (broken submissions are listed), 2 on bad usage,
 130 when interrupted.
 """
+# ruff: noqa: I001 (autograder.lean is imported before the third-party packages on purpose)
 
 import argparse
 import concurrent.futures as cf
+import faulthandler
+import json
 import multiprocessing as mp
 import os
 import shutil
@@ -20,9 +23,12 @@ import signal
 import sys
 import tempfile
 import time
+import warnings
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
+from autograder import lean  # noqa: F401 - first: it must act before nbformat is imported
 from tqdm import tqdm
 
 from autograder import gradebook, paths, sandbox, submissions, worker
@@ -89,7 +95,8 @@ class Batch:
         self.out = Path(args.out).resolve()
         self.source = Path(args.source).resolve()
         self.started = time.monotonic()
-        self.staging = Path(tempfile.mkdtemp(prefix="autograder-"))
+        _remove_stale_staging()
+        self.staging = Path(tempfile.mkdtemp(prefix=f"autograder-{os.getpid()}-"))
         os.chmod(self.staging, 0o711)  # kernels traverse to their own folder, cannot list the rest
         self.gb = None
 
@@ -107,18 +114,19 @@ class Batch:
             root = submissions.extract_zip(target, extracted)
         else:
             root = target
-        self.out.mkdir(parents=True, exist_ok=True)
-        self.db_url = args.db_url or gradebook.default_db_url(self.out)
-        self.config = gradebook.course_config(self.source)
-        try:
-            self.gb = gradebook.open_gradebook(self.db_url, self.config)
-        except Exception as err:  # noqa: BLE001 - SQLAlchemy raises many kinds
-            raise UsageError(f"cannot open the gradebook {self.db_url}: {str(err).splitlines()[0]}") from None
         # grade ids help to pick a renamed notebook; read them from the source notebooks
         grade_ids = {a: _grade_ids(self.source / a / f"{a}.ipynb") for a in known}
         self.subs = submissions.discover(root, known, grade_ids)
         if not self.subs:
             raise UsageError(f"no submissions found in {target} (expected <student_id>/<assignment_id>/...)")
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.db_url = gradebook.normalize_db_url(args.db_url or gradebook.default_db_url(self.out))
+        self.config = gradebook.course_config(self.source)
+        try:
+            self.gb = gradebook.open_gradebook(self.db_url, self.config)
+        except Exception as err:  # noqa: BLE001 - SQLAlchemy raises many kinds
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise UsageError(f"cannot open the gradebook {gradebook.safe_url(self.db_url)}: {reason}") from None
         self.masters = {}
         for aid in sorted({s.assignment_id for s in self.subs}):
             try:
@@ -145,6 +153,7 @@ class Batch:
         sandbox.kill_stale_sandboxes()
         self.isolation = sandbox.probe(self.staging)
         pylib = sandbox.copy_solutions(self.staging / "pylib")
+        sandbox.matplotlib_cache(self.staging / "matplotlib")
         return worker.Settings(cell_timeout=self.args.cell_timeout, memory_mb=self.args.memory_mb,
                                staging=str(self.staging), pylib=str(pylib), isolation=self.isolation,
                                hide=[str(p) for p in self.hide])
@@ -155,9 +164,19 @@ class Batch:
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
-def _grade_ids(path):
-    import json
+def _remove_stale_staging():
+    """Delete the temporary folders of graders that were killed (SIGKILL leaves them behind)."""
+    for folder in Path(tempfile.gettempdir()).glob("autograder-*-*"):
+        pid = folder.name.split("-")[1]
+        try:
+            mine = folder.is_dir() and folder.stat().st_uid == os.geteuid()
+        except OSError:
+            continue
+        if mine and pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
 
+
+def _grade_ids(path):
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -223,8 +242,30 @@ class Pool:
                 proc.kill()
             except (OSError, AttributeError):
                 pass
+        # a worker spawned while Ctrl-C arrived may not be registered yet: kill every child of ours
+        _kill_children()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.executor = None
+
+
+def _kill_children():
+    """SIGKILL the direct children of this process (pool workers; kernels die with them)."""
+    me = str(os.getpid())
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                parent = fh.read().rsplit(b")", 1)[1].split()[1].decode()
+            with open(f"/proc/{entry.name}/cmdline", "rb") as fh:
+                tracker = b"resource_tracker" in fh.read()
+        except (OSError, IndexError):
+            continue
+        if parent == me and not tracker:
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def run_jobs(batch, settings, on_result):
@@ -253,17 +294,65 @@ def run_jobs(batch, settings, on_result):
             pool.executor.shutdown(wait=True)
             pool.executor = None
     finally:
-        pool.kill()
-        if settings.isolation.separate_uids:
-            for slot in range(pool.workers):
-                sandbox.kill_uid(sandbox.sandbox_uid(slot))
+        held = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:  # cleanup must finish even if Ctrl-C is pressed again
+            pool.kill()
+            if settings.isolation.separate_uids:
+                for slot in range(pool.workers):
+                    sandbox.kill_uid(sandbox.sandbox_uid(slot))
+        finally:
+            for signum, previous in held.items():
+                signal.signal(signum, previous)
 
 
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
+class Interrupts:
+    """SIGINT/SIGTERM handling: raise KeyboardInterrupt, but never inside a critical section.
+
+    Recording a result (files, then gradebook, then journal row) is a critical section: a signal
+    arriving there is held until the result is complete, so an interrupted batch never leaves a
+    half-written result or a gradebook session in a failed transaction.
+    """
+
+    def __init__(self):
+        self.depth = 0
+        self.pending = False
+        self.previous = {}
+
+    def handler(self, signum, frame):
+        if self.depth:
+            self.pending = True
+        else:
+            raise KeyboardInterrupt
+
+    def install(self):
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self.previous[signum] = signal.signal(signum, self.handler)
+
+    def ignore(self):
+        """From now on (export, report, summary: a second or two) signals are ignored."""
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
+
+    def restore(self):
+        for signum, previous in self.previous.items():
+            signal.signal(signum, previous)
+
+    @contextmanager
+    def critical(self):
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+            if not self.depth and self.pending:
+                self.pending = False
+                raise KeyboardInterrupt
 
 
 def run(args):
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: where is it stuck?
+    # nbgrader's add_submission trips a harmless SQLAlchemy 2 autoflush warning on every new student
+    warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session")
     batch = Batch(args)
     try:
         try:
@@ -271,6 +360,9 @@ def run(args):
         except UsageError as err:
             print(f"autograder grade: error: {err}", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:
+            print("autograder grade: interrupted before grading started", file=sys.stderr)
+            return 130
         return _grade(batch)
     finally:
         batch.close()
@@ -282,19 +374,21 @@ def _grade(batch):
     out = batch.out
     counts, problems = Counter(), []
     interrupted = False
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    interrupts = Interrupts()
+    interrupts.install()
     graded_start = time.monotonic()
     bar = tqdm(total=len(batch.todo), file=sys.stderr, unit="nb", dynamic_ncols=True, smoothing=0.05,
                desc="grading", disable=not batch.todo)
 
     def on_result(result):
-        write_outputs(out, result)
-        gradebook.record(batch.gb, result)
-        counts[result["status"]] += 1
-        if result["status"] != "ok" or result.get("detail"):
-            problems.append(result)
-        bar.set_postfix({k: v for k, v in counts.items() if k != "ok"}, refresh=False)
-        bar.update(1)
+        with interrupts.critical():
+            write_outputs(out, result)
+            gradebook.record(batch.gb, result)
+            counts[result["status"]] += 1
+            if result["status"] != "ok" or result.get("detail"):
+                problems.append(result)
+            bar.set_postfix({k: v for k, v in counts.items() if k != "ok"}, refresh=False)
+            bar.update(1)
 
     try:
         if batch.todo:
@@ -303,12 +397,15 @@ def _grade(batch):
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        interrupts.ignore()
         bar.close()
-        signal.signal(signal.SIGTERM, previous)
-    elapsed = time.monotonic() - graded_start
-    gradebook.export_csv(batch.gb, out)
-    report.render(batch.gb, out)
-    print_summary(batch, counts, problems, elapsed, interrupted)
+    try:
+        elapsed = time.monotonic() - graded_start
+        gradebook.export_csv(batch.gb, out)
+        report.render(batch.gb, out)
+        print_summary(batch, counts, problems, elapsed, interrupted)
+    finally:
+        interrupts.restore()
     return 130 if interrupted else 0
 
 

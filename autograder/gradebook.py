@@ -16,15 +16,17 @@ Two tables of our own live next to nbgrader's (nbgrader ignores them):
 
 import ast
 import csv
+import functools
 import hashlib
 import json
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
+from nbgrader import api as nbgrader_api
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins.export import CsvExportPlugin
 from nbgrader.preprocessors import (
@@ -40,9 +42,12 @@ from nbgrader.preprocessors import (
     SaveCells,
 )
 from nbgrader.preprocessors.base import NbGraderPreprocessor
-from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, Text, delete, event, insert, select
+from sqlalchemy.engine import Engine
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
+
+from autograder import integrity
 
 CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "detail"]
 STATUSES = ["ok", "cell_timeout", "kernel_died", "memory_limit", "invalid_notebook", "missing_notebook",
@@ -75,6 +80,31 @@ def default_db_url(out):
     return f"sqlite:///{Path(out).resolve() / 'gradebook.db'}"
 
 
+def normalize_db_url(url):
+    """``postgresql://`` through the installed driver.
+
+    SQLAlchemy 2.1 maps a bare ``postgresql://`` URL to psycopg 3; the course pins
+    psycopg2-binary, so such URLs are given the ``+psycopg2`` driver when psycopg 3 is absent.
+    """
+    import importlib.util
+
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix) and importlib.util.find_spec("psycopg") is None \
+                and importlib.util.find_spec("psycopg2") is not None:
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
+def safe_url(url):
+    """The URL with its password masked, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown as given
+        return url
+
+
 def course_config(source_dir):
     """The course's ``nbgrader_config.py`` (next to ``source/``) as a traitlets Config."""
     path = Path(source_dir).resolve().parent / "nbgrader_config.py"
@@ -83,11 +113,71 @@ def course_config(source_dir):
     return PyFileConfigLoader(path.name, str(path.parent)).load_config()
 
 
+def alembic_head():
+    """nbgrader's schema revision, read from its migration scripts.
+
+    ``nbgrader.api.get_alembic_version`` runs the ``alembic heads`` command in a subprocess (about
+    3 s here) each time a new gradebook is created; the scripts give the same answer directly:
+    the one revision that no other script revises. ``tests/test_autograder_units.py`` checks the
+    two agree.
+    """
+    import nbgrader
+
+    revisions, parents = set(), set()
+    pattern = re.compile(r"^(down_revision|revision)\s*=\s*['\"]([0-9a-f]+)['\"]", re.M)
+    for script in (Path(nbgrader.__file__).parent / "alembic" / "versions").glob("*.py"):
+        for key, value in pattern.findall(script.read_text(encoding="utf-8")):
+            (revisions if key == "revision" else parents).add(value)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _fast_alembic_version(original):
+    @functools.wraps(original)  # keeps the original as __wrapped__
+    def get_alembic_version():
+        return alembic_head() or original()
+    return get_alembic_version
+
+
 def open_gradebook(db_url, config):
+    """nbgrader's Gradebook on ``db_url`` with the journal tables; SQLite in WAL mode.
+
+    WAL keeps every committed result through a SIGKILL of the grader (only an OS crash can lose
+    the last commits with ``synchronous=NORMAL``) and lets readers look while the grader writes.
+    """
     course_id = config.CourseDirectory.get("course_id", "") or "default_course"
+    db_url = normalize_db_url(db_url)
+    if db_url.startswith("sqlite"):
+        event.listen(Engine, "connect", _sqlite_pragmas)
+    if not hasattr(nbgrader_api.get_alembic_version, "__wrapped__"):
+        nbgrader_api.get_alembic_version = _fast_alembic_version(nbgrader_api.get_alembic_version)
     gb = Gradebook(db_url, course_id)
     _meta.create_all(gb.engine)
     return gb
+
+
+def open_existing(db_url):
+    """The gradebook at ``db_url`` with the course id it already holds (nothing is added)."""
+    from sqlalchemy import create_engine, text
+
+    db_url = normalize_db_url(db_url)
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            course_id = conn.execute(text("select id from course order by id limit 1")).scalar()
+    finally:
+        engine.dispose()
+    config = Config()
+    config.CourseDirectory.course_id = course_id or "default_course"
+    return open_gradebook(db_url, config)
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
 
 
 def file_sha(path):
@@ -105,15 +195,11 @@ class Master:
     grade_cells: dict  # grade_id -> max_score, in notebook order
     hidden_names: list = field(default_factory=list)  # names bound by imports in hidden tests
     source_dir: str = ""
+    trusted: list = field(default_factory=list)  # digests of the restored cells (integrity guard)
 
     @property
     def max_score(self):
         return float(sum(self.grade_cells.values()))
-
-    def locked_digests(self):
-        """sha256 of every restored locked cell: code the grader trusts (not the student's)."""
-        return sorted(hashlib.sha256(c["source"].encode()).hexdigest()
-                      for c in self.source_cells.values() if c["locked"])
 
 
 def hidden_region(source):
@@ -194,6 +280,7 @@ def register_assignment(gb, db_url, config, assignment_id, source_path):
         grade_cells=grade_cells,
         hidden_names=sorted(hidden - {"np", "numpy", "torch", "math"}),
         source_dir=str(source_path.parent),
+        trusted=integrity.trusted_digests(c["source"] for c in source_cells.values() if c["locked"]),
     )
 
 
@@ -242,7 +329,7 @@ def record(gb, result):
         flags=json.dumps(result.get("flags", [])), score=score, max_score=result["max_score"],
         timestamp=result.get("timestamp_text", ""), submission_sha=result["submission_sha"],
         source_sha=result["source_sha"], seconds=result.get("seconds"),
-        graded_at=datetime.now(timezone.utc).replace(tzinfo=None),
+        graded_at=datetime.now(UTC).replace(tzinfo=None),
     ))
     gb.db.commit()
     return score

@@ -158,13 +158,15 @@ def trusted_digests(sources):
 # name), __TRUSTED__ (digests of trusted cells), __PYLIB__ (folder holding the reference).
 GUARD = r'''
 def __autograder_guard():
-    import builtins, hashlib, linecache, os, sys, types
+    import builtins, functools, hashlib, linecache, os, sys, types, warnings
     name, trusted, pylib = "__NAME__", set(__TRUSTED__), os.path.realpath("__PYLIB__")
     ip = get_ipython()
     cell_dir = os.path.dirname(ip.compile.get_code_name("", None, 0))
     hits = []
     builtins_before = dict(vars(builtins))
     volatile = {"_", "__", "___", "input", "raw_input"}  # ipykernel swaps input() per request
+    watched = {"numpy", "numpy.testing", "torch", "torch.testing", "torch.nn", "torch.nn.functional", "math",
+               "operator", "unittest", "unittest.case", "sklearn", "sklearn.preprocessing", "solutions"}
 
     def student_cell():
         frame = sys._getframe(2)
@@ -187,35 +189,52 @@ def __autograder_guard():
         return (os.path.realpath(path).startswith(pylib + os.sep) or "gradebook" in lower
                 or lower.endswith(".db"))
 
+    def where(path):
+        path = os.fsdecode(path)
+        real = os.path.realpath(path)
+        return os.path.relpath(real, pylib) if real.startswith(pylib + os.sep) else path
+
     def hook(event, args):
         if event == "import":
             module = args[0]
             if (module == "solutions" or str(module).startswith("solutions.")) and student_cell():
                 hits.append(f"student code imported {module}")
         elif event == "open" and args and isinstance(args[0], (str, bytes)) and protected(args[0]):
-            if student_cell():
-                hits.append(f"student code opened {os.fsdecode(args[0])}")
+            if "__pycache__" not in os.fsdecode(args[0]) and student_cell():
+                hits.append(f"student code opened {where(args[0])}")
 
     def notebook_made(obj):
-        target = getattr(obj, "func", obj)
-        return getattr(target, "__module__", None) == "__main__"
+        try:  # some objects compute attributes on access (torch.ops raises for unknown names)
+            target = obj.func if isinstance(obj, functools.partial) else obj
+            return getattr(target, "__module__", None) == "__main__"
+        except Exception:
+            return False
 
     def check():
+        with warnings.catch_warnings():  # reading module attributes may warn (deprecated aliases)
+            warnings.simplefilter("ignore")
+            return inspect_state()
+
+    def inspect_state():
         found = list(dict.fromkeys(hits))
         for key, value in vars(builtins).items():
             if key not in volatile and builtins_before.get(key, value) is not value:
                 found.append(f"builtins.{key} was replaced")
         for modname in sorted(sys.modules):
-            root = modname.split(".")[0]
-            if root not in ("numpy", "torch", "math", "operator", "unittest", "solutions") or \
-                    modname.count(".") > 1:
+            if modname not in watched and not modname.startswith("solutions."):
                 continue
-            module = sys.modules[modname]
-            if root == "solutions":
+            module = sys.modules.get(modname)
+            if module is None:
+                continue
+            if modname.split(".")[0] == "solutions":
                 origin = os.path.realpath(getattr(module, "__file__", "") or "")
                 if not origin.startswith(pylib + os.sep):
                     found.append(f"module {modname} does not come from the reference package")
-            for key, value in list(vars(module).items()):
+            try:
+                items = list(vars(module).items())
+            except TypeError:
+                continue
+            for key, value in items:
                 if notebook_made(value):
                     found.append(f"{modname}.{key} was replaced by notebook code")
         if ip.custom_exceptions:
@@ -226,7 +245,7 @@ def __autograder_guard():
         for attr in ("input_transformers_cleanup", "input_transformers_post", "ast_transformers"):
             if any(notebook_made(t) for t in getattr(ip, attr, [])):
                 found.append(f"a notebook transformer was added to the shell's {attr}")
-        if any(notebook_made(v) for v in vars(ip).values()):
+        if any(notebook_made(v) for k, v in vars(ip).items() if k != "ask_exit"):  # ask_exit: the grader's
             found.append("a method of the shell was replaced by notebook code")
         if notebook_made(sys.excepthook) or notebook_made(sys.displayhook):
             found.append("sys.excepthook or sys.displayhook was replaced by notebook code")
@@ -234,7 +253,8 @@ def __autograder_guard():
             found.append("a trace or profile function is active")
         if any(notebook_made(x) for x in list(sys.meta_path) + list(sys.path_hooks)):
             found.append("an import hook was installed")
-        return list(dict.fromkeys(found))
+        found = list(dict.fromkeys(found))
+        return found if len(found) <= 6 else found[:5] + [f"and {len(found) - 5} more"]
 
     sys.addaudithook(hook)
     module = types.ModuleType(name)

@@ -42,7 +42,7 @@ def parse(raw):
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
-        raise InvalidNotebook(f"not JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
+        raise InvalidNotebook(f"not JSON: {err.msg} (line {err.lineno}, column {err.colno})") from None
     except RecursionError:
         raise InvalidNotebook("not JSON: nested too deeply") from None
     if not isinstance(data, dict) or "nbformat" not in data:

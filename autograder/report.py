@@ -31,12 +31,10 @@ def run(args):
               file=sys.stderr)
         return 2
     try:
-        from autograder import paths
-
-        gb = gradebook.open_gradebook(db_url, gradebook.course_config(paths.SOURCE))
+        gb = gradebook.open_existing(db_url)
     except Exception as err:  # noqa: BLE001
-        print(f"autograder report: error: cannot open the gradebook {db_url}: {str(err).splitlines()[0]}",
-              file=sys.stderr)
+        print(f"autograder report: error: cannot open the gradebook {gradebook.safe_url(db_url)}: "
+              f"{str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__}", file=sys.stderr)
         return 2
     try:
         path = render(gb, out)

@@ -105,27 +105,60 @@ def sandbox_uid(slot, grader_pid=None):
     return UID_BASE + (grader_pid or os.getpid()) * UID_BLOCK + slot
 
 
-def kill_uid(uid, rounds=20):
-    """SIGKILL every process of ``uid`` (a fork bomb included): as that uid, ``kill(-1)``."""
+def kill_uid(uid, rounds=200, reap=False):
+    """SIGKILL every process of ``uid`` (a fork bomb included) and reap what we can.
+
+    As that uid, ``kill(-1)`` reaches all its processes at once. Killed processes stay zombies,
+    still counted by RLIMIT_NPROC, until their parent reaps them: grading workers are child
+    subreapers (:func:`become_subreaper`), so the orphans of a dead kernel are their children
+    and are reaped here (``reap=True``, workers only: reaping in the grading parent would steal
+    the exit status of its pool workers), and the next kernel of the slot starts with its full
+    process budget.
+    """
     if os.geteuid() != 0 or uid is None:
         return
     for _ in range(rounds):
-        if not _pids_of_uid(uid):
+        live = _pids_of_uid(uid)
+        if live:
+            pid = os.fork()
+            if pid == 0:  # child: become the uid, kill everything it owns but ourselves
+                try:
+                    os.setresgid(uid, uid, uid)
+                    os.setresuid(uid, uid, uid)
+                    os.kill(-1, signal.SIGKILL)
+                finally:
+                    os._exit(0)
+            os.waitpid(pid, 0)
+        if reap:
+            reap_children()
+        if not live and (not reap or not _pids_of_uid(uid, zombies=True)):
             return
-        pid = os.fork()
-        if pid == 0:  # child: become the uid, kill everything it owns but ourselves
-            try:
-                os.setresgid(uid, uid, uid)
-                os.setresuid(uid, uid, uid)
-                os.kill(-1, signal.SIGKILL)
-            finally:
-                os._exit(0)
-        os.waitpid(pid, 0)
         time.sleep(0.01)
 
 
-def _pids_of_uid(uid):
-    """Live (not zombie) processes owned by ``uid``."""
+def reap_children():
+    """Collect every exited child (and adopted orphan) without blocking."""
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def become_subreaper():
+    """Adopt the orphans of our descendants (Linux PR_SET_CHILD_SUBREAPER), to reap them."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _pids_of_uid(uid, zombies=False):
+    """Processes owned by ``uid``: live ones, or zombies too."""
     found = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -136,7 +169,7 @@ def _pids_of_uid(uid):
                     state = fh.read().rsplit(b")", 1)[1].split()[0]
             except (OSError, IndexError):
                 continue
-            if state not in (b"Z", b"X"):
+            if zombies or state not in (b"Z", b"X"):
                 found.append(int(entry.name))
     return found
 
@@ -257,8 +290,13 @@ def prepare_slot(staging, job_name, uid):
     """A private folder (mode 700, owned by the sandbox uid) for one kernel."""
     root = Path(staging) / job_name
     shutil.rmtree(root, ignore_errors=True)
-    for sub in ("work", "home/tmp", "home/.ipython", "home/.matplotlib"):
+    for sub in ("work", "home/tmp", "home/.ipython"):
         (root / sub).mkdir(parents=True, exist_ok=True)
+    mpl = Path(staging) / "matplotlib"
+    if mpl.is_dir():
+        shutil.copytree(mpl, root / "home" / ".matplotlib")
+    else:
+        (root / "home" / ".matplotlib").mkdir()
     os.chmod(root, 0o700)
     return KernelSlot(root=root, uid=uid)
 
@@ -286,6 +324,21 @@ def make_kernel_manager(iso, slot, memory_mb, cpu_seconds, hide):
     )
     km.sandbox_prefix = list(iso.unshare) + [sys.executable, str(KERNEL_EXEC), str(config_path), "--"]
     return km
+
+
+def matplotlib_cache(dest):
+    """Build matplotlib's font cache once per batch (``dest``), for :func:`prepare_slot` to copy.
+
+    Without it every fresh kernel that imports matplotlib rebuilds the cache (seconds) and logs
+    "Matplotlib is building the font cache" on stderr, and nbgrader scores a test cell with
+    stderr output 0.
+    """
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    env = {**kernel_env(dest), "MPLCONFIGDIR": str(dest)}
+    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env, capture_output=True,
+                   timeout=300, check=False)
+    return dest
 
 
 def copy_solutions(dest):

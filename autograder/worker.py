@@ -4,9 +4,9 @@ A worker never touches the gradebook: it returns a plain dict (:func:`grade_one`
 grading parent records. Everything that can go wrong with a submission ends as a status in that
 dict, never as an exception escaping to the batch.
 """
+# ruff: noqa: I001 (autograder.lean is imported before the third-party packages on purpose)
 
 import asyncio
-import json
 import os
 import shutil
 import signal
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
+from autograder import lean  # noqa: F401 - first: it must act before nbformat is imported
 import nbformat
 from nbconvert.preprocessors import ClearOutputPreprocessor
 from nbgrader import utils as nbutils
@@ -48,6 +49,7 @@ def init_worker(slots, grader_pid):
         ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+    sandbox.become_subreaper()  # a dead kernel's children become ours: we reap them
     _state.slot = slots.get()
     _state.grader_pid = grader_pid
 
@@ -133,7 +135,7 @@ def student_cells(nb):
     return cells
 
 
-def _copy_submission(folder, notebook, work, source_dir):
+def _copy_submission(folder, work, source_dir):
     """Copy the student's folder (minus notebooks and anything shadowing ``solutions``) and the
     instructor's data files into the kernel's working directory."""
     notes, copied = [], 0
@@ -188,7 +190,7 @@ def _exit_reason(km):
         return code, f"kernel killed by {name} ({_SIGNALS.get(-code, 'signal')})"
     if code == 97:
         return code, "kernel sandbox could not start"
-    return code, f"kernel exited with status {code} (os._exit or sys.exit in C code?)"
+    return code, f"the kernel process exited with status {code} (os._exit?)"
 
 
 def _cell_label(nb, index):
@@ -247,17 +249,16 @@ def _grade(job, settings, master, result, notes):
         notes.insert(0, f"nbgrader metadata could not be repaired: {str(err).splitlines()[0][:200]}")
         return
     result["flags"] = integrity.scan(student_cells(nb), master.hidden_names)
-    trusted = integrity.trusted_digests(c["source"] for c in master.source_cells.values() if c["locked"])
 
     uid = sandbox.sandbox_uid(_state.slot, _state.grader_pid) if settings.isolation.separate_uids else None
     slot = sandbox.prepare_slot(settings.staging, f"slot-{_state.slot}", uid)
     try:
-        notes.extend(_copy_submission(Path(job["folder"]), job["notebook"], slot.work, master.source_dir))
+        notes.extend(_copy_submission(Path(job["folder"]), slot.work, master.source_dir))
         sandbox.chown_tree(slot.root, uid)
         code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
         cpu_seconds = settings.cell_timeout * (code_cells + 2) + 30
         km = sandbox.make_kernel_manager(settings.isolation, slot, settings.memory_mb, cpu_seconds, settings.hide)
-        executor = SandboxedExecute(nb, km, settings.cell_timeout, guard_trusted=trusted, pylib=settings.pylib)
+        executor = SandboxedExecute(nb, km, settings.cell_timeout, guard_trusted=master.trusted, pylib=settings.pylib)
         deadline = settings.cell_timeout * (code_cells + 1) + 60
         with open(slot.log, "wb") as log:
             try:
@@ -268,15 +269,15 @@ def _grade(job, settings, master, result, notes):
                 executor.died_at = -1
         _classify(executor, km, nb, slot, result, notes)
     finally:
-        sandbox.kill_uid(uid)
+        sandbox.kill_uid(uid, reap=True)
         shutil.rmtree(slot.root, ignore_errors=True)
-    result["timings"]["execute"] = executor.exec_seconds
+    result["timings"].update(execute=executor.exec_seconds, cells=executor.cells_seconds,
+                             kernel_start=executor.start_seconds)
     nb, _ = LimitOutput().preprocess(nb, {})
     for cell in nb.cells:
         if nbutils.is_grade(cell):
             score, points = nbutils.determine_grade(cell)
             result["cell_scores"][cell.metadata.nbgrader["grade_id"]] = (float(score or 0.0), float(points))
-    result["graded_notebook"] = nbformat.writes(nb)
     guard = [f"kernel check: {f}" for f in executor.guard_findings]
     result["flags"] = list(dict.fromkeys(result["flags"] + guard))
     if result["flags"]:
@@ -285,6 +286,11 @@ def _grade(job, settings, master, result, notes):
             result["status"] = "integrity_flag"
         else:
             notes.insert(0, "also flagged for integrity review")
+    nb.metadata["autograder"] = {"status": result["status"], "flags": result["flags"],
+                                 "kernel_log": result.get("kernel_log", "")[-1000:],
+                                 **{f"{k}_seconds": round(v, 3) for k, v in result["timings"].items()
+                                    if isinstance(v, float)}}
+    result["graded_notebook"] = nbformat.writes(nb)
 
 
 def _classify(executor, km, nb, slot, result, notes):
@@ -303,8 +309,8 @@ def _classify(executor, km, nb, slot, result, notes):
         else:
             result["status"] = "kernel_died"
         notes.insert(0, f"{reason} {where}; later cells not run, scored 0")
-        if code == 97:
-            notes.append(log.strip().splitlines()[-1][:200] if log.strip() else "")
+        if executor.died_at < 0 and log.strip():  # the kernel's own last words explain a failed start
+            notes.append("kernel log: " + log.strip().splitlines()[-1][:200])
     elif executor.unresponsive is not None:
         executor.mark_not_run("not run: the kernel did not stop after its time limit")
         result["status"] = "cell_timeout"
@@ -324,7 +330,7 @@ def _classify(executor, km, nb, slot, result, notes):
     dropped = sum(executor._dropped.values())
     if dropped:
         notes.append(f"output truncated: {dropped} characters not stored")
-    result["timings"]["log_tail"] = log[-2000:]
+    result["kernel_log"] = log[-2000:]
 
 
 def job_for(sub, master):
@@ -337,8 +343,3 @@ def job_for(sub, master):
         "submission_sha": sub.sha256(), "notes": list(sub.notes), "master": master,
     }
 
-
-def dumps(result):
-    """Compact summary for logs and tests."""
-    keep = {k: result[k] for k in ("student_id", "assignment_id", "status", "detail", "cell_scores")}
-    return json.dumps(keep, ensure_ascii=False)

@@ -203,6 +203,13 @@ def cosine_warm_restarts(step, base_lr, T_0, T_mult=1, eta_min=0.0):
     ValueError
         If ``step``, ``base_lr`` or ``eta_min`` is negative or not finite, or
         ``T_0`` or ``T_mult`` is not a positive integer.
+
+    Notes
+    -----
+    torch's ``scheduler.step(epoch)`` finds the cycle with ``int(math.log(...))``,
+    which rounds down at some exact restarts (``math.log(243, 3)`` is
+    4.999999999999999), so ``step(363)`` with ``T_0=3, T_mult=3`` gives ``eta_min``.
+    This function returns ``base_lr`` there, as torch's plain ``step()`` path does.
     """
     step = _check_step(step)
     _check_nonnegative(base_lr, "base_lr")

@@ -103,7 +103,7 @@ def test_demo_class_covers_correct_wrong_untouched_and_broken(tmp_path):
     chapters = paths.chapter_ids()
     roster = demo.build_class(tmp_path / "class", chapters)
     kinds = {}
-    for student, chapter, kind in roster:
+    for _student, chapter, kind in roster:
         kinds.setdefault(chapter, []).append(kind)
     mutants = demo.load_mutants()
     for chapter in chapters:

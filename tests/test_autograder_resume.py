@@ -7,7 +7,9 @@ is missing, and the final grades must equal the uninterrupted run's.
 
 import signal
 import sqlite3
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -82,8 +84,10 @@ def test_sigkill_then_rerun_grades_only_what_is_missing(course, uninterrupted, t
     while cli.sandbox_processes(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert cli.sandbox_processes(proc.pid) == []
+    assert list(Path(tempfile.gettempdir()).glob(f"autograder-{proc.pid}-*")), "the killed run left its temp folder"
     rerun = cli.run(*_grade(root, source, out))
     assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert not list(Path(tempfile.gettempdir()).glob(f"autograder-{proc.pid}-*")), "and the rerun removed it"
     assert f"graded {12 - kept} of {12 - kept} notebook(s)" in rerun.stdout
     assert f"{kept} already graded, skipped" in rerun.stdout
     assert cli.read_csv(out / "grades.csv") == uninterrupted

@@ -31,6 +31,15 @@ from solutions.init import (
 N_SE = 5  # standard errors allowed for every statistical check (see the module docstring)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    # The tensors here are small: one thread is faster than several competing for shared cores.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def gen(seed):
     return torch.Generator().manual_seed(seed)
 

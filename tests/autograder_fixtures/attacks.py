@@ -33,7 +33,9 @@ def _drop_cell(grade_id):
 def _duplicate_cell(grade_id):
     def edit(nb):
         index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-        nb.cells.insert(index, copy.deepcopy(nb.cells[index]))
+        duplicate = copy.deepcopy(nb.cells[index])
+        duplicate["id"] = "duplicate-of-test"
+        nb.cells.insert(index, duplicate)
     return edit
 
 
@@ -74,6 +76,17 @@ def _v4_minor(minor):
     return data
 
 
+FORK_BOMB = tiny.CORRECT + '''
+import os, time
+children = 0
+try:
+    while True:
+        if os.fork() == 0:
+            time.sleep(600)
+            os._exit(0)
+        children += 1
+except OSError:
+    print("fork refused after", children)'''
 EQ_TRUE = '''class Anything:
     def __eq__(self, other):
         return True
@@ -111,7 +124,9 @@ for path in (REPO + "/sol" + "utions", REPO + "/exercises", REPO + "/tests"):
         print("listing", path, os.listdir(path))
     except OSError as err:
         print("listing", path, err)
-print("files here", sorted(os.listdir(".")))'''
+print("files here", sorted(os.listdir(".")))
+import resource
+print("limits", [resource.getrlimit(getattr(resource, "RLIMIT_" + n))[0] for n in ("AS", "CPU", "NPROC", "FSIZE")])'''
 
 
 def build(root):
@@ -145,12 +160,9 @@ def build(root):
     # IPython's exit() only asks the front end to close: the kernel keeps running
     add("ipython_exit", Expect("ok", FULL), notebook=nb(tiny.CORRECT + "\nexit()"))
     add("sys_exit", Expect("ok", ZERO), notebook=nb("import sys\nsys.exit(0)\n" + tiny.CORRECT))
-    add("fork_bomb", Expect("ok", FULL), notebook=nb(
-        tiny.CORRECT + "\nimport os, time\nchildren = 0\ntry:\n    while True:\n        if os.fork() == 0:\n"
-        "            time.sleep(600)\n            os._exit(0)\n        children += 1\n"
-        "except OSError:\n    print('fork refused after', children)"))
+    add("fork_bomb", Expect("ok", FULL), notebook=nb(FORK_BOMB))
     add("output_flood", Expect("ok", FULL, r"output truncated"), notebook=nb(
-        tiny.CORRECT + "\nfor _ in range(100):\n    print('x' * 1_000_000)"))
+        tiny.CORRECT + "\nfor _ in range(1000):\n    print('x' * 100_000, flush=True)"))
     # test cells
     add("deleted_test", Expect("ok", 2.0, r"deleted.*test_min_max_scale_range"),
         notebook=nb(edit=_drop_cell("test_min_max_scale_range")))
@@ -200,4 +212,7 @@ def build(root):
                                            "    import numpy as np\n    X = np.array(X, dtype=float)\n"
                                            "    return " + "X.max(axis=1, keepdims=True) * 0 + 0.5\n")
     add("probe", Expect("ok", FULL), notebook=nb(PROBE))
+    # an honest student who plots: a fresh kernel must not rebuild (and log) matplotlib's font cache
+    add("plots", Expect("ok", FULL), notebook=nb(
+        "import matplotlib.pyplot as plt\n" + tiny.CORRECT + "\nplt.plot([0, 1], [1, 0])\nplt.close()"))
     return expect

@@ -36,7 +36,8 @@ X = rng.normal(3.0, 2.0, size=(5, 3))
 np.testing.assert_allclose(np.asarray(min_max_scale(X), dtype=float), ref_min_max_scale(X), atol=1e-12,
     err_msg="hidden check: random 5x3 data (HIDDEN_MARKER_ALPHA)")
 ### END HIDDEN TESTS'''
-TEST_RANGE = '''got = np.asarray(min_max_scale(np.array([[0.0], [5.0], [10.0]]), feature_range=(-1.0, 1.0)), dtype=float)
+TEST_RANGE = '''X = np.array([[0.0], [5.0], [10.0]])
+got = np.asarray(min_max_scale(X, feature_range=(-1.0, 1.0)), dtype=float)
 np.testing.assert_allclose(got, [[-1.0], [0.0], [1.0]], atol=1e-12, err_msg="feature_range=(-1, 1)")
 ### BEGIN HIDDEN TESTS
 from solutions.normalization import min_max_scale as ref_min_max_scale

@@ -250,6 +250,17 @@ def ridge_fit(X, y, alpha):
     return w, float(y.mean() - X_mean @ w)
 ''',
     ),
+    Mutant(
+        name="ridge_calls_sklearn",
+        target="ridge_fit",
+        mistake="wraps sklearn's Ridge instead of solving the system",
+        match=r"not call sklearn's Ridge",
+        code='''
+def ridge_fit(X, y, alpha):
+    model = Ridge(alpha=alpha).fit(X, y)
+    return model.coef_, float(model.intercept_)
+''',
+    ),
     # --- lasso_fit ------------------------------------------------------------------------
     Mutant(
         name="lasso_residual_not_updated",
@@ -487,6 +498,17 @@ def lasso_fit(X, y, alpha, max_iter=1000, tol=1e-4):
         if np.abs(w).max() == 0 or step <= tol * np.abs(w).max():
             break
     return w, float(y.mean() - X_mean @ w)
+''',
+    ),
+    Mutant(
+        name="lasso_calls_sklearn",
+        target="lasso_fit",
+        mistake="wraps sklearn's Lasso instead of running coordinate descent",
+        match=r"own coordinate descent",
+        code='''
+def lasso_fit(X, y, alpha, max_iter=1000, tol=1e-4):
+    model = Lasso(alpha=alpha, max_iter=max_iter, tol=tol).fit(X, y)
+    return model.coef_, float(model.intercept_)
 ''',
     ),
 ]

@@ -1,0 +1,111 @@
+"""Grades equal plain serial ``nbgrader autograde``, cell by cell, and --workers 1 equals --workers 2.
+
+A small class of the first chapter's real exercise notebook (correct, common mistakes from
+tests/mutants, release untouched, tests deleted or edited) is graded three times: by the
+autograder with 2 workers, with 1 worker, and by nbgrader itself (generate_assignment, then
+autograde, in a copy of the course, with ``solutions`` on the kernel's path as nbgrader needs).
+"""
+
+import os
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder import demo, gradebook, paths
+from tests.autograder_fixtures import cli
+from tests.notebooks import copy_course
+
+CHAPTER = paths.chapter_ids()[0]
+
+
+def _edit(nb, grade_id, source=None):
+    """Delete (source None) or rewrite the test cell ``grade_id``."""
+    cells = []
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            if source is None:
+                continue
+            cell.source = source
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory):
+    root = tmp_path_factory.mktemp("nbgrader-equality")
+    source_path = paths.source_notebook(CHAPTER)
+    release = gradebook.release_version(source_path, gradebook.course_config(paths.SOURCE))
+    correct = demo.reference_answers(nbformat.read(str(source_path), as_version=4))
+    mutants = [m for m in demo.load_mutants().get(CHAPTER, []) if m.target in correct]
+    tests = [c.metadata.nbgrader["grade_id"] for c in release.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    students = {
+        "ada": demo.student_notebook(release, correct),
+        "dana": demo.student_notebook(release, {}),
+        "eve": _edit(demo.student_notebook(release, correct), tests[0]),  # a deleted test cell
+        "fay": _edit(demo.student_notebook(release, {**correct, mutants[0].target: mutants[0].code}),
+                     tests[0], "pass  # my tests now"),  # an edited test cell, restored by both graders
+    }
+    for i, mutant in enumerate(mutants[:3]):
+        students[f"mutant {i}"] = demo.student_notebook(release, {**correct, mutant.target: mutant.code})
+    for student, nb in students.items():
+        demo.write_submission(root / "class", student, CHAPTER, nb=nb)
+    return root
+
+
+def _grade(klass, workers):
+    out = klass / f"out-{workers}"
+    proc = cli.run("grade", klass / "class", "--out", out, "--workers", workers)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
+
+
+def _cell_scores(db_url, course_id):
+    with Gradebook(db_url, course_id) as gb:
+        scores = {}
+        for submission in gb.find_assignment(CHAPTER).submissions:
+            notebook = submission.notebooks[0]
+            scores[submission.student.id] = {g.name: float(g.score) for g in notebook.grades}
+        return scores
+
+
+@pytest.fixture(scope="module")
+def nbgrader_scores(klass):
+    course = copy_course(klass / "course")
+    env = dict(cli.env(), PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}")
+    nbgrader = [sys.executable, "-m", "nbgrader"]
+    for args in (["generate_assignment", CHAPTER, "--force"], None, ["autograde", CHAPTER]):
+        if args is None:
+            subprocess.run(["cp", "-r", str(klass / "class"), str(course / "submitted")], check=True)
+            continue
+        proc = subprocess.run(nbgrader + args, cwd=course, env=env, capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    course_id = gradebook.course_config(paths.SOURCE).CourseDirectory.course_id
+    return _cell_scores(f"sqlite:///{course / 'gradebook.db'}", course_id)
+
+
+@pytest.fixture(scope="module")
+def out_two(klass):
+    return _grade(klass, 2)
+
+
+def test_parallel_grades_equal_nbgrader_cell_by_cell(out_two, nbgrader_scores):
+    out = out_two
+    course_id = gradebook.course_config(paths.SOURCE).CourseDirectory.course_id
+    ours = _cell_scores(gradebook.default_db_url(out), course_id)
+    assert ours == nbgrader_scores
+    # the class exercises both ends and the middle: not all equal
+    totals = {s: sum(cells.values()) for s, cells in ours.items()}
+    assert totals["ada"] > totals["eve"] > 0 and totals["dana"] == 0
+    assert any(0 < totals[s] < totals["ada"] for s in totals if s.startswith("mutant"))
+    rows = cli.by_student(cli.read_csv(out / "grades.csv"))
+    assert {s: float(r["score"]) for s, r in rows.items()} == totals
+    assert "deleted" in rows["eve"]["detail"]
+
+
+def test_one_worker_equals_two_workers(klass, out_two):
+    one = _grade(klass, 1)
+    assert (one / "grades.csv").read_text() == (out_two / "grades.csv").read_text()
