@@ -52,7 +52,8 @@ def load(browser, url):
 @pytest.mark.parametrize("chapter", chapter_ids())
 def test_chapter_renders_math_and_figures(server, browser, chapter):
     page, external = load(browser, f"{server}/book/{chapter}.html")
-    page.wait_for_selector("mjx-container", timeout=30_000)
+    # "attached", not "visible": the first formula may sit in a heading copied into a hidden sidebar
+    page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
     assert page.locator("mjx-container").count() >= 3, "MathJax typeset too few formulas"
     assert page.locator(".MathJax merror, mjx-merror").count() == 0, "MathJax reports a TeX error"
     figures = page.locator("img[src*='_images'], .cell_output img")

@@ -1,8 +1,13 @@
 """Each common student mistake (a mutant) must fail a graded test, for the reason it models.
 
 A mutant replaces one answer cell of the source notebook (see tests/mutants/__init__.py);
-the notebook is executed with its hidden tests, and some test cell ``test_<target>*``
-must fail with an error matching the mutant's ``match``.
+the notebook runs with its hidden tests, and some test cell ``test_<target>*`` must fail with
+an error matching the mutant's ``match``.
+
+Speed: the mutants of a chapter share one kernel. The notebook runs once with the reference
+answers; each mutant then re-runs the cells from its answer cell to the end with the mistake in
+place, and the same cells are re-run with the reference answers before the next mutant. That
+restore run must be clean, which proves that no mutant left state behind for the next one.
 """
 
 import importlib
@@ -13,7 +18,7 @@ import pytest
 
 import tests.mutants
 from autograder.paths import chapter_ids, source_notebook
-from tests.notebooks import answer_cells, errors_by_grade_id, execute, read
+from tests.notebooks import KernelSession, answer_cells, nbgrader_meta, read
 
 
 def _chapter_modules():
@@ -41,11 +46,61 @@ def test_mutants_are_well_formed(module):
     assert {m.target for m in module.MUTANTS} == set(answers), "answer cells without a mutant"
 
 
+class ChapterKernel:
+    """The reference notebook of one chapter, executed once, kept alive for its mutants."""
+
+    def __init__(self, chapter, cwd):
+        self.chapter = chapter
+        self.nb = read(source_notebook(chapter))
+        self.session = KernelSession(self.nb, cwd).__enter__()
+        errors = self.run_from(0)
+        assert not errors, f"{chapter}: the reference notebook fails before any mutant: {errors}"
+
+    def index_of(self, grade_id):
+        return next(i for i, c in enumerate(self.nb.cells) if nbgrader_meta(c).get("grade_id") == grade_id)
+
+    def run_from(self, start, replace=None):
+        """Run the code cells from ``start`` on, cell ``start`` replaced by ``replace``; {id: error}."""
+        errors = {}
+        for index in range(start, len(self.nb.cells)):
+            cell = self.nb.cells[index]
+            if cell.cell_type != "code":
+                continue
+            source = replace if (replace is not None and index == start) else cell.source
+            error = self.session.run(index, source)
+            if error:
+                errors[nbgrader_meta(cell).get("grade_id", index)] = error
+        return errors
+
+    def close(self):
+        self.session.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def kernels(tmp_path_factory):
+    """chapter -> ChapterKernel, one alive at a time (the cases come ordered by chapter)."""
+    alive = {}
+
+    def get(chapter):
+        if chapter not in alive:
+            for old in alive.values():
+                old.close()
+            alive.clear()
+            alive[chapter] = ChapterKernel(chapter, tmp_path_factory.mktemp(chapter))
+        return alive[chapter]
+
+    yield get
+    for kernel in alive.values():
+        kernel.close()
+
+
 @pytest.mark.parametrize(("chapter", "mutant"), CASES)
-def test_mutant_is_caught(chapter, mutant, tmp_path):
-    nb = read(source_notebook(chapter))
-    answer_cells(nb)[mutant.target].source = mutant.code.strip("\n")
-    errors = errors_by_grade_id(execute(nb, tmp_path))
+def test_mutant_is_caught(chapter, mutant, kernels):
+    kernel = kernels(chapter)
+    start = kernel.index_of(mutant.target)
+    errors = kernel.run_from(start, replace=mutant.code.strip("\n"))
+    leftover = kernel.run_from(start)  # restore the reference answers before the next mutant
+    assert not leftover, f"the reference notebook fails after mutant {mutant.name}: state leaked: {leftover}"
     caught = {gid: text for gid, text in errors.items() if str(gid).startswith(f"test_{mutant.target}")}
     assert caught, f"mutant {mutant.name} ({mutant.mistake}) passes every test; errors elsewhere: {errors}"
     assert any(re.search(mutant.match, text, re.I | re.S) for text in caught.values()), (
