@@ -4,28 +4,28 @@ import argparse
 import importlib
 import sys
 
-# command name -> module implementing add_arguments(parser) and run(args)
+# command name -> (module implementing add_arguments(parser) and run(args), one-line help)
 COMMANDS = {
-    "release": "autograder.release",
-    "grade": "autograder.grade",
-    "report": "autograder.report",
-    "demo": "autograder.demo",
+    "release": ("autograder.release", "generate the student version of every chapter and check for leaks"),
+    "grade": ("autograder.grade", "grade a class in parallel: feedback, gradebook, grades.csv and report"),
+    "report": ("autograder.report", "re-render the class report from the gradebook"),
+    "demo": ("autograder.demo", "build a demo class from the source notebooks and grade it"),
 }
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    # Only the chosen command's module is imported (grading libraries take seconds to import):
+    # a usage error or `--help` answers at once.
+    chosen = next((a for a in argv if not a.startswith("-")), None)
     modules = {}
-    for name, module_name in COMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as err:
-            if err.name != module_name:
-                raise
-            continue  # command not built yet
-        modules[name] = module
-        module.add_arguments(sub.add_parser(name, help=module.__doc__.strip().splitlines()[0]))
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub_parser = sub.add_parser(name, help=help_text)
+        if name == chosen:
+            modules[name] = importlib.import_module(module_name)
+            modules[name].add_arguments(sub_parser)
     args = parser.parse_args(argv)
     return modules[args.command].run(args)
 

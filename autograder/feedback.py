@@ -93,3 +93,17 @@ def render(graded_nb, assignment_id, cell_scores, max_score, status, detail):
                               "late_penalty": 0}}
     html, _ = _exporter().from_notebook_node(nb, resources=resources)
     return html
+
+
+def warm_up():
+    """Compile the feedback templates once (about 1 s), in the grading parent before it forks its
+    workers, so that each worker inherits them instead of compiling its own copy."""
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    cell = new_code_cell("x = 1", metadata={"nbgrader": {
+        "grade": True, "grade_id": "t", "locked": True, "points": 1, "schema_version": 3, "solution": False,
+        "task": False}})
+    cell.outputs = [new_output("stream", name="stdout", text="x"),
+                    new_output("error", ename="AssertionError", evalue="x", traceback=["x"])]
+    render(new_notebook(cells=[new_markdown_cell("x"), cell]), "warm-up", {"t": (0.0, 1.0)}, 1.0, "ok", "")
+

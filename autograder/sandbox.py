@@ -327,18 +327,41 @@ def make_kernel_manager(iso, slot, memory_mb, cpu_seconds, hide):
 
 
 def matplotlib_cache(dest):
-    """Build matplotlib's font cache once per batch (``dest``), for :func:`prepare_slot` to copy.
+    """Matplotlib's font cache in ``dest``, for :func:`prepare_slot` to copy into every kernel's home.
 
     Without it every fresh kernel that imports matplotlib rebuilds the cache (seconds) and logs
     "Matplotlib is building the font cache" on stderr, and nbgrader scores a test cell with
-    stderr output 0.
+    stderr output 0. The cache is built once per matplotlib version into the grader's user cache
+    (``$XDG_CACHE_HOME/autograder``, default ``~/.cache/autograder``) and copied from there, so a
+    batch does not pay the ~1 s of building it; a failure there falls back to building in ``dest``.
     """
+    dest = Path(dest)
+    try:
+        from importlib.metadata import version
+
+        cache_root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "autograder"
+        cached = cache_root / f"matplotlib-{version('matplotlib')}"
+        if not any(cached.glob("fontlist-*.json")):
+            building = cache_root / f".matplotlib-{os.getpid()}"
+            _build_matplotlib_cache(building)
+            if not any(building.glob("fontlist-*.json")):
+                raise OSError("matplotlib wrote no font cache")
+            shutil.rmtree(cached, ignore_errors=True)
+            os.replace(building, cached)
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.copytree(cached, dest)
+    except Exception:  # noqa: BLE001 - unwritable home, missing matplotlib: build in place
+        shutil.rmtree(dest, ignore_errors=True)
+        _build_matplotlib_cache(dest)
+    return dest
+
+
+def _build_matplotlib_cache(dest):
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     env = {**kernel_env(dest), "MPLCONFIGDIR": str(dest)}
     subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env, capture_output=True,
                    timeout=300, check=False)
-    return dest
 
 
 def copy_solutions(dest):

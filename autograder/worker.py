@@ -43,6 +43,7 @@ _state = SimpleNamespace(slot=0, grader_pid=0)
 def init_worker(slots, grader_pid):
     """Process-pool initializer: the parent handles Ctrl-C; take a slot; die with the parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker inherits the parent's handler
     try:
         import ctypes
 

@@ -49,7 +49,7 @@ def klass(tmp_path_factory):
         "fay": _edit(demo.student_notebook(release, {**correct, mutants[0].target: mutants[0].code}),
                      tests[0], "pass  # my tests now"),  # an edited test cell, restored by both graders
     }
-    for i, mutant in enumerate(mutants[:3]):
+    for i, mutant in enumerate(mutants[1:3]):  # (mutants[0] is fay's)
         students[f"mutant {i}"] = demo.student_notebook(release, {**correct, mutant.target: mutant.code})
     for student, nb in students.items():
         demo.write_submission(root / "class", student, CHAPTER, nb=nb)
