@@ -50,25 +50,20 @@ def execute(nb, cwd, timeout=120, with_repo=True):
 
 
 class KernelSession:
-    """One kernel that executes the cells of one notebook on demand, in the notebook's folder.
+    """A running kernel that executes the cells of one notebook on demand, in folder ``cwd``.
 
     The mutant tests share a session per chapter: a mutant re-runs the notebook from its answer
     cell to the end instead of starting a kernel and importing torch again (about 10x faster).
-    ``run`` returns the error text of the cell, or None when it ran cleanly.
+    Call ``close`` when done.
     """
 
     def __init__(self, nb, cwd, timeout=120, with_repo=True):
+        # a copy: nbclient writes each executed cell back into its notebook
         self.nb = nbformat.v4.new_notebook(metadata=nb.metadata, cells=[copy.deepcopy(c) for c in nb.cells])
         self.client = NotebookClient(self.nb, timeout=timeout, allow_errors=True, interrupt_on_timeout=True,
                                      kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
         self._kernel = self.client.setup_kernel(env=kernel_env(with_repo))
-
-    def __enter__(self):
         self._kernel.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        return self._kernel.__exit__(*exc)
 
     def run(self, index, source):
         """Execute ``source`` as cell ``index`` of the notebook; the error text or None."""
@@ -77,6 +72,9 @@ class KernelSession:
         done = self.client.execute_cell(cell, index)
         errors = [f"{o['ename']}: {o['evalue']}" for o in done.outputs if o.get("output_type") == "error"]
         return errors[0] if errors else None
+
+    def close(self):
+        self._kernel.__exit__(None, None, None)
 
 
 def errors_by_grade_id(nb):

@@ -50,11 +50,12 @@ class ChapterKernel:
     """The reference notebook of one chapter, executed once, kept alive for its mutants."""
 
     def __init__(self, chapter, cwd):
-        self.chapter = chapter
         self.nb = read(source_notebook(chapter))
-        self.session = KernelSession(self.nb, cwd).__enter__()
+        self.session = KernelSession(self.nb, cwd)
         errors = self.run_from(0)
-        assert not errors, f"{chapter}: the reference notebook fails before any mutant: {errors}"
+        if errors:
+            self.session.close()
+            raise AssertionError(f"{chapter}: the reference notebook fails before any mutant: {errors}")
 
     def index_of(self, grade_id):
         return next(i for i, c in enumerate(self.nb.cells) if nbgrader_meta(c).get("grade_id") == grade_id)
@@ -72,34 +73,45 @@ class ChapterKernel:
                 errors[nbgrader_meta(cell).get("grade_id", index)] = error
         return errors
 
+
+class Kernels:
+    """chapter -> ChapterKernel, one alive at a time (the cases come ordered by chapter)."""
+
+    def __init__(self, tmp_path_factory):
+        self.tmp_path_factory = tmp_path_factory
+        self.chapter, self.kernel = None, None
+
+    def get(self, chapter):
+        if chapter != self.chapter:
+            self.close()
+            self.kernel = ChapterKernel(chapter, self.tmp_path_factory.mktemp(chapter))
+            self.chapter = chapter
+        return self.kernel
+
     def close(self):
-        self.session.__exit__(None, None, None)
+        """Also after a kernel error (a dead kernel), so the next mutant starts a fresh one."""
+        if self.kernel is not None:
+            self.kernel.session.close()
+        self.chapter, self.kernel = None, None
 
 
 @pytest.fixture(scope="module")
 def kernels(tmp_path_factory):
-    """chapter -> ChapterKernel, one alive at a time (the cases come ordered by chapter)."""
-    alive = {}
-
-    def get(chapter):
-        if chapter not in alive:
-            for old in alive.values():
-                old.close()
-            alive.clear()
-            alive[chapter] = ChapterKernel(chapter, tmp_path_factory.mktemp(chapter))
-        return alive[chapter]
-
-    yield get
-    for kernel in alive.values():
-        kernel.close()
+    pool = Kernels(tmp_path_factory)
+    yield pool
+    pool.close()
 
 
 @pytest.mark.parametrize(("chapter", "mutant"), CASES)
 def test_mutant_is_caught(chapter, mutant, kernels):
-    kernel = kernels(chapter)
+    kernel = kernels.get(chapter)
     start = kernel.index_of(mutant.target)
-    errors = kernel.run_from(start, replace=mutant.code.strip("\n"))
-    leftover = kernel.run_from(start)  # restore the reference answers before the next mutant
+    try:
+        errors = kernel.run_from(start, replace=mutant.code.strip("\n"))
+        leftover = kernel.run_from(start)  # restore the reference answers before the next mutant
+    except Exception:
+        kernels.close()
+        raise
     assert not leftover, f"the reference notebook fails after mutant {mutant.name}: state leaked: {leftover}"
     caught = {gid: text for gid, text in errors.items() if str(gid).startswith(f"test_{mutant.target}")}
     assert caught, f"mutant {mutant.name} ({mutant.mistake}) passes every test; errors elsewhere: {errors}"
