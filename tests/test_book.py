@@ -52,7 +52,9 @@ def test_narrative_conventions(nb_path):
         assert f"../exercises/release/{chapter}/{chapter}.ipynb" in markdown, f"{chapter}: no exercise link"
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and cell.get("outputs"):
-            assert cell.source.startswith("# NBVAL_CHECK_OUTPUT"), f"{chapter}: cell {index} stores outputs"
+            assert "nbval-check-output" in cell.metadata.get("tags", []), f"{chapter}: cell {index} stores outputs"
+        # nbval markers are cell tags, never comments a reader would see on the page
+        assert "NBVAL_" not in cell.source, f"{chapter}: cell {index} shows an nbval marker; use a cell tag"
 
 
 def built_pages():
