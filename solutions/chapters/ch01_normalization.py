@@ -24,6 +24,8 @@ def min_max_scale_cases():
                              "by a zero range")
     yield function_case("min_max_scale", X, feature_range=(1.0, 0.0),
                         hint="feature_range=(1, 0) must raise ValueError (the minimum must be below the maximum)")
+    yield function_case("min_max_scale", X, feature_range=(2.0, 2.0),
+                        hint="feature_range=(2, 2) must raise ValueError: an empty range cannot hold the data")
     rng = np.random.default_rng(101)
     for shape, feature_range in [((7, 3), (0.0, 1.0)), ((5, 1), (-1.0, 1.0)), ((40, 6), (2.0, 5.0)),
                                  ((13,), (0.0, 1.0))]:
@@ -44,6 +46,8 @@ STD_HINT = ("per column (axis=0), mean 0 and std 1 with ddof=0 (divide by n, not
 def standardize_cases():
     X = np.array([[1.0, 100.0], [2.0, 300.0], [3.0, 200.0], [6.0, 400.0]])
     yield function_case("standardize", X, hint="must equal StandardScaler().fit_transform(X): " + STD_HINT)
+    yield function_case("standardize", np.array([1.0, 2.0, 6.0]),
+                        hint="a 1-D array is one column: standardize it as a whole (same shape back)")
     yield function_case("standardize", np.array([[1.0, 5.0], [2.0, 5.0], [4.0, 5.0]]),
                         hint="a constant column must become 0, not NaN: treat a zero standard deviation as 1")
     rng = np.random.default_rng(202)
@@ -103,5 +107,5 @@ CHAPTER = Chapter(
     ),
     mistakes="solutions.mistakes.ch01_normalization",
     budget_seconds=20.0,
-    setup=("import numpy as np",),
+    setup=("import numpy as np", "from sklearn.preprocessing import StandardScaler, minmax_scale, normalize"),
 )

@@ -35,6 +35,10 @@ def reference(chapter, test):
 def judge(test, got, expected):
     """None when every case passes, else the message of the first failing case."""
     cases = test.cases()
+    for case in got:
+        for value in case.values():
+            if isinstance(value, probe.Raised) and value.is_a("NameError") and f"'{test.answer}'" in value.message:
+                return f"not found: define `{test.signature}` (no {test.answer!r} in the notebook)"
     if len(got) != len(cases):
         return (f"{test.answer}: the hidden checks did not all run ({len(got)} of {len(cases)} case(s) "
                 f"recorded); define `{test.signature}` and let the test cell run to its end")
