@@ -1,19 +1,26 @@
-"""Per-student feedback HTML in nbgrader's own format, without the source of hidden tests.
+"""Per-student feedback HTML in nbgrader's own format: visible tests, verdicts, diagnoses, offline math.
 
-nbgrader's ``generate_feedback`` renders the autograded notebook with its ``feedback``
-template; the rendered test cells then contain the hidden tests (nbgrader issue #1363), and so
-do the tracebacks of failing hidden asserts, whose frames quote the failing source lines. Here
-the same template renders a copy in which:
+nbgrader's ``generate_feedback`` renders the autograded notebook with its ``feedback`` template.
+The notebook the grader renders never held hidden tests (test cells ran the probe call instead),
+and the verdicts are error outputs written by the grading parent. On top of the template:
 
-- every hidden-test region is removed from the cell sources (nbgrader's ``ClearHiddenTests``);
-- every error output of a cell that had a hidden region keeps its exception name and message
-  (the test author's explanation, with expected and actual values) but loses the traceback;
-- scores come from the same ``determine_grade`` the gradebook uses (what ``GetGrades`` reads).
+- math renders offline: the template's MathJax macro is replaced (``templates/mathjax.html.j2``)
+  by MathJax 3 from ``feedback/_mathjax/``, copied there once per output folder;
+- any region between hidden-test markers is removed all the same (nbgrader's ``ClearHiddenTests``),
+  and error outputs of such cells lose their tracebacks;
+- :func:`leaks` is the last line of defence: a notebook whose restored cells or outputs carry a line
+  of the reference, the chapter's checks or the source notebook's hidden parts is not rendered;
+- rendering runs under a time limit (``Limits.render_seconds``) in a worker process.
 """
 
 import copy
 import os
+import shutil
+import signal
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
 from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
@@ -24,9 +31,10 @@ from nbgrader import utils as nbutils
 from nbgrader.preprocessors import ClearHiddenTests
 from traitlets.config import Config
 
-from autograder.gradebook import HIDDEN_BEGIN
-
+HIDDEN_BEGIN = "BEGIN HIDDEN TESTS"
 _TEMPLATES = os.path.join(os.path.dirname(nbutils.__file__), "server_extensions", "formgrader")
+_OURS = os.path.join(os.path.dirname(__file__), "templates")
+MATHJAX_FOLDER = "_mathjax"
 
 
 class _FeedbackExporter(HTMLExporter):
@@ -52,9 +60,10 @@ class _FeedbackExporter(HTMLExporter):
 @lru_cache(maxsize=1)
 def _exporter():
     c = Config()
-    c.HTMLExporter.template_name = "feedback"
-    c.HTMLExporter.extra_template_basedirs = [os.path.join(_TEMPLATES, "templates")]
+    c.HTMLExporter.template_name = "feedback_offline"  # nbgrader's "feedback" with offline MathJax
+    c.HTMLExporter.extra_template_basedirs = [_OURS, os.path.join(_TEMPLATES, "templates")]
     c.HTMLExporter.extra_template_paths = [
+        os.path.join(_TEMPLATES, "templates"),
         os.path.join(_TEMPLATES, "static", "node_modules", "bootstrap", "dist", "css")]
     exporter = _FeedbackExporter(config=c)
     exporter.register_preprocessor(CSSHTMLHeaderPreprocessor(config=c), enabled=True)
@@ -73,6 +82,60 @@ def without_hidden_tests(nb):
                     output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
     nb, _ = ClearHiddenTests(enforce_metadata=False).preprocess(nb, {})
     return nb
+
+
+class RenderTimeout(Exception):
+    """Rendering took longer than its limit."""
+
+
+@contextmanager
+def time_limit(seconds):
+    """SIGALRM after ``seconds`` (main thread only; elsewhere the caller's own limit applies)."""
+    if threading.current_thread() is not threading.main_thread() or not seconds:
+        yield
+        return
+
+    def expired(_signum, _frame):
+        raise RenderTimeout(f"feedback rendering took more than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def leaks(nb, secrets):
+    """Lines of ``secrets`` found in restored (locked) cell sources or in any output of ``nb``."""
+    found = set()
+    for cell in nb.cells:
+        texts = []
+        if nbutils.is_locked(cell):
+            texts.append(cell.source)
+        for output in cell.get("outputs", []):
+            texts += [str(output.get("text", "")), str(output.get("evalue", ""))] + [str(v) for v in (
+                output.get("data") or {}).values()] + [str(t) for t in output.get("traceback", [])]
+        for text in texts:
+            found |= {line.strip() for line in text.splitlines() if line.strip() in secrets}
+    return sorted(found)
+
+
+def install_mathjax(feedback_root):
+    """Copy the bundled MathJax 3 next to the feedback folders (once per output folder)."""
+    target = Path(feedback_root) / MATHJAX_FOLDER
+    if (target / "tex-chtml.js").is_file():
+        return target
+    import importlib.util
+
+    spec = importlib.util.find_spec("sphinx-mathjax-offline")  # the package the book bundles MathJax with
+    source = Path(list(spec.submodule_search_locations)[0]) / "static" / "mathjax"
+    partial = target.with_name(f".{MATHJAX_FOLDER}-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(source, partial)
+    os.replace(partial, target)
+    return target
 
 
 def render(graded_nb, assignment_id, cell_scores, max_score, status, detail):

@@ -1,42 +1,46 @@
-"""Grade a class in parallel: feedback, gradebook, grades.csv and report.
+"""Grade a class: sandboxed kernels on local workers or a Dask cluster, verdicts and gradebook here.
 
-``python -m autograder grade SUBMISSIONS [--out DIR] [--workers N] [--cell-timeout S] [--memory-mb M]
-[--db-url URL]``
+``python -m autograder grade SUBMISSIONS [--out DIR] [--workers N | --scheduler tcp://HOST:8786]
+[--cell-timeout S] [--notebook-timeout S] [--memory-mb M] [--db-url URL] [--source DIR]
+[--book-url URL] [--no-sandbox]``
 
-SUBMISSIONS is a folder or a .zip in nbgrader's layout ``<student_id>/<assignment_id>/<assignment_id>.ipynb``
-(optional ``timestamp.txt``). Each notebook runs in its own sandboxed kernel in a pool of worker
-processes; only this process writes the gradebook, one complete result at a time, so an
-interrupted batch (Ctrl-C, SIGKILL) rerun with the same command grades only what is missing.
-Exit status: 0 when the batch completed (broken submissions are listed), 2 on bad usage,
-130 when interrupted.
+For each submission a worker runs the notebook in a sandboxed kernel and returns what the kernel
+recorded; this process judges those records against the reference (nothing the student's code can
+touch), writes the gradebook (the only writer; one complete result per transaction, so a killed
+batch rerun grades only what is missing) and the feedback. Before the first student, a pre-flight
+grades each chapter's reference answers under the same limits and sandbox; if one loses a mark the
+batch does not start. Exit status: 0 when the batch completed (broken submissions are listed),
+2 on bad usage or an unusable setup (one line), 3 when the cluster went away mid-batch (what was
+recorded is kept: rerun to resume), 130 when interrupted.
 """
 # ruff: noqa: I001 (autograder.lean is imported before the third-party packages on purpose)
 
 import argparse
-import concurrent.futures as cf
 import faulthandler
-import json
-import multiprocessing as mp
+import html
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import time
+import traceback
 import warnings
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
 from autograder import lean  # noqa: F401 - first: it must act before nbformat is imported
+import nbformat
+from nbgrader import utils as nbutils
 from tqdm import tqdm
 
-from autograder import feedback, gradebook, paths, sandbox, submissions, worker
+from autograder import classify, engines, feedback, gradebook, judging, master, paths, preflight, sandbox, submissions
+from autograder.records import Job, Limits, Outcome, Status
 from autograder.submissions import UsageError
+from solutions import chapters as course
 
 tqdm.monitor_interval = 0  # no monitor thread in the parent: pool workers are forked from it
-
-MAX_ATTEMPTS = 3  # a job whose worker process crashed is retried this many times in all
+MAX_ATTEMPTS = 3  # a job whose worker process died is run this many times in all
+IN_FLIGHT_PER_WORKER = 2
 
 
 def _positive_int(text):
@@ -70,23 +74,32 @@ def default_workers():
 def add_arguments(parser):
     parser.add_argument("submissions", help="folder or .zip: <student_id>/<assignment_id>/<assignment_id>.ipynb")
     parser.add_argument("--out", default="grading", help="output folder (default: grading/)")
-    parser.add_argument("--workers", type=_positive_int, default=default_workers(),
-                        help="parallel kernels (default: number of CPUs)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, default=None,
+                       help="parallel kernels on this machine (default: number of CPUs)")
+    where.add_argument("--scheduler", default=None,
+                       help="grade on a Dask cluster: tcp://HOST:8786 or tls://HOST:8786")
+    parser.add_argument("--tls-ca-file", help="CA certificate of the cluster (tls://)")
+    parser.add_argument("--tls-cert", help="client certificate (tls://)")
+    parser.add_argument("--tls-key", help="client key (tls://)")
     parser.add_argument("--cell-timeout", type=_positive_float, default=120.0,
-                        help="seconds per cell before it is interrupted (default: 120)")
+                        help="seconds of wall time per cell before it is interrupted (default: 120)")
+    parser.add_argument("--notebook-timeout", type=_positive_float, default=600.0,
+                        help="seconds of wall time per notebook, whatever its cell count (default: 600)")
     parser.add_argument("--memory-mb", type=_memory, default=2048,
-                        help="address-space limit of each kernel in MB (default: 2048)")
+                        help="memory of each kernel in MB (a memory cgroup as root, else RLIMIT_DATA; default 2048)")
     parser.add_argument("--db-url", default=None,
                         help="gradebook URL (default: sqlite in --out; e.g. postgresql://user@host/db)")
     parser.add_argument("--source", default=str(paths.SOURCE),
                         help="nbgrader source folder of the course (default: exercises/source)")
+    parser.add_argument("--book-url", default="",
+                        help="base URL of the published book, for the links of diagnoses in the feedback")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run kernels without bubblewrap (no isolation: only for a trusted class)")
 
 
-def known_assignments(source):
-    source = Path(source)
-    if not source.is_dir():
-        raise UsageError(f"source folder not found: {source}")
-    return sorted(p.name for p in source.iterdir() if (p / f"{p.name}.ipynb").is_file())
+def limits_of(args):
+    return Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout, memory_mb=args.memory_mb)
 
 
 class Batch:
@@ -96,28 +109,29 @@ class Batch:
         self.args = args
         self.out = Path(args.out).resolve()
         self.source = Path(args.source).resolve()
-        self.started = time.monotonic()
-        _remove_stale_staging()
-        self.staging = Path(tempfile.mkdtemp(prefix=f"autograder-{os.getpid()}-"))
-        os.chmod(self.staging, 0o711)  # kernels traverse to their own folder, cannot list the rest
+        self.limits = limits_of(args)
         self.gb = None
+        self.staging = None
 
     def prepare(self):
+        import tempfile
+
         args = self.args
         target = Path(args.submissions)
         if not target.exists():
             raise UsageError(f"no such file or directory: {target}")
-        known = known_assignments(self.source)
+        declared = {c.id: c for c in course.all_chapters()}
+        known = [c for c in declared if (self.source / c / f"{c}.ipynb").is_file()]
+        if not known:
+            raise UsageError(f"no chapter of the course in {self.source}")
         if target.is_file():
             if not target.name.lower().endswith(".zip"):
                 raise UsageError(f"not a folder or a .zip: {target}")
-            extracted = self.staging / "submissions"
-            extracted.mkdir(mode=0o700)
-            root = submissions.extract_zip(target, extracted)
+            self.staging = Path(tempfile.mkdtemp(prefix="autograder-zip-"))
+            root = submissions.extract_zip(target, self.staging)
         else:
             root = target
-        # grade ids help to pick a renamed notebook; read them from the source notebooks
-        grade_ids = {a: _grade_ids(self.source / a / f"{a}.ipynb") for a in known}
+        grade_ids = {c: [t.grade_id for t in declared[c].tests] for c in known}
         self.subs = submissions.discover(root, known, grade_ids)
         if not self.subs:
             raise UsageError(f"no submissions found in {target} (expected <student_id>/<assignment_id>/...)")
@@ -129,69 +143,108 @@ class Batch:
         except Exception as err:  # noqa: BLE001 - SQLAlchemy raises many kinds
             reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise UsageError(f"cannot open the gradebook {gradebook.safe_url(self.db_url)}: {reason}") from None
-        self.masters = {}
+        self.chapters, self.masters, self.secrets = {}, {}, {}
         for aid in sorted({s.assignment_id for s in self.subs}):
+            path = self.source / aid / f"{aid}.ipynb"
             try:
-                self.masters[aid] = gradebook.register_assignment(
-                    self.gb, self.db_url, self.config, aid, self.source / aid / f"{aid}.ipynb")
-            except RuntimeError as err:
-                raise UsageError(f"{aid}: {err} (grade into a new --out)") from None
+                sha = gradebook.register_assignment(self.gb, self.db_url, self.config, aid, path)
+            except Exception as err:  # noqa: BLE001 - nbgrader refuses a changed assignment with grades
+                raise UsageError(f"{aid}: {str(err).splitlines()[0][:200]} (grade into a new --out)") from None
+            self.chapters[aid] = declared[aid]
+            self.masters[aid] = master.build(declared[aid], path, sha)
+            self.secrets[aid] = preflight.secret_lines(declared[aid], path, self.config)
         journal = gradebook.recorded(self.gb)
-        self.todo, self.skipped = [], []
+        self.todo, self.skipped, self.review = [], [], {}
         for sub in self.subs:
-            job = worker.job_for(sub, self.masters[sub.assignment_id])
+            job = job_for(sub)
+            if sub.review:
+                self.review[sub.key] = list(sub.review)
             row = journal.get(sub.key)
-            if row is not None and row.submission_sha == job["submission_sha"] and \
-                    row.source_sha == job["master"].source_sha:
+            if row is not None and row.status != Status.GRADER_ERROR and row.submission_sha == job.submission_sha \
+                    and row.source_sha == self.masters[sub.assignment_id].source_sha:
                 self.skipped.append(sub.key)
             elif row is not None and row.timestamp and sub.timestamp_text and row.timestamp > sub.timestamp_text:
                 self.skipped.append(sub.key)  # an older copy: the graded, later submission stays
             else:
                 self.todo.append(job)
-        self.hide = sandbox.default_hidden_paths([self.out, target.resolve(), self.staging / "submissions",
-                                                  self.source])
-
-    def settings(self):
-        sandbox.kill_stale_sandboxes()
-        self.isolation = sandbox.probe(self.staging)
-        pylib = sandbox.copy_solutions(self.staging / "pylib")
-        sandbox.matplotlib_cache(self.staging / "matplotlib")
-        feedback.warm_up()  # forked workers inherit the compiled templates
-        return worker.Settings(cell_timeout=self.args.cell_timeout, memory_mb=self.args.memory_mb,
-                               staging=str(self.staging), pylib=str(pylib), isolation=self.isolation,
-                               hide=[str(p) for p in self.hide])
 
     def close(self):
+        import shutil
+
         if self.gb is not None:
             self.gb.close()
-        shutil.rmtree(self.staging, ignore_errors=True)
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
 
 
-def _remove_stale_staging():
-    """Delete the temporary folders of graders that were killed (SIGKILL leaves them behind)."""
-    for folder in Path(tempfile.gettempdir()).glob("autograder-*-*"):
-        pid = folder.name.split("-")[1]
+def job_for(sub):
+    invalid = sub.invalid
+    data = None
+    if not invalid and sub.notebook is not None:
         try:
-            mine = folder.is_dir() and folder.stat().st_uid == os.geteuid()
-        except OSError:
-            continue
-        if mine and pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            shutil.rmtree(folder, ignore_errors=True)
+            data = sub.read()
+        except OSError as err:
+            invalid = f"the notebook cannot be read ({err.strerror or err})"
+    return Job(student_id=sub.student_id, assignment_id=sub.assignment_id, notebook=data,
+               notebook_name=sub.notebook.name if sub.notebook else "", submission_sha=sub.sha256(),
+               timestamp_text=sub.timestamp_text, notes=tuple(sub.notes), invalid=invalid)
 
 
-def _grade_ids(path):
-    try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    return [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.get("cells", [])
-            if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")]
+def make_engine(args):
+    if args.scheduler:
+        security = None
+        if args.scheduler.startswith("tls://"):
+            from distributed.security import Security
+
+            security = Security(tls_ca_file=args.tls_ca_file, tls_client_cert=args.tls_cert,
+                                tls_client_key=args.tls_key, require_encryption=True)
+        return engines.DaskEngine(args.scheduler, security=security)
+    return engines.LocalEngine(args.workers or default_workers())
 
 
-def write_outputs(out, result):
-    """Feedback HTML and the autograded notebook of one result (atomic writes)."""
-    sid, aid = result["student_id"], result["assignment_id"]
-    html = result.get("feedback_html") or _status_page(result)
+# -- the parent's part of one submission ----------------------------------------------------------
+def decide(batch, job, run):
+    """Judge a worker's :class:`KernelRun`: (Outcome, judged notebook or None)."""
+    chapter, mst = batch.chapters[job.assignment_id], batch.masters[job.assignment_id]
+    status, detail = classify.classify(run, batch.limits)
+    judged, mistakes = None, ()
+    scores = {t.grade_id: (0.0, t.points) for t in mst.tests}
+    if run.notebook is not None and status is not Status.GRADER_ERROR:
+        verdicts = judging.judge(run, chapter)
+        judged = judging.apply(run.notebook, verdicts, chapter, batch.args.book_url)
+        for cell in judged.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id in scores and nbutils.is_grade(cell):
+                score, points = nbutils.determine_grade(cell)
+                scores[grade_id] = (float(score or 0.0), float(points))
+        mistakes = tuple(dict.fromkeys(m.id for v in verdicts.values() for m in v.diagnosis))
+        leaked = feedback.leaks(judged, batch.secrets[job.assignment_id] - _student_lines(judged))
+        if leaked:
+            status, judged, mistakes = Status.GRADER_ERROR, None, ()
+            detail = f"grader error: the feedback would show reference text ({leaked[0][:60]!r}); withheld"
+            scores = {t.grade_id: (0.0, t.points) for t in mst.tests}
+    outcome = Outcome(job.student_id, job.assignment_id, status, detail, scores, mistakes, repaired=bool(run.repairs))
+    return outcome, judged
+
+
+def _student_lines(nb):
+    lines = set()
+    for cell in nb.cells:
+        if not nbutils.is_locked(cell):
+            lines |= {line.strip() for line in cell.source.splitlines()}
+    return lines
+
+
+def status_page(outcome, max_score):
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(outcome.assignment_id)}"
+            f"</title></head><body><h1>{html.escape(outcome.assignment_id)} (Score: 0 / {max_score:g})</h1>"
+            f"<p>Your submission could not be graded: <b>{html.escape(outcome.status.value)}</b></p>"
+            f"<p>{html.escape(outcome.detail)}</p></body></html>")
+
+
+def write_outputs(out, outcome, judged, page):
+    """Feedback HTML and the autograded notebook of one outcome (atomic writes)."""
+    sid, aid = outcome.student_id, outcome.assignment_id
 
     def put(path, text):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -199,131 +252,20 @@ def write_outputs(out, result):
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
 
-    put(out / "feedback" / sid / aid / f"{aid}.html", html)
-    if result.get("graded_notebook"):
-        put(out / "autograded" / sid / aid / f"{aid}.ipynb", result["graded_notebook"])
+    if submissions.id_problem(sid):  # not a usable folder name either
+        return
+    put(out / "feedback" / sid / aid / f"{aid}.html", page)
+    if judged is not None:
+        judged.metadata["autograder"] = {"status": outcome.status.value, "detail": outcome.detail[:2000]}
+        put(out / "autograded" / sid / aid / f"{aid}.ipynb", nbformat.writes(judged))
 
 
-def _status_page(result):
-    import html
-
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(result['assignment_id'])}"
-            f"</title></head><body><h1>{html.escape(result['assignment_id'])} (Score: 0 / "
-            f"{result['max_score']:g})</h1><p>Your submission could not be graded: <b>{result['status']}</b>"
-            f"</p><p>{html.escape(result['detail'])}</p></body></html>")
-
-
-def _failed_result(job, reason):
-    master = job["master"]
-    return {"student_id": job["student_id"], "assignment_id": job["assignment_id"],
-            "timestamp": job["timestamp"], "timestamp_text": job["timestamp_text"],
-            "submission_sha": job["submission_sha"], "source_sha": master.source_sha,
-            "max_score": master.max_score, "cell_scores": {}, "flags": [], "graded_notebook": None,
-            "feedback_html": None, "status": "kernel_died", "detail": reason, "seconds": 0.0}
-
-
-class Pool:
-    """A process pool that survives the death of a worker process."""
-
-    def __init__(self, workers):
-        self.workers = workers
-        self.executor = None
-
-    def start(self):
-        # fork: a worker starts in milliseconds with every grading library already imported
-        # (spawn re-imports them: ~2.5 s of CPU per worker). The grading parent runs no threads of
-        # its own when it forks (the progress bar's monitor thread is disabled below), and
-        # workers never touch the parent's gradebook connection.
-        ctx = mp.get_context("fork")
-        slots = ctx.Queue()
-        for slot in range(self.workers):
-            slots.put(slot)
-        self.executor = cf.ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=worker.init_worker,
-                                               initargs=(slots, os.getpid()))
-
-    def kill(self):
-        if self.executor is None:
-            return
-        for proc in list(getattr(self.executor, "_processes", {}).values()):
-            try:
-                proc.kill()
-            except (OSError, AttributeError):
-                pass
-        # a worker spawned while Ctrl-C arrived may not be registered yet: kill every child of ours
-        _kill_children()
-        self.executor.shutdown(wait=False, cancel_futures=True)
-        self.executor = None
-
-
-def _kill_children():
-    """SIGKILL the direct children of this process (pool workers; kernels die with them)."""
-    me = str(os.getpid())
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as fh:
-                parent = fh.read().rsplit(b")", 1)[1].split()[1].decode()
-            with open(f"/proc/{entry.name}/cmdline", "rb") as fh:
-                tracker = b"resource_tracker" in fh.read()
-        except (OSError, IndexError):
-            continue
-        if parent == me and not tracker:
-            try:
-                os.kill(int(entry.name), signal.SIGKILL)
-            except OSError:
-                pass
-
-
-def run_jobs(batch, settings, on_result):
-    """Grade every job of ``batch.todo`` on ``--workers`` processes; call ``on_result`` per result."""
-    pool = Pool(min(batch.args.workers, max(1, len(batch.todo))))
-    pending = {id(job): job for job in batch.todo}
-    attempts = Counter()
-    try:
-        while pending:
-            pool.start()
-            futures = {pool.executor.submit(worker.grade_one, job, settings): key for key, job in pending.items()}
-            try:
-                for future in cf.as_completed(futures):
-                    key = futures[future]
-                    result = future.result()
-                    on_result(result)
-                    pending.pop(key, None)
-            except cf.process.BrokenProcessPool:
-                pool.kill()
-                for key in list(pending):
-                    attempts[key] += 1
-                    if attempts[key] >= MAX_ATTEMPTS:
-                        on_result(_failed_result(pending.pop(key), "the grading worker process crashed "
-                                                 f"{MAX_ATTEMPTS} times on this submission"))
-                continue
-            pool.executor.shutdown(wait=True)
-            pool.executor = None
-    finally:
-        held = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:  # cleanup must finish even if Ctrl-C is pressed again
-            pool.kill()
-            if settings.isolation.separate_uids:
-                for slot in range(pool.workers):
-                    sandbox.kill_uid(sandbox.sandbox_uid(slot))
-        finally:
-            for signum, previous in held.items():
-                signal.signal(signum, previous)
-
-
+# -- the batch loop -----------------------------------------------------------------------------
 class Interrupts:
-    """SIGINT/SIGTERM handling: raise KeyboardInterrupt, but never inside a critical section.
-
-    Recording a result (files, then gradebook, then journal row) is a critical section: a signal
-    arriving there is held until the result is complete, so an interrupted batch never leaves a
-    half-written result or a gradebook session in a failed transaction.
-    """
+    """Ctrl-C / SIGTERM: raised at once, except inside :meth:`critical` (one result being recorded)."""
 
     def __init__(self):
-        self.depth = 0
-        self.pending = False
-        self.previous = {}
+        self.depth, self.pending, self.previous = 0, False, {}
 
     def handler(self, signum, frame):
         if self.depth:
@@ -336,7 +278,6 @@ class Interrupts:
             self.previous[signum] = signal.signal(signum, self.handler)
 
     def ignore(self):
-        """From now on (export, report, summary: a second or two) signals are ignored."""
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, signal.SIG_IGN)
 
@@ -356,86 +297,208 @@ class Interrupts:
                 raise KeyboardInterrupt
 
 
+class Grader:
+    """Feeds jobs to an engine, judges what comes back, renders feedback, records outcomes."""
+
+    def __init__(self, batch, engine, sandboxed, on_outcome=None):
+        self.batch, self.engine, self.sandboxed = batch, engine, sandboxed
+        self.on_outcome = on_outcome or (lambda outcome: None)
+        self.attempts = Counter()
+        self.futures = {}  # future -> ("run", job) or ("render", (job, outcome, judged, run))
+
+    def _submit_run(self, job):
+        mst = self.batch.masters[job.assignment_id]
+        future = self.engine.submit(engines.execute_task, job, mst, self.batch.limits, self.sandboxed)
+        self.futures[future] = ("run", job)
+
+    def run(self, jobs):
+        queue = list(jobs)
+        limit = max(2, IN_FLIGHT_PER_WORKER * getattr(self.engine, "workers", 2))
+        while queue or self.futures:
+            while queue and sum(1 for k, _ in self.futures.values() if k == "run") < limit:
+                self._submit_run(queue.pop(0))
+            for future in self.engine.wait(set(self.futures)):
+                kind, payload = self.futures.pop(future)
+                try:
+                    value = self.engine.result(future)
+                except engines.WorkerLost as lost:
+                    self._lost(kind, payload, lost, queue)
+                    continue
+                except engines.EngineGone:
+                    raise
+                except Exception as err:  # noqa: BLE001 - a task raised: a grader error, never the student's
+                    value = err
+                if kind == "run":
+                    self._judged(payload, value)
+                else:
+                    self._finish(*payload, page=value)
+
+    def _lost(self, kind, payload, lost, queue):
+        job = payload if kind == "run" else payload[0]
+        if isinstance(self.engine, engines.LocalEngine):
+            # every task of the broken pool is lost with it: restart and resubmit them
+            resubmit = [(k, p) for k, p in self.futures.values()]
+            self.futures.clear()
+            self.engine.restart()
+            for k, p in resubmit:
+                if k == "run":
+                    queue.insert(0, p)
+                else:
+                    self._render(*p)
+        self.attempts[job.key] += 1
+        if self.attempts[job.key] >= MAX_ATTEMPTS:
+            from autograder.records import KernelRun
+
+            run = KernelRun(job.student_id, job.assignment_id,
+                            grader_error=f"the worker process died {MAX_ATTEMPTS} times on this submission ({lost})")
+            self._judged(job, run)
+        elif kind == "run":
+            queue.insert(0, job)
+        else:
+            self._render(*payload)
+
+    def _judged(self, job, run):
+        if isinstance(run, BaseException):
+            from autograder.records import KernelRun
+
+            text = "".join(traceback.format_exception(run))[-3000:]
+            run = KernelRun(job.student_id, job.assignment_id, grader_error=text)
+        if run.grader_error:
+            print(f"grader error on {job.student_id}/{job.assignment_id} ({run.worker}):\n{run.grader_error}",
+                  file=self.batch.log)
+        outcome, judged = decide(self.batch, job, run)
+        if judged is None:
+            self._finish(job, outcome, None, run, page=None)
+        else:
+            self._render(job, outcome, judged, run)
+
+    def _render(self, job, outcome, judged, run):
+        mst = self.batch.masters[job.assignment_id]
+        future = self.engine.submit(engines.render_task, nbformat.writes(judged), job.assignment_id,
+                                    dict(outcome.scores), mst.max_score, outcome.status.value, outcome.detail,
+                                    self.batch.limits.render_seconds)
+        self.futures[future] = ("render", (job, outcome, judged, run))
+
+    def _finish(self, job, outcome, judged, run, page):
+        mst = self.batch.masters[job.assignment_id]
+        if isinstance(page, BaseException):
+            outcome = Outcome(outcome.student_id, outcome.assignment_id, outcome.status,
+                              "; ".join(filter(None, [outcome.detail, f"feedback could not be rendered "
+                                                      f"({type(page).__name__}: {str(page)[:120]})"])),
+                              outcome.scores, outcome.mistakes, outcome.repaired)
+            page = None
+        with self.batch.interrupts.critical():
+            write_outputs(self.batch.out, outcome, judged, page or status_page(outcome, mst.max_score))
+            gradebook.record(self.batch.gb, job, outcome, judged, run.timings.get("total"), run.worker,
+                             review=self.batch.review.get(job.key, ()))
+            self.on_outcome(outcome)
+
+
 def run(args):
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: where is it stuck?
-    # nbgrader's add_submission trips a harmless SQLAlchemy 2 autoflush warning on every new student
     warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session")
     batch = Batch(args)
+    engine = None
     try:
         try:
             batch.prepare()
-        except UsageError as err:
+            box = sandbox.probe(f"p{os.getpid()}", enabled=not args.no_sandbox) if not args.scheduler else None
+            engine = make_engine(args)
+        except (UsageError, sandbox.SandboxUnavailable, engines.EngineGone) as err:
             print(f"autograder grade: error: {err}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
             print("autograder grade: interrupted before grading started", file=sys.stderr)
             return 130
-        return _grade(batch)
+        batch.log = open(batch.out / "grader.log", "a", encoding="utf-8")  # noqa: SIM115 - closed below
+        batch.interrupts = Interrupts()
+        try:
+            problem = preflight.run(batch, engine, sandboxed=not args.no_sandbox)
+        except engines.EngineGone as err:
+            print(f"autograder grade: error: {err}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("autograder grade: interrupted during the pre-flight", file=sys.stderr)
+            return 130
+        if problem:
+            print(f"autograder grade: error: pre-flight: {problem}", file=sys.stderr)
+            return 2
+        return _grade(batch, engine, box)
     finally:
+        if engine is not None:
+            engine.close()
+        if getattr(batch, "log", None):
+            batch.log.close()
         batch.close()
 
 
-def _grade(batch):
+def _grade(batch, engine, box):
     from autograder import report
 
     out = batch.out
     counts, problems = Counter(), []
-    interrupted = False
-    interrupts = Interrupts()
+    interrupted = gone = False
+    interrupts = batch.interrupts
     interrupts.install()
-    graded_start = time.monotonic()
+    feedback.install_mathjax(out / "feedback")
+    started = time.monotonic()
     bar = tqdm(total=len(batch.todo), file=sys.stderr, unit="nb", dynamic_ncols=True, smoothing=0.05,
                desc="grading", disable=not batch.todo)
 
-    def on_result(result):
-        with interrupts.critical():
-            write_outputs(out, result)
-            gradebook.record(batch.gb, result)
-            counts[result["status"]] += 1
-            if result["status"] != "ok" or result.get("detail"):
-                problems.append(result)
-            bar.set_postfix({k: v for k, v in counts.items() if k != "ok"}, refresh=False)
-            bar.update(1)
+    def on_outcome(outcome):
+        counts[outcome.status] += 1
+        if outcome.status is not Status.OK or outcome.detail:
+            problems.append(outcome)
+        bar.set_postfix({k.value: v for k, v in counts.items() if k is not Status.OK}, refresh=False)
+        bar.update(1)
 
     try:
-        if batch.todo:
-            settings = batch.settings()
-            run_jobs(batch, settings, on_result)
+        Grader(batch, engine, sandboxed=not batch.args.no_sandbox, on_outcome=on_outcome).run(batch.todo)
     except KeyboardInterrupt:
         interrupted = True
+    except engines.EngineGone as err:
+        gone = str(err)
     finally:
         interrupts.ignore()
         bar.close()
+        engine.kill()
     try:
-        elapsed = time.monotonic() - graded_start
+        elapsed = time.monotonic() - started
         gradebook.export_csv(batch.gb, out)
         report.render(batch.gb, out)
-        print_summary(batch, counts, problems, elapsed, interrupted)
+        print_summary(batch, engine, box, counts, problems, elapsed, interrupted, gone)
     finally:
         interrupts.restore()
+    if gone:
+        print(f"autograder grade: error: {gone}; {sum(counts.values())} result(s) recorded, rerun to resume",
+              file=sys.stderr)
+        return 3
     return 130 if interrupted else 0
 
 
-def print_summary(batch, counts, problems, elapsed, interrupted):
+def print_summary(batch, engine, box, counts, problems, elapsed, interrupted, gone):
     graded = sum(counts.values())
     rate = graded / elapsed if elapsed > 0 and graded else 0.0
-    head = "INTERRUPTED: " if interrupted else ""
+    head = "INTERRUPTED: " if interrupted else "STOPPED: " if gone else ""
     print(f"{head}graded {graded} of {len(batch.todo)} notebook(s) in {elapsed:.1f} s "
-          f"({rate:.2f} notebooks/s, {batch.args.workers} worker(s)); "
-          f"{len(batch.skipped)} already graded, skipped")
-    if interrupted:
+          f"({rate:.2f} notebooks/s, {engine.describe()}); {len(batch.skipped)} already graded, skipped")
+    if interrupted or gone:
         print("rerun the same command to grade the rest; finished results are kept")
     print(f"{'status':<18}{'count':>6}")
-    for status in gradebook.STATUSES:
+    for status in Status:
         if counts.get(status):
-            print(f"{status:<18}{counts[status]:>6}")
-    listed = [r for r in problems if r["status"] != "ok"]
+            print(f"{status.value:<18}{counts[status]:>6}")
+    listed = [o for o in problems if o.status is not Status.OK]
     if listed:
-        print("broken or flagged submissions:")
-        for r in sorted(listed, key=lambda r: (r["status"], r["student_id"], r["assignment_id"])):
-            print(f"  {r['student_id']:<20} {r['assignment_id']:<22} {r['status']:<17} {r['detail'][:110]}")
-    iso = getattr(batch, "isolation", None)
-    if iso is not None:
-        print(f"sandbox: {iso.describe()}" + "".join(f"; {n}" for n in iso.notes))
+        print("broken submissions and grader errors:")
+        for o in sorted(listed, key=lambda o: (o.status.value, o.student_id, o.assignment_id)):
+            print(f"  {o.student_id[:20]:<20} {o.assignment_id:<22} {o.status.value:<17} {o.detail[:110]}")
+    repaired = [o for o in problems if o.repaired]
+    if repaired:
+        print(f"repaired notebook shapes (grades unaffected): {len(repaired)}; see the report")
+    if batch.review:
+        print(f"listed for review: {len(batch.review)} submission(s) (future timestamps, replaced submissions)")
+    if box is not None:
+        print(f"sandbox: {box.describe()}" + "".join(f"; {n}" for n in box.notes))
     print(f"grades: {batch.out / 'grades.csv'}   report: {batch.out / 'report.html'}   "
           f"feedback: {batch.out / 'feedback'}")

@@ -7,66 +7,56 @@ formgrader, ``nbgrader export`` and this package read the same database.
 
 Two tables of our own live next to nbgrader's (nbgrader ignores them):
 
-- ``autograder_result``: one row per (student, assignment) with status, detail, integrity flags
-  and the fingerprint of what was graded. It is written last, in one transaction, after the
+- ``autograder_outcome``: one row per (student, assignment) with status, detail, diagnosed mistakes,
+  what to review, and the fingerprint of what was graded. It is written last, in one transaction, after the
   grades: a row means "this result is complete". That is the resume journal: a killed batch
-  rerun grades every submission without a row (or whose file or source notebook changed).
+  rerun grades every submission without a row (or whose file or source notebook changed, or whose
+  row is a grader error).
 - ``autograder_assignment``: the fingerprint of each registered source notebook.
 """
 
-import ast
 import csv
 import functools
 import hashlib
-import json
 import os
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
 from nbgrader import api as nbgrader_api
 from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.converters.generate_assignment import GenerateAssignment
 from nbgrader.plugins.export import CsvExportPlugin
-from nbgrader.preprocessors import (
-    CheckCellMetadata,
-    ClearHiddenTests,
-    ClearMarkScheme,
-    ClearOutput,
-    ClearSolutions,
-    ComputeChecksums,
-    IncludeHeaderFooter,
-    LockCells,
-    SaveAutoGrades,
-    SaveCells,
-)
+from nbgrader.preprocessors import SaveAutoGrades, SaveCells
 from nbgrader.preprocessors.base import NbGraderPreprocessor
-from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, Text, delete, event, insert, select
+from sqlalchemy import Boolean, Column, DateTime, Float, MetaData, String, Table, Text, delete, event, insert, select
 from sqlalchemy.engine import Engine
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder import integrity
+from autograder import layout
+from autograder.records import Status
 
-CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "detail"]
-STATUSES = ["ok", "cell_timeout", "kernel_died", "memory_limit", "invalid_notebook", "missing_notebook",
-            "integrity_flag"]
-HIDDEN_BEGIN, HIDDEN_END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "mistakes", "detail"]
+STATUSES = [s.value for s in Status]
 
 _meta = MetaData()
 RESULTS = Table(
-    "autograder_result", _meta,
-    Column("student_id", String(128), primary_key=True),
+    "autograder_outcome", _meta,
+    Column("student_id", String(1024), primary_key=True),  # longer than nbgrader's: a bad id is recorded too
     Column("assignment_id", String(128), primary_key=True),
     Column("status", String(32), nullable=False),
     Column("detail", Text, nullable=False, default=""),
-    Column("flags", Text, nullable=False, default="[]"),
+    Column("mistakes", Text, nullable=False, default=""),  # ids of diagnosed mistakes, ';'-separated
+    Column("review", Text, nullable=False, default=""),  # what the instructor should look at
+    Column("repaired", Boolean, nullable=False, default=False),
     Column("score", Float), Column("max_score", Float),
     Column("timestamp", String(64), nullable=False, default=""),
     Column("submission_sha", String(64), nullable=False),
     Column("source_sha", String(64), nullable=False),
     Column("seconds", Float),
+    Column("worker", String(256), nullable=False, default=""),
     Column("graded_at", DateTime),
 )
 ASSIGNMENTS = Table(
@@ -184,104 +174,26 @@ def file_sha(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-@dataclass
-class Master:
-    """What grading needs from the instructor's version of one assignment (picklable)."""
-
-    assignment_id: str
-    source_sha: str
-    kernelspec: dict | None
-    source_cells: dict  # grade_id -> {cell_type, locked, checksum, source}
-    grade_cells: dict  # grade_id -> max_score, in notebook order
-    hidden_names: list = field(default_factory=list)  # names bound by imports in hidden tests
-    source_dir: str = ""
-    trusted: list = field(default_factory=list)  # digests of the restored cells (integrity guard)
-
-    @property
-    def max_score(self):
-        return float(sum(self.grade_cells.values()))
-
-
-def hidden_region(source):
-    """The lines between the hidden-test markers of a cell source."""
-    inside, lines = False, []
-    for line in source.splitlines():
-        if HIDDEN_BEGIN in line:
-            inside = True
-        elif HIDDEN_END in line:
-            inside = False
-        elif inside:
-            lines.append(line)
-    return lines
-
-
-def _names_bound_by_imports(lines):
-    names = set()
-    try:
-        tree = ast.parse("\n".join(line.strip() for line in lines if re.match(r"\s*(from|import)\s", line)))
-    except SyntaxError:
-        return names
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names)
-    return names
-
-
-def generate_preprocessors(config):
-    """nbgrader generate_assignment's chain, split where SaveCells records the master cells."""
-    before = [IncludeHeaderFooter, LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums]
-    after = [ClearHiddenTests, ClearMarkScheme, ComputeChecksums, CheckCellMetadata]
-    return [cls(config=config) for cls in before], [cls(config=config) for cls in after]
-
-
-def release_version(source_path, config):
-    """The student version of a source notebook, as nbgrader generate_assignment writes it."""
+def release_version(source_path, config=None):
+    """The student version of a source notebook, as ``nbgrader generate_assignment`` writes it."""
     nb = nbformat.read(str(source_path), as_version=4)
-    before, after = generate_preprocessors(config)
     resources = {"nbgrader": {}}
-    for pp in before + after:
-        nb, resources = pp.preprocess(nb, resources)
+    for cls in layout.configured(GenerateAssignment, "preprocessors", config):
+        if cls is not SaveCells:  # needs a database; records nothing the student version shows
+            nb, resources = cls(config=config or Config()).preprocess(nb, resources)
     return nb
 
 
 def register_assignment(gb, db_url, config, assignment_id, source_path):
-    """Record the assignment's cells in the gradebook (once per source version); return its Master."""
-    source_path = Path(source_path)
+    """Record the assignment's cells in the gradebook once per source version (nbgrader's own chain)."""
     sha = file_sha(source_path)
-    known = gb.db.execute(select(ASSIGNMENTS.c.source_sha).where(
-        ASSIGNMENTS.c.assignment_id == assignment_id)).scalar()
-    source_nb = nbformat.read(str(source_path), as_version=4)
+    known = gb.db.execute(select(ASSIGNMENTS.c.source_sha).where(ASSIGNMENTS.c.assignment_id == assignment_id)).scalar()
     if known != sha:
-        gb.update_or_create_assignment(assignment_id)
-        nb = nbformat.from_dict(json.loads(json.dumps(source_nb)))
-        resources = {"nbgrader": {"db_url": db_url, "assignment": assignment_id,
-                                  "notebook": assignment_id, "student": "."}}
-        before, _after = generate_preprocessors(config)
-        for pp in before + [SaveCells(config=config)]:
-            nb, resources = pp.preprocess(nb, resources)
+        layout.register(db_url, assignment_id, nbformat.read(str(source_path), as_version=4), config)
         gb.db.execute(delete(ASSIGNMENTS).where(ASSIGNMENTS.c.assignment_id == assignment_id))
         gb.db.execute(insert(ASSIGNMENTS).values(assignment_id=assignment_id, source_sha=sha))
         gb.db.commit()
-    notebook = gb.find_notebook(assignment_id, assignment_id)
-    order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in source_nb.cells]
-    position = {name: i for i, name in enumerate(order) if name}
-    grade_cells = {c.name: float(c.max_score) for c in sorted(notebook.grade_cells,
-                                                              key=lambda c: position.get(c.name, 1e9))}
-    source_cells = {c.name: {"cell_type": c.cell_type, "locked": bool(c.locked), "checksum": c.checksum,
-                             "source": c.source} for c in notebook.source_cells}
-    hidden = set()
-    for cell in source_cells.values():
-        hidden |= _names_bound_by_imports(hidden_region(cell["source"]))
-    return Master(
-        assignment_id=assignment_id,
-        source_sha=sha,
-        kernelspec=json.loads(notebook.kernelspec) if notebook.kernelspec else None,
-        source_cells=source_cells,
-        grade_cells=grade_cells,
-        hidden_names=sorted(hidden - {"np", "numpy", "torch", "math"}),
-        source_dir=str(source_path.parent),
-        trusted=integrity.trusted_digests(c["source"] for c in source_cells.values() if c["locked"]),
-    )
+    return sha
 
 
 def recorded(gb):
@@ -304,35 +216,48 @@ class _SaveAutoGrades(SaveAutoGrades):
         return NbGraderPreprocessor.preprocess(self, nb, resources)
 
 
-def record(gb, result):
-    """Store one finished result: student, submission and grades as nbgrader autograde, then the journal row."""
-    sid, aid = result["student_id"], result["assignment_id"]
-    gb.update_or_create_student(sid)
-    kwargs = {"timestamp": result["timestamp"]} if result.get("timestamp") else {}
-    gb.update_or_create_submission(aid, sid, **kwargs)
-    if result.get("graded_notebook"):
-        nb = nbformat.reads(result["graded_notebook"], as_version=4)
-        resources = {"nbgrader": {"notebook": aid, "assignment": aid, "student": sid}}
-        _SaveAutoGrades(gb).preprocess(nb, resources)
-    submitted = gb.find_submission_notebook(aid, aid, sid)
-    present = set(result.get("cell_scores", {}))
-    for grade in submitted.grades:
-        # cells missing from the submission (or a notebook that could not be graded) score 0
-        if grade.name not in present or not result.get("graded_notebook"):
-            grade.auto_score = 0.0
-            grade.needs_manual_grade = False
-    gb.db.commit()
-    score = float(gb.find_submission(aid, sid).score)
+def record(gb, job, outcome, judged_nb, seconds, worker, review=()):
+    """Store one finished outcome: student, submission and grades as ``nbgrader autograde`` does (its
+    ``SaveAutoGrades``), then the journal row, last, in one transaction: a row means "complete"."""
+    sid, aid = outcome.student_id, outcome.assignment_id
+    in_gradebook = outcome.status is not Status.GRADER_ERROR and not (
+        outcome.status is Status.INVALID_NOTEBOOK and _id_problem(sid))
+    score = None
+    if in_gradebook:
+        gb.update_or_create_student(sid)
+        kwargs = {"timestamp": job.timestamp_text} if job.timestamp_text else {}
+        gb.update_or_create_submission(aid, sid, **kwargs)
+        if judged_nb is not None:
+            resources = {"nbgrader": {"notebook": aid, "assignment": aid, "student": sid}}
+            _SaveAutoGrades(gb).preprocess(judged_nb, resources)
+        submitted = gb.find_submission_notebook(aid, aid, sid)
+        for grade in submitted.grades:
+            if grade.name not in outcome.scores or judged_nb is None:  # not graded: 0, never "needs grading"
+                grade.auto_score = 0.0
+                grade.needs_manual_grade = False
+        gb.db.commit()
+        score = float(gb.find_submission(aid, sid).score)
     gb.db.execute(delete(RESULTS).where((RESULTS.c.student_id == sid) & (RESULTS.c.assignment_id == aid)))
     gb.db.execute(insert(RESULTS).values(
-        student_id=sid, assignment_id=aid, status=result["status"], detail=result.get("detail", ""),
-        flags=json.dumps(result.get("flags", [])), score=score, max_score=result["max_score"],
-        timestamp=result.get("timestamp_text", ""), submission_sha=result["submission_sha"],
-        source_sha=result["source_sha"], seconds=result.get("seconds"),
-        graded_at=datetime.now(UTC).replace(tzinfo=None),
+        student_id=sid, assignment_id=aid, status=outcome.status.value, detail=outcome.detail,
+        mistakes=";".join(outcome.mistakes), review="; ".join(review), repaired=outcome.repaired,
+        score=score, max_score=sum(m for _s, m in outcome.scores.values()) or None,
+        timestamp=job.timestamp_text, submission_sha=job.submission_sha, source_sha=_source_sha(gb, aid),
+        seconds=seconds, worker=worker[:256], graded_at=datetime.now(UTC).replace(tzinfo=None),
     ))
     gb.db.commit()
     return score
+
+
+def _id_problem(student_id):
+    from autograder.submissions import id_problem
+
+    return id_problem(student_id)
+
+
+def _source_sha(gb, assignment_id):
+    query = select(ASSIGNMENTS.c.source_sha).where(ASSIGNMENTS.c.assignment_id == assignment_id)
+    return gb.db.execute(query).scalar() or ""
 
 
 def _atomic_write(path, write):
@@ -353,7 +278,6 @@ def rows(gb):
             row["score"], row["max_score"] = float(sub.score), float(sub.max_score)
         except MissingEntry:
             pass
-        row["flags"] = json.loads(row["flags"] or "[]")
         out.append(row)
     return sorted(out, key=lambda r: (r["student_id"], r["assignment_id"]))
 
@@ -372,7 +296,7 @@ def export_csv(gb, out):
             writer.writerow(CSV_COLUMNS)
             for r in data:
                 writer.writerow([r["student_id"], r["assignment_id"], _fmt(r["score"]), _fmt(r["max_score"]),
-                                 r["status"], r["detail"]])
+                                 r["status"], r["mistakes"], r["detail"]])
 
     _atomic_write(Path(out) / "grades.csv", write_grades)
 

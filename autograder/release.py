@@ -1,9 +1,11 @@
 """Generate the student version of every chapter and check that it leaks nothing.
 
 ``python -m autograder release [CHAPTER ...] [--course-root DIR]`` runs ``nbgrader
-generate_assignment`` for each chapter (all by default) into ``exercises/release/`` and checks every
-released notebook with :func:`autograder.leaks.find_leaks`. It exits 1 naming the
-notebook and cell of each problem, 0 when the release is clean.
+generate_assignment`` for each chapter (all by default) into ``exercises/release/``, writes the
+translated editions next to it (``exercises/release-ko/``: Markdown and answer-cell docstrings from
+the catalogs in ``locales/``, see :mod:`autograder.i18n`) and checks every released notebook, English
+and translated, with :func:`autograder.leaks.find_leaks`. It exits 1 naming the notebook and cell of
+each problem, 0 when the release is clean.
 """
 
 import subprocess
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.i18n import LANGUAGES, write_translated_release
 from autograder.leaks import find_leaks
 from autograder.paths import COURSE_ROOT, chapter_ids, source_notebook
 
@@ -42,11 +45,14 @@ def run(args):
         return 2
     problems = []
     for chapter in args.chapters or known:
-        released = generate(chapter, course_root=root)
         source = nbformat.read(source_notebook(chapter, root), as_version=4)
-        leaks = find_leaks(source, nbformat.read(released, as_version=4))
-        problems += [f"{released}: {leak}" for leak in leaks]
-        print(f"released {chapter}: {'LEAKS' if leaks else 'clean'}")
+        released = [generate(chapter, course_root=root)]
+        released += [write_translated_release(chapter, root, language) for language in LANGUAGES]
+        leaks = [f"{path}: {leak}" for path in released
+                 for leak in find_leaks(source, nbformat.read(path, as_version=4))]
+        problems += leaks
+        editions = ", ".join(["en", *LANGUAGES])
+        print(f"released {chapter} ({editions}): {'LEAKS' if leaks else 'clean'}")
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0

@@ -17,10 +17,11 @@ component, a drive letter or an oversized member rejects the whole archive.
 
 import hashlib
 import os
+import stat
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from nbgrader.utils import parse_utc
@@ -45,6 +46,8 @@ class Submission:
     timestamp: datetime | None = None
     notebook: Path | None = None  # None: the folder holds no notebook
     notes: list = field(default_factory=list)
+    invalid: str = ""  # why it cannot be graded at all (a symbolic link, an id the gradebook cannot hold)
+    review: list = field(default_factory=list)  # what an instructor should look at (future timestamps, replacements)
 
     @property
     def key(self):
@@ -54,14 +57,52 @@ class Submission:
     def timestamp_text(self):
         return self.timestamp.isoformat(sep=" ") if self.timestamp else ""
 
+    def read(self):
+        """The notebook's bytes, read without following a symbolic link; None when there is none."""
+        if self.notebook is None or self.invalid:
+            return None
+        return read_regular_file(self.notebook)
+
     def sha256(self):
-        if self.notebook is None:
-            return "missing"
-        digest = hashlib.sha256()
-        with open(self.notebook, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest()
+        data = self.read() if not self.invalid else None
+        if data is None:
+            return "invalid" if self.invalid else "missing"
+        return hashlib.sha256(data).hexdigest()
+
+
+MAX_NOTEBOOK_BYTES = 100 * 2**20
+MAX_ID_LENGTH = 128  # nbgrader's gradebook columns
+FUTURE_TOLERANCE_SECONDS = 300
+
+
+def read_regular_file(path):
+    """Bytes of a regular file, refusing symbolic links (O_NOFOLLOW) and files over the size limit."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"{path} is not a regular file")
+        chunks, size = [], 0
+        while size <= MAX_NOTEBOOK_BYTES:
+            block = os.read(fd, 1 << 20)
+            if not block:
+                break
+            chunks.append(block)
+            size += len(block)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def id_problem(student_id):
+    """Why a student id cannot be recorded in the gradebook, or None."""
+    if not student_id:
+        return "empty student id"
+    if len(student_id) > MAX_ID_LENGTH:
+        return f"student id of {len(student_id)} characters (the gradebook holds at most {MAX_ID_LENGTH})"
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in student_id):
+        return "student id with control characters"
+    return None
 
 
 def _ignored(name):
@@ -100,9 +141,13 @@ def extract_zip(archive, dest):
             dest = Path(dest)
             dest.mkdir(parents=True, exist_ok=True)
             root = dest.resolve()
+            links = []
             # Duplicate member names: the later entry wins, like unzip; each gets its own date.
             for info in members:
                 posix = check_zip_member(info.filename)
+                if stat.S_ISLNK(info.external_attr >> 16):  # never materialized: a marker names it
+                    links.append(posix)
+                    continue
                 target = (dest / posix).resolve()
                 if root not in target.parents and target != root:
                     raise UsageError(f"unsafe zip: entry {info.filename!r} resolves outside the archive")
@@ -117,6 +162,11 @@ def extract_zip(archive, dest):
                 os.utime(target, (when, when))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as err:
         raise UsageError(f"unreadable zip {archive}: {err}") from None
+    for posix in links:  # a symbolic link entry becomes an unreadable marker where it stood
+        marker = dest / posix
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        if not marker.exists():
+            os.symlink("/nonexistent/symbolic-link-in-zip", marker)
     return dest
 
 
@@ -156,10 +206,12 @@ def find_notebook(folder, assignment_id, grade_ids=()):
     only one; among several, the one holding the most of the assignment's grade ids wins.
     """
     expected = Path(folder) / f"{assignment_id}.ipynb"
+    if expected.is_symlink():
+        return expected, None
     if expected.is_file():
         return expected, None
     candidates = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+    for dirpath, dirnames, filenames in os.walk(folder):  # os.walk does not follow linked folders
         dirnames[:] = [d for d in dirnames if not _ignored(d)]
         candidates += [Path(dirpath) / f for f in filenames if f.endswith(".ipynb") and not _ignored(f)]
     if not candidates:
@@ -167,10 +219,11 @@ def find_notebook(folder, assignment_id, grade_ids=()):
 
     def relevance(path):
         try:
-            text = path.read_bytes()[: 8 * 2**20].decode("utf-8", errors="replace")
+            text = read_regular_file(path)[: 8 * 2**20].decode("utf-8", errors="replace")
+            mtime = path.lstat().st_mtime
         except OSError:
-            text = ""
-        return (sum(f'"{g}"' in text for g in grade_ids), path.stat().st_mtime, str(path))
+            text, mtime = "", 0.0
+        return (sum(f'"{g}"' in text for g in grade_ids), mtime, str(path))
 
     best = max(candidates, key=relevance)
     rel = best.relative_to(folder).as_posix()
@@ -210,6 +263,11 @@ def discover(root, known_assignments, grade_ids=None):
             student, assignment, stamp = inbound
             found.append(Submission(_normal_id(student), assignment, student_dir, stamp))
             continue
+        if student_dir.is_symlink():
+            for assignment in sorted(known):
+                found.append(Submission(_normal_id(student_dir.name), assignment, student_dir,
+                                        invalid="the student folder is a symbolic link (not followed)"))
+            continue
         for assignment_dir in sorted(student_dir.iterdir()):
             if _ignored(assignment_dir.name) or not assignment_dir.is_dir():
                 continue
@@ -220,19 +278,39 @@ def discover(root, known_assignments, grade_ids=None):
     if unknown:
         names = ", ".join(sorted(unknown)[:5])
         raise UsageError(f"unknown assignment(s) {names} in {root} (known: {', '.join(sorted(known))})")
+    now = datetime.now(UTC).replace(tzinfo=None)  # nbgrader's timestamps are naive UTC
     for sub in found:
+        sub.invalid = sub.invalid or (id_problem(sub.student_id) or "")
+        if sub.invalid:
+            continue
+        if sub.folder.is_symlink():
+            sub.invalid = "the assignment folder is a symbolic link (not followed)"
+            continue
         stamp, note = read_timestamp(sub.folder)
         sub.timestamp = stamp or sub.timestamp
         if note:
             sub.notes.append(note)
+        if sub.timestamp is not None and _naive_utc(sub.timestamp) > now + timedelta(seconds=FUTURE_TOLERANCE_SECONDS):
+            sub.review.append(f"timestamp {sub.timestamp_text} is in the future")
         sub.notebook, note = find_notebook(sub.folder, sub.assignment_id, grade_ids.get(sub.assignment_id, ()))
         if note:
             sub.notes.append(note)
+        if sub.notebook is not None and sub.notebook.is_symlink():
+            sub.invalid = f"the notebook {sub.notebook.name!r} is a symbolic link (not followed)"
     return latest_per_key(found)
 
 
+def _naive_utc(moment):
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
 def _recency(sub):
-    mtime = sub.notebook.stat().st_mtime if sub.notebook is not None else 0.0
+    try:
+        mtime = sub.notebook.lstat().st_mtime if sub.notebook is not None else 0.0
+    except OSError:
+        mtime = 0.0
     return (sub.timestamp or datetime.min, mtime, str(sub.folder))
 
 
@@ -248,5 +326,6 @@ def latest_per_key(found):
             older = "; ".join(s.timestamp_text or s.folder.name for s in subs[1:])
             winner.notes.append(f"submitted {len(subs)} times: graded the latest "
                                 f"({winner.timestamp_text or winner.folder.name}), ignored {older}")
+            winner.review.append(f"{winner.folder.name} replaced {len(subs) - 1} earlier submission(s) ({older})")
         chosen.append(winner)
     return sorted(chosen, key=lambda s: (s.assignment_id, s.student_id))

@@ -1,16 +1,18 @@
-"""Chapter 05-dropout: inverted dropout, as ``torch.nn.Dropout`` does it.
+"""Chapter 05-dropout: inverted dropout, as ``torch.nn.Dropout`` does it, channel-wise dropout and MC dropout.
 
 ``p`` is the probability of DROPPING a unit (torch's and Keras' convention; the
 CS231n assignments use the keep probability instead). Survivors are scaled by
 ``1 / (1 - p)`` during training so that the expected output equals the input, and
-evaluation is the identity.
+evaluation is the identity. :func:`dropout2d_forward` drops whole feature maps
+(``torch.nn.Dropout2d`` / ``Dropout1d``); :func:`mc_dropout_predict` keeps dropout on at
+prediction time and averages stochastic forward passes (Gal and Ghahramani, 2016).
 """
 
 import numbers
 
 import torch
 
-__all__ = ["Dropout", "dropout_backward", "dropout_forward"]
+__all__ = ["Dropout", "dropout2d_forward", "dropout_backward", "dropout_forward", "mc_dropout_predict"]
 
 
 def _check_p(p):
@@ -61,7 +63,9 @@ def dropout_forward(x, p, training=True, generator=None):
     Returns
     -------
     out : torch.Tensor, same shape and dtype as ``x``
-        ``x * mask``; a new tensor (``x`` is not modified).
+        ``x * mask``; a new tensor (``x`` is not modified). The exercise's contract also
+        allows ``x`` itself when the mask is all ones, as ``torch.nn.functional.dropout``
+        returns at evaluation.
     mask : torch.Tensor, same shape and dtype as ``x``
         Entries are exactly ``0`` or ``1 / (1 - p)``; keep it for the backward pass.
 
@@ -150,3 +154,110 @@ class Dropout(torch.nn.Module):
 
     def extra_repr(self):
         return f"p={self.p}"
+
+
+def dropout2d_forward(x, p, training=True, generator=None):
+    r"""Channel-wise (spatial) dropout: drop whole feature maps, scale the rest.
+
+    .. math:: m_{nc} = \frac{b_{nc}}{1 - p},\quad b_{nc} \sim \mathrm{Bernoulli}(1 - p)
+              \text{ independently},\qquad y_{nc\ldots} = x_{nc\ldots}\, m_{nc},
+
+    one draw per (sample ``n``, channel ``c``), shared by every position of that feature map:
+    ``torch.nn.Dropout2d`` for ``(N, C, H, W)`` input and ``torch.nn.Dropout1d`` for
+    ``(N, C, L)`` input (``torch.nn.Dropout2d`` reads a 3-D input as one unbatched ``(C, H, W)``
+    sample instead; here 3-D always means ``(N, C, L)``). Evaluation or ``p == 0``: a mask of
+    ones; ``p == 1``: zeros, without dividing by zero.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (N, C, H, W) or (N, C, L)
+        Feature maps. A non-floating input is converted to float64.
+    p : float in [0, 1]
+        Probability of dropping a feature map.
+    training : bool, default True
+        ``False`` makes the call the identity.
+    generator : torch.Generator or None
+        Source of the random numbers; ``None`` uses torch's default generator (then the
+        draws equal ``torch.nn.functional.dropout2d``'s for the same seed).
+
+    Returns
+    -------
+    out : torch.Tensor, same shape and dtype as ``x``
+        ``x * mask`` (broadcast), a new tensor.
+    mask : torch.Tensor of shape (N, C, 1, 1) or (N, C, 1), dtype of ``x``
+        Entries exactly ``0`` or ``1 / (1 - p)``.
+
+    Raises
+    ------
+    ValueError
+        If ``p`` is not a number in [0, 1] or ``x`` is not 3-D or 4-D.
+    """
+    p = _check_p(p)
+    x = _as_float_tensor(x)
+    if x.dim() not in (3, 4):
+        raise ValueError(f"x must have shape (N, C, H, W) or (N, C, L), got {x.dim()} dimension(s)")
+    shape = (*x.shape[:2], *([1] * (x.dim() - 2)))
+    if not training or p == 0.0:
+        mask = torch.ones(shape, dtype=x.dtype, device=x.device)
+    elif p == 1.0:
+        mask = torch.zeros(shape, dtype=x.dtype, device=x.device)
+    else:
+        # torch's feature dropout draws the same way: bernoulli_(1 - p) on an (N, C, 1, ...) tensor.
+        keep = torch.empty(shape, dtype=x.dtype, device=x.device).bernoulli_(1.0 - p, generator=generator)
+        mask = keep / (1.0 - p)
+    return x * mask, mask
+
+
+def _is_dropout_layer(module):
+    return isinstance(module, torch.nn.modules.dropout._DropoutNd)
+
+
+def mc_dropout_predict(model, x, n_samples):
+    r"""Monte Carlo dropout (Gal and Ghahramani, 2016): average stochastic forward passes.
+
+    Every dropout layer of ``model`` (``torch.nn.Dropout``, ``Dropout1d/2d/3d``,
+    ``AlphaDropout``, ...) is put in training mode and every other layer in evaluation mode
+    (batch norm uses its running statistics, which do not change); then ``model(x)`` is
+    called ``n_samples`` times, one call after the other, without autograd:
+
+    .. math:: \hat\mu = \frac1T \sum_{t=1}^T f_t(x),\qquad
+              \hat\sigma = \sqrt{\frac1T \sum_{t=1}^T \big(f_t(x) - \hat\mu\big)^2},
+
+    with :math:`T` = ``n_samples`` and :math:`f_t` the network thinned by the masks of call
+    :math:`t` (the standard deviation divides by :math:`T`, ``correction=0``). The masks come
+    from torch's default generator, as in ``torch.nn.Dropout``: seed it with
+    ``torch.manual_seed`` for reproducible results. Afterwards every submodule is back in the
+    mode it had before the call, also when a forward pass raises.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    x : torch.Tensor
+        The input of ``model``.
+    n_samples : int >= 1
+        Number of stochastic forward passes :math:`T`.
+
+    Returns
+    -------
+    mean, std : torch.Tensor, shape of ``model(x)``
+        Mean and standard deviation (``correction=0``) over the samples; no autograd graph.
+
+    Raises
+    ------
+    ValueError
+        If ``n_samples`` is not an integer >= 1.
+    """
+    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 1:
+        raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
+    modes = {module: module.training for module in model.modules()}
+    try:
+        model.eval()
+        for module in model.modules():
+            if _is_dropout_layer(module):
+                module.train()
+        with torch.no_grad():
+            samples = torch.stack([model(x) for _ in range(int(n_samples))])
+    finally:
+        for module, mode in modes.items():  # one module at a time: .train(mode) would recurse
+            module.training = mode
+    return samples.mean(dim=0), samples.std(dim=0, correction=0)

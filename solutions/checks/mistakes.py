@@ -133,4 +133,5 @@ def same_records(got, other):
 
 def diagnose(chapter, test, got):
     """The catalogued mistakes of ``test.answer`` whose records equal the student's ``got``."""
-    return [m for m in catalogue(chapter) if m.target == test.answer and same_records(got, records_of(chapter, test, m))]
+    return [m for m in catalogue(chapter)
+            if m.target == test.answer and same_records(got, records_of(chapter, test, m))]

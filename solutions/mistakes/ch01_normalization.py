@@ -49,7 +49,8 @@ MISTAKES = [
     Mistake(
         id="standardize_rows", target="standardize", section=RESCALING, match=r"axis=0|per column",
         explanation="your outputs equal z-scores of each ROW (axis=1); each column (feature) gets mean 0 and std 1",
-        change=(("X.mean(axis=0)", "X.mean(axis=-1, keepdims=True)"), ("X.std(axis=0)", "X.std(axis=-1, keepdims=True)")),
+        change=(("X.mean(axis=0)", "X.mean(axis=-1, keepdims=True)"),
+                ("X.std(axis=0)", "X.std(axis=-1, keepdims=True)")),
     ),
     Mistake(
         id="standardize_constant_nan", target="standardize", section=RESCALING, match=r"constant column",

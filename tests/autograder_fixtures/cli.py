@@ -14,6 +14,7 @@ def env():
     environ = dict(os.environ)
     environ["PYTHONPATH"] = str(REPO)
     environ["MPLBACKEND"] = "Agg"
+    environ["COURSE_EXTRA_CHAPTERS"] = "tests.autograder_fixtures.tiny_chapter"
     return environ
 
 

@@ -1,8 +1,9 @@
 """A tiny nbgrader course (one answer cell, two test cells) and submissions built from it.
 
-The assignment ``99-tiny`` asks for ``min_max_scale`` of chapter 1; its hidden tests compare it
-with the real reference ``solutions.normalization.min_max_scale``. The kernel only imports
-numpy, so a submission costs little more than a kernel start: the attack tests stay fast.
+The assignment ``99-tiny`` asks for ``min_max_scale`` of chapter 1; its checks are declared in
+:mod:`tests.autograder_fixtures.tiny_chapter` and judged against the real reference
+``solutions.normalization.min_max_scale``. The kernel only imports numpy, so a submission costs
+little more than a kernel start: the attack tests stay fast.
 """
 
 import json
@@ -30,22 +31,21 @@ got = np.asarray(min_max_scale(X), dtype=float)
 np.testing.assert_allclose(got, [[0.0, 0.0], [1 / 3, 1.0], [1.0, 0.5]], atol=1e-12,
     err_msg="each column (axis=0) is scaled by its own min and max")
 ### BEGIN HIDDEN TESTS
-from solutions.normalization import min_max_scale as ref_min_max_scale
-rng = np.random.default_rng(7)
-X = rng.normal(3.0, 2.0, size=(5, 3))
-np.testing.assert_allclose(np.asarray(min_max_scale(X), dtype=float), ref_min_max_scale(X), atol=1e-12,
-    err_msg="hidden check: random 5x3 data (HIDDEN_MARKER_ALPHA)")
+from solutions.checks import check
+
+check("test_min_max_scale_tiny")  # HIDDEN_MARKER_ALPHA
 ### END HIDDEN TESTS'''
 TEST_RANGE = '''X = np.array([[0.0], [5.0], [10.0]])
 got = np.asarray(min_max_scale(X, feature_range=(-1.0, 1.0)), dtype=float)
 np.testing.assert_allclose(got, [[-1.0], [0.0], [1.0]], atol=1e-12, err_msg="feature_range=(-1, 1)")
 ### BEGIN HIDDEN TESTS
-from solutions.normalization import min_max_scale as ref_min_max_scale
-X = np.random.default_rng(8).uniform(-4, 9, size=(6, 2))
-np.testing.assert_allclose(np.asarray(min_max_scale(X, (2.0, 5.0)), dtype=float), ref_min_max_scale(X, (2.0, 5.0)),
-    atol=1e-12, err_msg="hidden check: feature_range=(2, 5) (HIDDEN_MARKER_BETA)")
+from solutions.checks import check
+
+check("test_min_max_scale_tiny_range")  # HIDDEN_MARKER_BETA
 ### END HIDDEN TESTS'''
-HIDDEN_MARKERS = ["HIDDEN_MARKER_ALPHA", "HIDDEN_MARKER_BETA", "ref_min_max_scale", "default_rng(7)"]
+# Text that must never reach a kernel or a feedback page: the hidden regions and the cases' inputs.
+HIDDEN_MARKERS = ["HIDDEN_MARKER_ALPHA", "HIDDEN_MARKER_BETA", "from solutions.checks import check", "default_rng(7)"]
+CHAPTER_MODULE = "tests.autograder_fixtures.tiny_chapter"
 
 
 def _meta(grade_id, *, solution=False, grade=False, locked=False, points=None):
@@ -61,8 +61,9 @@ def source_notebook():
         new_markdown_cell("# Tiny assignment\nImplement `min_max_scale`."),
         new_code_cell(SETUP, metadata=_meta("setup", locked=True)),
         new_code_cell(SOLUTION, metadata=_meta("min_max_scale", solution=True)),
-        new_code_cell(TEST_MAIN, metadata=_meta("test_min_max_scale", grade=True, locked=True, points=2)),
-        new_code_cell(TEST_RANGE, metadata=_meta("test_min_max_scale_range", grade=True, locked=True, points=1)),
+        new_code_cell(TEST_MAIN, metadata=_meta("test_min_max_scale_tiny", grade=True, locked=True, points=2)),
+        new_code_cell(TEST_RANGE, metadata=_meta("test_min_max_scale_tiny_range", grade=True, locked=True,
+                                                  points=1)),
     ])
     nb.metadata.kernelspec = KERNELSPEC
     return nb
