@@ -12,7 +12,7 @@ import math
 import pytest
 import torch
 
-from solutions.dropout import Dropout, dropout_backward, dropout_forward
+from solutions.dropout import Dropout, dropout2d_forward, dropout_backward, dropout_forward, mc_dropout_predict
 
 N_SE = 5  # standard errors allowed for every statistical check (see the module docstring)
 PS = [0.1, 0.3, 0.5, 0.8]  # p != 0.5 separates the drop and keep conventions
@@ -317,3 +317,196 @@ def test_module_trains_inside_a_sequential():
     assert all(prm.grad is not None for prm in model.parameters())
     model.eval()
     assert torch.equal(model(randn(5, 4)), model(randn(5, 4)))
+
+
+# --- dropout2d_forward: channel-wise dropout, against torch.nn.functional.dropout2d / dropout1d ---
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.8])
+def test_dropout2d_draws_exactly_as_torch_for_the_same_seed(p):
+    # torch's feature dropout draws bernoulli_(1 - p) on an (N, C, 1, 1) tensor from the default
+    # generator, as the reference does with generator=None: same seed, same masks, bit for bit.
+    x = randn(6, 5, 3, 4, seed=60)
+    torch.manual_seed(61)
+    ours, mask = dropout2d_forward(x, p)
+    torch.manual_seed(61)
+    theirs = torch.nn.functional.dropout2d(x, p)
+    assert mask.shape == (6, 5, 1, 1)
+    assert torch.equal(ours, theirs)
+    x3 = randn(6, 5, 7, seed=62)
+    torch.manual_seed(63)
+    ours3, mask3 = dropout2d_forward(x3, p)
+    torch.manual_seed(63)
+    theirs3 = torch.nn.functional.dropout1d(x3, p)
+    assert mask3.shape == (6, 5, 1)
+    # torch may scale before or after the product: one rounding apart at most.
+    torch.testing.assert_close(ours3, theirs3, rtol=4 * torch.finfo(torch.float64).eps, atol=0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("shape", [(8, 6, 3, 5), (8, 6, 9)])
+def test_dropout2d_drops_whole_feature_maps(shape, dtype):
+    x = randn(*shape, seed=64, dtype=dtype)
+    p = 0.3
+    out, mask = dropout2d_forward(x, p, generator=gen(65))
+    assert out.shape == x.shape and out.dtype == mask.dtype == dtype
+    assert mask.shape == (*shape[:2], *[1] * (len(shape) - 2))
+    scale = torch.tensor(1.0, dtype=dtype) / (1.0 - p)
+    assert set(torch.unique(mask).tolist()) == {0.0, scale.item()}
+    assert torch.equal(out, x * mask)
+    flat = out.reshape(*shape[:2], -1)
+    dropped = (flat == 0).all(dim=-1)
+    assert torch.equal(dropped, mask.reshape(shape[:2]) == 0)  # a map is all zero or all kept
+
+
+@pytest.mark.parametrize("p", [0.0, 0.3, 1.0])
+def test_dropout2d_eval_and_edge_cases(p):
+    x = randn(4, 3, 2, 5, seed=66)
+    out, mask = dropout2d_forward(x, p, training=False, generator=gen(0))
+    assert torch.equal(out, x) and torch.equal(mask, torch.ones(4, 3, 1, 1, dtype=x.dtype))
+    out, mask = dropout2d_forward(x, 0.0, generator=gen(0))
+    assert torch.equal(out, x) and torch.equal(mask, torch.ones(4, 3, 1, 1, dtype=x.dtype))
+    out, mask = dropout2d_forward(x, 1.0, generator=gen(0))
+    assert torch.equal(mask, torch.zeros(4, 3, 1, 1, dtype=x.dtype))
+    assert torch.equal(out, torch.nn.functional.dropout2d(x, 1.0))
+
+
+def test_dropout2d_generator_input_and_errors():
+    x = randn(10, 8, 4, seed=67)
+    before = x.clone()
+    state = torch.get_rng_state()
+    _, m1 = dropout2d_forward(x, 0.4, generator=gen(5))
+    _, m2 = dropout2d_forward(x, 0.4, generator=gen(5))
+    assert torch.equal(m1, m2) and torch.equal(torch.get_rng_state(), state) and torch.equal(x, before)
+    g = gen(5)
+    dropout2d_forward(x, 0.4, generator=g)
+    assert not torch.equal(dropout2d_forward(x, 0.4, generator=g)[1], m1)  # P(equal) = 0.52^80
+    for bad in (randn(5, 4), randn(5), randn(2, 3, 4, 5, 6)):
+        with pytest.raises(ValueError, match="shape"):
+            dropout2d_forward(bad, 0.5)
+    for p in (-0.1, 1.5, float("nan"), "0.5"):
+        with pytest.raises(ValueError, match="p must"):
+            dropout2d_forward(x, p)
+
+
+@pytest.mark.parametrize("p", [0.25, 0.7])
+def test_dropout2d_keep_rate_and_independence(p):
+    # n = N * C draws; kept fraction: se sqrt(p q / n); pairs of samples and pairs of channels:
+    # both kept with probability q^2 if independent, se sqrt(q^2 (1 - q^2) / pairs).
+    n_samples, channels = 400, 300
+    _, mask = dropout2d_forward(torch.ones(n_samples, channels, 2, 2, dtype=torch.float64), p, generator=gen(68))
+    kept = mask.reshape(n_samples, channels) != 0
+    q = 1 - p
+    assert abs(kept.double().mean().item() - q) < N_SE * math.sqrt(p * q / kept.numel())
+    for a, b in [(kept[0::2], kept[1::2]), (kept[:, 0::2], kept[:, 1::2])]:
+        both = (a & b).double().mean().item()
+        assert abs(both - q**2) < N_SE * math.sqrt(q**2 * (1 - q**2) / a.numel()), (both, q**2)
+
+
+@pytest.mark.parametrize("p", [0.3, 0.8])
+def test_dropout2d_gradient_is_the_broadcast_mask(p):
+    leaf = randn(3, 4, 2, 2, seed=69).requires_grad_(True)
+    grad_out = randn(3, 4, 2, 2, seed=70)
+    out, mask = dropout2d_forward(leaf, p, generator=gen(71))
+    out.backward(grad_out)
+    assert torch.equal(leaf.grad, grad_out * mask)
+    assert torch.autograd.gradcheck(lambda z: dropout2d_forward(z, p, generator=gen(71))[0],
+                                    (leaf.detach().clone().requires_grad_(True),))
+
+
+# --- mc_dropout_predict: Monte Carlo dropout --------------------------------------------------
+
+
+def small_net(seed, p=0.3, batch_norm=True):
+    torch.manual_seed(seed)
+    layers = [torch.nn.Linear(5, 16)]
+    if batch_norm:
+        layers.append(torch.nn.BatchNorm1d(16))
+    layers += [torch.nn.ReLU(), torch.nn.Dropout(p), torch.nn.Linear(16, 3)]
+    model = torch.nn.Sequential(*layers).double()
+    if batch_norm:  # running statistics away from their initial 0 and 1
+        with torch.no_grad():
+            model[1].running_mean.copy_(torch.randn(16, generator=gen(seed), dtype=torch.float64))
+            model[1].running_var.copy_(torch.rand(16, generator=gen(seed + 1), dtype=torch.float64) + 0.5)
+    return model
+
+
+@pytest.mark.parametrize("start_in_train_mode", [False, True])
+def test_mc_dropout_equals_a_loop_of_thinned_forward_passes(start_in_train_mode):
+    # The definition: dropout layers on, every other layer in eval, n_samples calls in a row
+    # from torch's default generator; mean and std (correction=0) over the calls.
+    model = small_net(80)
+    model.train(start_in_train_mode)
+    x = randn(12, 5, seed=81)
+    torch.manual_seed(82)
+    mean, std = mc_dropout_predict(model, x, 7)
+    twin = small_net(80).eval()
+    twin[3].train()
+    torch.manual_seed(82)
+    with torch.no_grad():
+        samples = torch.stack([twin(x) for _ in range(7)])
+    assert torch.equal(mean, samples.mean(dim=0))
+    assert torch.equal(std, samples.std(dim=0, correction=0))
+    assert std.min() >= 0 and (std > 0).any()
+
+
+def test_mc_dropout_moments_of_a_linear_model():
+    # y = w . (x * m) + b with m the dropout mask: E[y] = w . x + b and, with a_j = w_j x_j,
+    # Var[y] = v sum a_j^2 (v = p / (1 - p)). The mean of T draws has se sqrt(Var / T); the
+    # sample variance has se sqrt((mu4 - Var^2) / T), mu4 = sum a^4 (k4 - 3 v^2) + 3 Var^2 for
+    # independent centred terms with E[(m - 1)^4] = k4 = p + p^4 / (1 - p)^3.
+    p, T = 0.4, 20_000
+    model = torch.nn.Sequential(torch.nn.Dropout(p), torch.nn.Linear(6, 1)).double()
+    with torch.no_grad():
+        model[1].weight.copy_(torch.tensor([[0.5, -1.0, 2.0, 0.3, -0.7, 1.2]], dtype=torch.float64))
+        model[1].bias.fill_(0.25)
+    x = torch.tensor([[1.0, 2.0, -0.5, 3.0, 1.5, -1.0]], dtype=torch.float64)
+    torch.manual_seed(83)
+    mean, std = mc_dropout_predict(model, x, T)
+    a = (model[1].weight * x).squeeze()
+    v = p / (1 - p)
+    var = v * (a**2).sum()
+    k4 = p + p**4 / (1 - p) ** 3
+    mu4 = (a**4).sum() * (k4 - 3 * v**2) + 3 * var**2
+    expected_mean = (model[1].weight @ x.T).squeeze() + 0.25
+    assert abs(mean.item() - expected_mean.item()) < N_SE * math.sqrt(var.item() / T)
+    assert abs(std.item() ** 2 - var.item()) < N_SE * math.sqrt((mu4 - var**2).item() / T)
+
+
+def test_mc_dropout_restores_every_mode_and_leaves_batch_norm_alone():
+    model = small_net(84)
+    model.train()
+    model[1].eval()  # mixed modes: they must come back exactly
+    before = {name: m.training for name, m in model.named_modules()}
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    x = randn(10, 5, seed=85)
+    x0 = x.clone()
+    mean, std = mc_dropout_predict(model, x, 4)
+    assert {name: m.training for name, m in model.named_modules()} == before
+    assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())  # running stats unchanged
+    assert torch.equal(x, x0)
+    assert not mean.requires_grad and not std.requires_grad and mean.grad_fn is None
+
+
+def test_mc_dropout_restores_modes_when_the_model_raises():
+    model = small_net(86).eval()
+    with pytest.raises(RuntimeError):
+        mc_dropout_predict(model, randn(4, 7), 3)  # wrong input width
+    assert not any(m.training for m in model.modules())
+
+
+def test_mc_dropout_without_active_dropout_is_the_eval_prediction():
+    model = small_net(87, p=0.0).eval()
+    x = randn(9, 5, seed=88)
+    mean, std = mc_dropout_predict(model, x, 5)
+    with torch.no_grad():
+        assert torch.allclose(mean, model(x), rtol=1e-15, atol=1e-15)  # five equal terms / 5
+    assert torch.equal(std, torch.zeros_like(std))
+    mean, std = mc_dropout_predict(small_net(87).eval(), x, 1)
+    assert torch.equal(std, torch.zeros_like(std))
+
+
+@pytest.mark.parametrize("n_samples", [0, -3, 2.5, True, "10", None])
+def test_mc_dropout_rejects_a_bad_number_of_samples(n_samples):
+    with pytest.raises(ValueError, match="n_samples"):
+        mc_dropout_predict(small_net(89), randn(3, 5), n_samples)

@@ -84,9 +84,9 @@ def _dtype(value, dtype, what, name):
         _fail(what, f"{name} must have the dtype of x ({dtype}), got {value.dtype}.{extra}")
 
 
-def _no_nan(mask, what, p):
-    if np.isnan(mask).any():
-        _fail(what, f"the mask contains NaN (p = {p}): for p = 1 every unit is dropped, so the mask is all zeros, "
+def _no_nan(values, what, p, name="the mask"):
+    if np.isnan(values).any():
+        _fail(what, f"{name} contains NaN (p = {p}): for p = 1 every unit is dropped, so {name} is all zeros, "
                     "not NaN; do not divide by 1 - p = 0 (treat p = 1 as a special case)")
 
 
@@ -118,6 +118,9 @@ def _scale(mask, p, what, rtol):
     elif np.isclose(v, 1.0 / p, rtol=1e-6):
         usual = ("kept entries of 1/p mean scaling by p instead of 1 - p: p is the DROP probability; dividing by p "
                  "treats it as the keep probability (the CS231n convention)")
+    elif rtol < 1e-6 and v == float(np.float32(s)):
+        usual = ("the scale was rounded to float32 (torch.where or torch.tensor with Python numbers, torch.rand "
+                 "without dtype, create float32): compute the mask in the dtype of x")
     elif np.isclose(v, 1.0 - p, rtol=1e-6):
         usual = ("kept entries of 1 - p mean multiplying by 1 - p (the test-time rule of the original paper) during "
                  "training; inverted dropout divides by 1 - p instead")
@@ -341,11 +344,11 @@ def _module_sequence_case(seed, p, x):
                 continue
             if values.shape != x_np.shape:
                 _fail(what, f"expected the shape of x {x_np.shape}, got {values.shape}")
-            _no_nan(values, what, p)
+            _no_nan(values, what, p, "the output")
             kept = values != 0
+            _keep_rate(kept, p, what, "entries")
             J.close(values[kept], x_np[kept] / (1 - p), f"{what}: kept entries", rtol=1e-12, atol=0,
                     hint="in training mode a kept entry is x / (1 - p), as in nn.Dropout (p is the DROP probability)")
-            _keep_rate(kept, p, what, "entries")
             if any(np.array_equal(values, other) for other in outputs):
                 _fail(what, "two training calls returned the same output: every training call must draw a fresh "
                             "mask (different masks at every call), not reuse one drawn once")
@@ -374,7 +377,7 @@ def _module_edge_case(seed, p, x):
         if p == 0.0:
             J.close(got["out"], x_np, label, rtol=0, atol=0, hint="p = 0 drops nothing: the output is x")
         else:
-            _no_nan(J.numbers(got["out"], label), label, p)
+            _no_nan(J.numbers(got["out"], label), label, p, "the output")
             J.close(got["out"], np.zeros_like(x_np), label, rtol=0, atol=0,
                     hint="p = 1 drops every unit: the output is all zeros (not NaN: do not divide by 1 - p = 0)")
 
@@ -577,7 +580,9 @@ def _mc_case(label, seed, net, x, n_samples, start):
     for i in batch_norm:
         for buffer in ("running_mean", "running_var", "num_batches_tracked"):
             steps.append(attribute(f"layer{i}", buffer, record=f"model[{i}].{buffer} after"))
-    steps.append(record("x after", var("x")))
+    steps += [record("x after", var("x")),  # last: the flags need a tuple of tensors
+              let("mean", var("result", 0)), attribute("mean", "requires_grad", record="mean.requires_grad"),
+              let("std", var("result", 1)), attribute("std", "requires_grad", record="std.requires_grad")]
     x_np = _np(x)
 
     def judge(got, expected):
@@ -612,7 +617,7 @@ def _mc_case(label, seed, net, x, n_samples, start):
                 hint = "you returned the variance: return its square root, the standard deviation"
         # std: 1e-7 absolute allows sqrt(E[y^2] - E[y]^2), whose cancellation error is about sqrt(eps) * |y|
         J.close(std, exp_std, f"{label}: std", hint=hint, rtol=1e-8, atol=1e-7)
-        if mean.requires_grad or std.requires_grad:
+        if got["mean.requires_grad"] is not False or got["std.requires_grad"] is not False:
             _fail(label, "mean and std carry an autograd graph (requires_grad=True): prediction keeps no graph; run "
                          "the passes under torch.no_grad() (or detach the results)")
         for key in [k for k in expected if "training after" in k]:

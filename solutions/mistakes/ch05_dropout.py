@@ -12,7 +12,8 @@ BATCH_NORM = ("Dropout and batch normalization", "dropout-and-batch-normalizatio
 
 RANDOM_MASK = "torch.rand(x.shape, generator=generator, dtype=x.dtype) >= p"
 SCALED = "mask = keep.to(x.dtype) / (1.0 - p)"
-CHECK_P = '    if not 0.0 <= p <= 1.0:\n        raise ValueError(f"p must be in [0, 1] (the drop probability), got {p}")\n'
+CHECK_P = ('    if not 0.0 <= p <= 1.0:\n        raise ValueError(f"p must be in [0, 1] (the drop probability), '
+           'got {p}")\n')
 P1_BRANCH = "    elif p == 1.0:\n        mask = torch.zeros_like(x)\n"
 
 FORWARD = [
@@ -30,8 +31,8 @@ FORWARD = [
     ),
     Mistake(
         id="forward_multiply_keep", target="dropout_forward", section=INVERTED, match=r"multiplying by 1 - p",
-        explanation="your survivors are multiplied by 1 - p, the test-time rule of the original paper, during training; "
-                    "inverted dropout divides them by 1 - p in training and leaves evaluation alone",
+        explanation="your survivors are multiplied by 1 - p, the test-time rule of the original paper, during "
+                    "training; inverted dropout divides them by 1 - p in training and leaves evaluation alone",
         change=((SCALED, "mask = keep.to(x.dtype) * (1.0 - p)"),),
     ),
     Mistake(
@@ -122,7 +123,8 @@ BACKWARD = [
         id="backward_divides", target="dropout_backward", section=INVERTED, match=r"dx = grad_out \* mask",
         explanation="your gradient divides by the mask; the derivative of x * mask with respect to x is the mask, so "
                     "dx = grad_out * mask",
-        change=(("return grad_out * mask", "return torch.where(mask != 0, grad_out / mask, torch.zeros_like(grad_out))"),),
+        change=(("return grad_out * mask",
+                 "return torch.where(mask != 0, grad_out / mask, torch.zeros_like(grad_out))"),),
     ),
     Mistake(
         id="backward_in_place", target="dropout_backward", section=INVERTED, match=r"in place",
@@ -132,7 +134,8 @@ BACKWARD = [
     ),
 ]
 
-MODULE_KEEP = "keep = torch.rand(x.shape, dtype=x.dtype) >= self.p\n        return x * keep.to(x.dtype) / (1.0 - self.p)"
+MODULE_KEEP = ("keep = torch.rand(x.shape, dtype=x.dtype) >= self.p\n"
+               "        return x * keep.to(x.dtype) / (1.0 - self.p)")
 
 MODULE = [
     Mistake(
@@ -236,8 +239,8 @@ DROPOUT2D = [
         id="d2_no_dim_check", target="dropout2d_forward", section=WHERE, match=r"ValueError",
         explanation="your function accepts a 2-D x; channel-wise dropout needs feature maps, (N, C, H, W) or "
                     "(N, C, L): raise ValueError otherwise",
-        change=(('    if x.dim() not in (3, 4):\n        raise ValueError(f"x must have shape (N, C, H, W) or (N, C, L), '
-                 'got shape {tuple(x.shape)}")\n', ""),),
+        change=(('    if x.dim() not in (3, 4):\n        raise ValueError(f"x must have shape (N, C, H, W) or '
+                 '(N, C, L), got shape {tuple(x.shape)}")\n', ""),),
     ),
     Mistake(
         id="d2_ignores_generator", target="dropout2d_forward", section=INVERTED, match=r"generator",
@@ -252,7 +255,8 @@ DROPOUT2D = [
     ),
 ]
 
-ENABLE_DROPOUT = ("    for module in model.modules():\n        if isinstance(module, torch.nn.modules.dropout._DropoutNd):\n"
+ENABLE_DROPOUT = ("    for module in model.modules():\n"
+                  "        if isinstance(module, torch.nn.modules.dropout._DropoutNd):\n"
                   "            module.train()\n")
 RESTORE = "        for module, mode in modes.items():\n            module.training = mode\n"
 
@@ -285,8 +289,8 @@ MC = [
         id="mc_keeps_graph", target="mc_dropout_predict", section=ENSEMBLE, match=r"no_grad",
         explanation="your passes build an autograd graph (mean.requires_grad is True): prediction needs none; run "
                     "them under torch.no_grad()",
-        change=(("        with torch.no_grad():\n            samples = torch.stack([model(x) for _ in range(n_samples)])",
-                 "        samples = torch.stack([model(x) for _ in range(n_samples)])"),),
+        change=(("        with torch.no_grad():\n            samples = ",
+                 "        if True:\n            samples = "),),
     ),
     Mistake(
         id="mc_modes_not_restored", target="mc_dropout_predict", section=ENSEMBLE, match=r"mode it had",
@@ -315,7 +319,8 @@ MC = [
     ),
     Mistake(
         id="mc_no_sample_check", target="mc_dropout_predict", section=ENSEMBLE, match=r"ValueError",
-        explanation="n_samples = 0 is accepted (and fails later inside torch.stack); raise ValueError for n_samples < 1",
+        explanation="n_samples = 0 is accepted (and fails later inside torch.stack); raise ValueError for "
+                    "n_samples < 1",
         change=(('    if n_samples < 1:\n        raise ValueError(f"n_samples must be at least 1, got {n_samples}")\n',
                  ""),),
     ),

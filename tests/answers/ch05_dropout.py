@@ -1,0 +1,226 @@
+"""Correct rewrites and unseen mistakes of chapter 5."""
+
+REWRITES = [
+    # Bernoulli draws instead of uniform ones, x itself at evaluation (allowed), p checked by hand.
+    ("dropout_forward", '''
+def dropout_forward(x, p, training=True, generator=None):
+    if p < 0 or p > 1:
+        raise ValueError(f"p = {p} is not a probability")
+    if not training or p == 0:
+        return x, torch.ones_like(x)
+    if p == 1:
+        return x * 0.0, torch.zeros_like(x)
+    keep = torch.bernoulli(torch.full_like(x, 1.0 - p), generator=generator)
+    mask = keep * (1.0 / (1.0 - p))
+    return x * mask, mask
+'''),
+    # keep when u < 1 - p, torch.where, a copy at evaluation
+    ("dropout_forward", '''
+def dropout_forward(x, p, training=True, generator=None):
+    if not (0.0 <= p <= 1.0):
+        raise ValueError("p must lie in [0, 1]")
+    if training and p == 1.0:
+        mask = x.new_zeros(x.shape)
+    elif training and p > 0.0:
+        u = torch.rand(x.shape, generator=generator, dtype=x.dtype)
+        mask = torch.where(u < 1.0 - p, u.new_full((), 1.0 / (1.0 - p)), u.new_zeros(()))
+    else:
+        return x.clone(), x.new_ones(x.shape)
+    return torch.mul(x, mask), mask
+'''),
+    ("dropout_backward", '''
+def dropout_backward(grad_out, mask):
+    return torch.mul(mask, grad_out)
+'''),
+    # torch's own functional dropout is the reference behaviour
+    ("Dropout", '''
+class Dropout(torch.nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        if p < 0.0 or p > 1.0:
+            raise ValueError(p)
+        self.p = p
+
+    def forward(self, x):
+        return torch.nn.functional.dropout(x, self.p, self.training)
+'''),
+    ("Dropout", '''
+class Dropout(torch.nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError("drop probability outside [0, 1]")
+        self.p = float(p)
+
+    def forward(self, x):
+        if not self.training:
+            return x.clone()
+        if self.p == 1.0:
+            return x * 0.0
+        mask = torch.empty_like(x).bernoulli_(1.0 - self.p) / (1.0 - self.p)
+        return x * mask
+'''),
+    ("dropout2d_forward", '''
+def dropout2d_forward(x, p, training=True, generator=None):
+    if p < 0 or p > 1:
+        raise ValueError("p")
+    if x.ndim == 4:
+        shape = (x.shape[0], x.shape[1], 1, 1)
+    elif x.ndim == 3:
+        shape = (x.shape[0], x.shape[1], 1)
+    else:
+        raise ValueError("x must be (N, C, H, W) or (N, C, L)")
+    if not training or p == 0:
+        return x, x.new_ones(shape)
+    if p == 1:
+        return torch.zeros_like(x), x.new_zeros(shape)
+    mask = x.new_empty(shape).bernoulli_(1 - p, generator=generator).div_(1 - p)
+    return x * mask, mask
+'''),
+    # named modules, per-module train(mode) restored parents first, inference mode, std from raw moments
+    ("mc_dropout_predict", '''
+def mc_dropout_predict(model, x, n_samples):
+    if int(n_samples) != n_samples or n_samples <= 0:
+        raise ValueError("n_samples must be a positive integer")
+    saved = [(m, m.training) for _, m in model.named_modules()]
+    for _, m in model.named_modules():
+        m.training = isinstance(m, (torch.nn.Dropout, torch.nn.Dropout1d, torch.nn.Dropout2d, torch.nn.Dropout3d,
+                                    torch.nn.AlphaDropout))
+    total = total_sq = 0.0
+    try:
+        with torch.inference_mode():
+            for _ in range(n_samples):
+                y = model(x)
+                total = total + y
+                total_sq = total_sq + y * y
+    finally:
+        for m, mode in saved:
+            m.train(mode)
+    mean = total / n_samples
+    return mean.clone(), (total_sq / n_samples - mean**2).clamp_min(0.0).sqrt()
+'''),
+]
+
+UNSEEN = [
+    # keeps an entry when u > 1 - p: the keep probability is p, yet the scale is 1/(1-p)
+    ("dropout_forward", '''
+def dropout_forward(x, p, training=True, generator=None):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(p)
+    if not training or p == 0.0:
+        return x, torch.ones_like(x)
+    if p == 1.0:
+        return x * 0.0, torch.zeros_like(x)
+    keep = torch.rand(x.shape, generator=generator, dtype=x.dtype) > 1.0 - p
+    mask = keep.to(x.dtype) / (1.0 - p)
+    return x * mask, mask
+''', ()),
+    # (mask, out) in the wrong order
+    ("dropout_forward", '''
+def dropout_forward(x, p, training=True, generator=None):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(p)
+    if not training or p == 0.0:
+        mask = torch.ones_like(x)
+    elif p == 1.0:
+        mask = torch.zeros_like(x)
+    else:
+        mask = (torch.rand(x.shape, generator=generator, dtype=x.dtype) >= p).to(x.dtype) / (1.0 - p)
+    return mask, x * mask
+''', ()),
+    # the average scale instead of the mask
+    ("dropout_backward", '''
+def dropout_backward(grad_out, mask):
+    return grad_out * mask.mean()
+''', ()),
+    # torch's functional dropout with the keep probability
+    ("Dropout", '''
+class Dropout(torch.nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(p)
+        self.p = p
+
+    def forward(self, x):
+        return torch.nn.functional.dropout(x, 1.0 - self.p, self.training)
+''', ("module_keep_prob",)),
+    # F.dropout without the training flag: drops in evaluation mode
+    ("Dropout", '''
+class Dropout(torch.nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(p)
+        self.p = p
+
+    def forward(self, x):
+        return torch.nn.functional.dropout(x, self.p)
+''', ("module_drops_at_eval",)),
+    # a mask of shape (N, C) broadcast by hand: the contract's (N, C, 1, 1) shape is not returned
+    ("dropout2d_forward", '''
+def dropout2d_forward(x, p, training=True, generator=None):
+    if not 0.0 <= p <= 1.0 or x.dim() not in (3, 4):
+        raise ValueError(p)
+    if not training or p == 0.0:
+        mask = torch.ones(x.shape[:2], dtype=x.dtype)
+    elif p == 1.0:
+        mask = torch.zeros(x.shape[:2], dtype=x.dtype)
+    else:
+        mask = (torch.rand(x.shape[:2], generator=generator, dtype=x.dtype) >= p).to(x.dtype) / (1.0 - p)
+    return x * mask.reshape(mask.shape + (1,) * (x.dim() - 2)), mask
+''', ()),
+    # one batched call on a repeated x: valid Monte Carlo draws, but not the contract's t-th call
+    ("mc_dropout_predict", '''
+def mc_dropout_predict(model, x, n_samples):
+    if n_samples < 1:
+        raise ValueError(n_samples)
+    modes = {m: m.training for m in model.modules()}
+    model.eval()
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.train()
+    with torch.no_grad():
+        y = model(x.repeat(n_samples, *([1] * (x.dim() - 1))))
+    for m, mode in modes.items():
+        m.training = mode
+    y = y.reshape(n_samples, x.shape[0], *y.shape[1:])
+    return y.mean(dim=0), y.std(dim=0, correction=0)
+''', ()),
+    # re-seeds torch at every pass: the same masks every time, std 0
+    ("mc_dropout_predict", '''
+def mc_dropout_predict(model, x, n_samples):
+    if n_samples < 1:
+        raise ValueError(n_samples)
+    modes = {m: m.training for m in model.modules()}
+    model.eval()
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.train()
+    outs = []
+    with torch.no_grad():
+        for _ in range(n_samples):
+            torch.manual_seed(0)
+            outs.append(model(x))
+    for m, mode in modes.items():
+        m.training = mode
+    y = torch.stack(outs)
+    return y.mean(dim=0), y.std(dim=0, correction=0)
+''', ()),
+    # statistics over the batch instead of over the samples
+    ("mc_dropout_predict", '''
+def mc_dropout_predict(model, x, n_samples):
+    if n_samples < 1:
+        raise ValueError(n_samples)
+    modes = {m: m.training for m in model.modules()}
+    model.eval()
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.train()
+    with torch.no_grad():
+        y = torch.stack([model(x) for _ in range(n_samples)], dim=1)
+    for m, mode in modes.items():
+        m.training = mode
+    return y.mean(dim=0), y.std(dim=0, correction=0)
+''', ()),
+]
