@@ -16,7 +16,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 PYTEST := $(PY) -m pytest -c tests/pytest.ini --rootdir=.
 
-.PHONY: setup system-deps release book test lint grade-demo clean
+.PHONY: setup system-deps release book translations test lint grade-demo clean
 
 setup: $(STAMP) system-deps
 
@@ -29,14 +29,47 @@ $(STAMP): requirements.txt
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
-	@fc-list 2>/dev/null | grep -qi nanum || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-nanum; }
+	@# matplotlib caches the font list once: a font installed later is found only after the cache goes
+	@fc-list 2>/dev/null | grep -qi nanum || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-nanum \
+	  && rm -f $${MPLCONFIGDIR:-$$HOME/.cache/matplotlib}/fontlist-*.json; }
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql; }
+	@# the grader's sandbox
+	@command -v bwrap >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq bubblewrap; }
 
 release: $(STAMP)
 	$(PY) -m autograder release
 
-book: setup release
-	$(VENV)/bin/jupyter-book build . --all --warningiserror --nitpick --keep-going
+# The book, in two editions: English from the sources, Korean from the catalogs in locales/ko/.
+# The Jupyter Book CLI cannot pass -D, so its configuration is turned into a conf.py (generated, never
+# edited: _config.yml stays the only configuration) and sphinx-build runs once per edition. Notebooks
+# execute in the first build; the second takes their outputs from the shared jupyter-cache.
+BOOK_CONF := _build/conf
+SPHINX := $(VENV)/bin/sphinx-build -c $(BOOK_CONF) --fail-on-warning --nitpicky --keep-going -E -a -q
+EDITIONS := en ko
+
+$(BOOK_CONF)/conf.py: _config.yml _toc.yml $(STAMP)
+	$(PY) -m autograder.i18n conf $(BOOK_CONF)
+
+# Cached outputs belong to one set of packages: a reinstalled venv empties the cache.
+_build/.jupyter_cache.venv: $(STAMP)
+	rm -rf _build/.jupyter_cache
+	mkdir -p _build && touch $@
+
+book: setup release $(BOOK_CONF)/conf.py _build/.jupyter_cache.venv
+	@for lang in $(EDITIONS); do \
+	  start=$$(date +%s); \
+	  $(SPHINX) -D language=$$lang -d _build/doctrees/$$lang . _build/html/$$lang || exit 1; \
+	  echo "built the $$lang edition in $$(( $$(date +%s) - start )) s: _build/html/$$lang/"; \
+	done
+	cp _ext/editions/index.html _build/html/index.html
+	@echo "open _build/html/index.html (it picks the edition by browser language)"
+
+# Translators: extract the English messages (book pages and exercise notebooks) and update the
+# catalogs in locales/ko/ (new messages empty, changed ones fuzzy, removed ones deleted).
+translations: $(STAMP) $(BOOK_CONF)/conf.py
+	rm -rf _build/gettext
+	$(VENV)/bin/sphinx-build -c $(BOOK_CONF) -b gettext -D nb_execution_mode=off -q . _build/gettext
+	$(PY) -m autograder.i18n update --pot-dir _build/gettext
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -51,4 +84,4 @@ grade-demo: setup release
 	$(PY) -m autograder demo
 
 clean:
-	rm -rf _build exercises/release grading
+	rm -rf _build exercises/release exercises/release-ko grading

@@ -43,7 +43,11 @@ def classify(run, limits):
         return Status.INVALID_NOTEBOOK, "; ".join([run.invalid, *run.notes])
     status = Status.OK
     memory = f"--memory-mb {limits.memory_mb}"
-    if run.died_at is not None:
+    if run.notebook_timeout:
+        status = Status.CELL_TIMEOUT
+        notes.append(f"the notebook ran past --notebook-timeout {limits.notebook_timeout:g} s "
+                     f"({_cell(run.unresponsive)}); it was stopped, later cells not run, scored 0")
+    elif run.died_at is not None:
         where = _cell(run.died_at)
         if run.oom_killed:
             status = Status.MEMORY_LIMIT
@@ -54,10 +58,6 @@ def classify(run, limits):
         else:
             status = Status.KERNEL_DIED
             notes.append(f"{_exit_text(run.exit_code)} {where}; later cells not run, scored 0")
-    elif run.notebook_timeout:
-        status = Status.CELL_TIMEOUT
-        notes.append(f"the notebook ran past --notebook-timeout {limits.notebook_timeout:g} s "
-                     f"({_cell(run.unresponsive)}); it was stopped, later cells not run, scored 0")
     elif run.unresponsive is not None:
         status = Status.CELL_TIMEOUT
         notes.append(f"cell {run.unresponsive + 1} ran past --cell-timeout {limits.cell_timeout:g} s and ignored "

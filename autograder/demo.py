@@ -1,18 +1,18 @@
 """Build a demo class from the source notebooks and grade it: ``python -m autograder demo``.
 
-Per chapter: a correct student, students with common mistakes (the mutants of
-``tests/mutants/``), a student who submitted the release untouched, and one broken submission
-(truncated JSON, a kernel that exits, an import of the reference, a renamed notebook, a memory
-bomb, a folder without notebook, in turn). Student ids include a space and non-ASCII letters.
+Per chapter: a correct student, students with common mistakes (entries of the chapter's catalogue,
+``solutions/mistakes``, which the grader then diagnoses), a student who submitted the release
+untouched, a student whose notebook lost its nbgrader metadata (a fresh notebook with only the
+functions: graded by names, repaired), and one broken submission (truncated JSON, a kernel that
+exits, an import of the reference, a renamed notebook, a memory bomb, a folder without notebook, in
+turn). Student ids include a space and non-ASCII letters.
 The class goes to ``<out>/demo-class/`` and is graded into ``<out>`` with the defaults, so a
 second run only regrades what changed.
 """
 
-import importlib
 import json
 import re
 import shutil
-import sys
 from argparse import Namespace
 from pathlib import Path
 
@@ -32,17 +32,13 @@ def add_arguments(parser):
     parser.add_argument("--workers", type=int, default=None, help="parallel kernels (default: number of CPUs)")
 
 
-def load_mutants():
-    """{chapter id: [Mutant, ...]} from ``tests/mutants/*.py``."""
-    if str(paths.REPO) not in sys.path:
-        sys.path.insert(0, str(paths.REPO))
-    found = {}
-    for path in sorted((paths.REPO / "tests" / "mutants").glob("*.py")):
-        if path.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"tests.mutants.{path.stem}")
-        found.setdefault(getattr(module, "CHAPTER", path.stem), []).extend(getattr(module, "MUTANTS", []))
-    return found
+def load_mistakes():
+    """{chapter id: [(mistake id, target, wrong answer source), ...]} from the catalogues."""
+    from solutions.chapters import all_chapters
+    from solutions.checks import mistakes
+
+    return {c.id: [(m.id, m.target, mistakes.source_of(c, m)) for m in mistakes.catalogue(c)]
+            for c in all_chapters()}
 
 
 def reference_answers(source_nb):
@@ -61,6 +57,14 @@ def student_notebook(release_nb, answers):
     return nb
 
 
+def fresh_notebook(answers):
+    """What a student who pasted the answers into a new notebook (Colab, VS Code) hands in."""
+    cells = [nbformat.v4.new_markdown_cell("My solutions")]
+    cells += [nbformat.v4.new_code_cell(code.strip("\n")) for code in answers.values()]
+    cells.append(nbformat.v4.new_code_cell("print('done')"))
+    return nbformat.v4.new_notebook(cells=cells)
+
+
 def write_submission(root, student, chapter, nb=None, text=None, name=None, timestamp=TIMESTAMP):
     folder = Path(root) / student / chapter
     folder.mkdir(parents=True, exist_ok=True)
@@ -77,7 +81,7 @@ def build_class(root, chapters=None, source=None):
     source = Path(source or paths.SOURCE)
     chapters = chapters or paths.chapter_ids()
     config = gradebook.course_config(source)
-    mutants = load_mutants()
+    catalogue = load_mistakes()
     roster = []
     for index, chapter in enumerate(chapters):
         source_path = source / chapter / f"{chapter}.ipynb"
@@ -89,18 +93,19 @@ def build_class(root, chapters=None, source=None):
             roster.append((student, chapter, kind))
 
         add("ada", "correct", student_notebook(release, correct))
-        wrong = [m for m in mutants.get(chapter, []) if m.target in correct]
+        wrong = [m for m in catalogue.get(chapter, []) if m[1] in correct]
         if wrong:
-            first = wrong[0]
-            add("björn", f"mutant {first.name}", student_notebook(release, {**correct, first.target: first.code}))
+            first = wrong[index % len(wrong)]
+            add("björn", f"mistake {first[0]}", student_notebook(release, {**correct, first[1]: first[2]}))
             picked = {}
-            for m in wrong[1:]:  # two more mistakes, in two other functions: partly right
-                if m.target != first.target and m.target not in picked and len(picked) < 2:
-                    picked[m.target] = m
+            for m in wrong:  # two more mistakes, in two other functions: partly right
+                if m[1] != first[1] and m[1] not in picked and len(picked) < 2:
+                    picked[m[1]] = m
             if picked:
-                add("chen li", "mutants " + ", ".join(m.name for m in picked.values()),
-                    student_notebook(release, {**correct, **{t: m.code for t, m in picked.items()}}))
+                add("chen li", "mistakes " + ", ".join(m[0] for m in picked.values()),
+                    student_notebook(release, {**correct, **{t: m[2] for t, m in picked.items()}}))
         add("dana", "release untouched", student_notebook(release, {}))
+        add("farah", "fresh notebook with only the functions (no nbgrader metadata)", fresh_notebook(correct))
         kind = BROKEN[index % len(BROKEN)]
         first_answer = next(iter(correct), None)
         if kind == "truncated_json":
@@ -140,6 +145,8 @@ def run(args):
         if kind not in ("correct", "release untouched"):
             print(f"  {student:<8} {chapter:<22} {kind}")
     workers = args.workers or grade.default_workers()
-    grade_args = Namespace(submissions=str(root), out=str(out), workers=workers, cell_timeout=120.0,
-                           memory_mb=2048, db_url=None, source=str(paths.SOURCE))
+    grade_args = Namespace(submissions=str(root), out=str(out), workers=workers, scheduler=None,
+                           cell_timeout=120.0, notebook_timeout=600.0, memory_mb=2048, db_url=None,
+                           source=str(paths.SOURCE), book_url="", no_sandbox=False, tls_ca_file=None,
+                           tls_cert=None, tls_key=None)
     return grade.run(grade_args)

@@ -106,6 +106,7 @@ class SandboxedExecute(Execute):
         self.timed_out = []  # indices of cells interrupted after --cell-timeout
         self.unresponsive = None  # index of the cell after which the kernel was killed
         self.notebook_timeout = False
+        self.deadline = math.inf
         self.died_at = None  # index of the cell during which the kernel died (-1: while starting)
         self.boot_failed = ""
         self.records = {}  # cell index -> [JSON text, ...]
@@ -123,9 +124,16 @@ class SandboxedExecute(Execute):
         super().on_cell_executed(**kwargs)  # nbgrader: an error reply always leaves an error output
         self.executed.add(kwargs["cell_index"])
 
+    def _get_timeout(self, cell):
+        """A cell's timeout: --cell-timeout, or less when the notebook's own deadline comes first."""
+        remaining = self.deadline - time.monotonic()
+        return max(1, min(self.timeout, math.ceil(remaining)))
+
     async def _async_handle_timeout(self, timeout, cell=None):
         if self._current is not None:
             self.timed_out.append(self._current)
+        if time.monotonic() >= self.deadline - 0.5:
+            self.notebook_timeout = True
         return await super()._async_handle_timeout(timeout, cell)
 
     def output(self, outs, msg, display_id, cell_index):
@@ -185,6 +193,10 @@ class SandboxedExecute(Execute):
         for index, cell in enumerate(self.nb.cells):
             if cell.cell_type != "code" or not cell.source.strip():
                 continue
+            if self.notebook_timeout or time.monotonic() >= self.deadline:
+                self.notebook_timeout = True
+                self.unresponsive = index
+                return
             self._current = index
             cell_started = time.monotonic()
             try:
@@ -210,11 +222,13 @@ class SandboxedExecute(Execute):
     async def run(self, env, log_file):
         """Execute the notebook; returns nothing, the attributes say what happened."""
         started = time.monotonic()
+        self.deadline = started + self.limits.notebook_timeout
         try:
             async with self.async_setup_kernel(env=env, stdout=log_file, stderr=log_file):
                 self.start_seconds = time.monotonic() - started
-                try:
-                    await asyncio.wait_for(self._run_cells(), timeout=self.limits.notebook_timeout)
+                try:  # cells stop themselves at the deadline (_get_timeout); this is the backstop
+                    backstop = self.limits.notebook_timeout + 2 * INTERRUPT_GRACE
+                    await asyncio.wait_for(self._run_cells(), timeout=backstop)
                 except TimeoutError:
                     self.notebook_timeout = True
                     self.unresponsive = self._current if self._current is not None else -1

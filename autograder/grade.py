@@ -120,7 +120,11 @@ class Batch:
         target = Path(args.submissions)
         if not target.exists():
             raise UsageError(f"no such file or directory: {target}")
-        declared = {c.id: c for c in course.all_chapters()}
+        try:
+            declared = {c.id: c for c in course.all_chapters()}
+        except Exception as err:  # noqa: BLE001 - a broken declaration: the course's fault, said in one line
+            raise UsageError(f"the chapter declarations cannot be loaded ({type(err).__name__}: "
+                             f"{str(err).splitlines()[0][:160]})") from None
         known = [c for c in declared if (self.source / c / f"{c}.ipynb").is_file()]
         if not known:
             raise UsageError(f"no chapter of the course in {self.source}")
@@ -394,9 +398,54 @@ class Grader:
             self.on_outcome(outcome)
 
 
+def remove_stale():
+    """Folders and control groups of graders and workers that were killed (SIGKILL leaves them behind)."""
+    import re
+    import shutil
+    import tempfile
+
+    from autograder import cgroups
+
+    for folder in Path(tempfile.gettempdir()).glob("autograder-*"):
+        match = re.match(r"autograder-(?:w|gb)?(\d+)-", folder.name)
+        try:
+            mine = folder.is_dir() and folder.stat().st_uid == os.geteuid()
+        except OSError:
+            continue
+        if mine and match and not Path(f"/proc/{match.group(1)}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+    cgroups.remove_stale()
+
+
+@contextmanager
+def batch_staging():
+    """A folder for this batch's workers (kernel folders, worker gradebooks), removed at the end."""
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix=f"autograder-{os.getpid()}-")
+    os.chmod(folder, 0o711)  # sandbox users traverse to their own kernel folder only
+    previous = os.environ.get("AUTOGRADER_STAGING")
+    os.environ["AUTOGRADER_STAGING"] = folder  # inherited by the forked workers
+    try:
+        yield folder
+    finally:
+        if previous is None:
+            os.environ.pop("AUTOGRADER_STAGING", None)
+        else:
+            os.environ["AUTOGRADER_STAGING"] = previous
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def run(args):
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: where is it stuck?
     warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session")
+    remove_stale()
+    with batch_staging():
+        return _run(args)
+
+
+def _run(args):
     batch = Batch(args)
     engine = None
     try:

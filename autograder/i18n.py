@@ -4,6 +4,7 @@ One English source, catalogs in ``locales/<lang>/LC_MESSAGES/``:
 
 - ``book/<page>.po``: the book's pages, extracted by Sphinx's gettext builder (one catalog per page);
   Sphinx applies them when it builds with ``-D language=ko``.
+- ``sphinx.po``: interface strings the themes and myst-nb leave in English, written by hand.
 - ``exercises/<chapter>.po``: the exercise notebooks, extracted here: every Markdown cell cut into
   blocks (paragraphs, lists, tables, headings; code fences and ``$$`` math stay as they are) and the
   docstrings of the answer cells cut into paragraphs. ``python -m autograder release`` applies them
@@ -36,6 +37,8 @@ LOCALES = REPO / "locales"
 LANGUAGES = ("ko",)
 BOOK_DOMAIN = "book"
 EXERCISE_DOMAIN = "exercises"
+# Interface strings (theme, myst-nb prompts, the book's own): Sphinx's "sphinx" catalog, kept by hand
+UI_DOMAIN = "sphinx"
 
 
 def catalog_dir(language):
@@ -418,7 +421,7 @@ def update(pot_dir, languages=LANGUAGES):
                         "--no-obsolete"], check=True, cwd=REPO, stdout=subprocess.DEVNULL)
         current = templates(pot_dir)
         for domain, po in catalogs(language).items():
-            if domain not in current:
+            if domain not in current and domain != UI_DOMAIN:
                 po.unlink()
                 po.with_suffix(".mo").unlink(missing_ok=True)
                 print(f"removed {po.relative_to(REPO)}: its page or chapter is gone")

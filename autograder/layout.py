@@ -80,7 +80,10 @@ def register(db_url, assignment_id, source_nb, config):
 @functools.cache
 def _worker_gradebook(assignment_id, source_sha, kernel_nb_json):
     """A gradebook of this worker process holding the kernel version of the source (built once)."""
-    folder = tempfile.mkdtemp(prefix="autograder-gb-")
+    from autograder import gradebook  # its shortcut for nbgrader's schema version (no `alembic` subprocess)
+
+    gradebook.speed_up_nbgrader()
+    folder = tempfile.mkdtemp(prefix=f"autograder-gb{os.getpid()}-", dir=os.environ.get("AUTOGRADER_STAGING") or None)
     db_url = f"sqlite:///{os.path.join(folder, 'gradebook.db')}"
     register(db_url, assignment_id, nbformat.reads(kernel_nb_json, as_version=4), Config())
     return db_url
@@ -93,7 +96,15 @@ def sanitize(nb, master, kernel_nb_json, student_id):
                               "notebook": master.assignment_id, "student": student_id}}
     for cls in configured(Autograde, "sanitize_preprocessors", None):
         nb, resources = cls(config=Config()).preprocess(nb, resources)
+        _drop_empty_metadata(nb)  # DeduplicateIds and OverwriteCells leave husks CheckCellMetadata rejects
     return nb
+
+
+def _drop_empty_metadata(nb):
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader")
+        if meta is not None and not meta.get("grade_id"):
+            del cell.metadata["nbgrader"]
 
 
 def _grade_id(cell):
@@ -128,6 +139,9 @@ def prepare(raw, master, kernel_nb_json, student_id):
         raise notebook_io.InvalidNotebook(f"notebook has {len(nb.cells)} cells (more than {MAX_CELLS})")
     repairs = []
     ids_before = [_grade_id(c) for c in nb.cells]
+    for cell in nb.cells:  # a cell claiming an id the source does not have is the student's own
+        if cell.metadata.get("nbgrader") is not None and _grade_id(cell) not in master.source_cells:
+            del cell.metadata["nbgrader"]
     try:
         nb = sanitize(nb, master, kernel_nb_json, student_id)
     except Exception as err:  # noqa: BLE001 - inconsistent metadata: grade by names instead
@@ -164,16 +178,14 @@ def _layout(nb, master, repairs):
             present.setdefault(_grade_id(cell), index)
     setup_present = {_grade_id(c) for c in nb.cells if c.cell_type == "code"} & set(master.setup_ids)
     missing_setup = [g for g in master.setup_ids if g not in setup_present]
-    defined = set()
-    in_order = len(present) == len(tests)
+    # out of order: an answer defined only below the test cell that needs it (not: an answer never defined)
+    defined_at = {}
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        grade_id = _grade_id(cell)
-        if grade_id in tests and present.get(grade_id) == index and tests[grade_id].answer not in defined:
-            in_order = False
-        if grade_id not in tests:
-            defined |= _defined_names(cell.source)
+        if cell.cell_type == "code" and _grade_id(cell) not in tests:
+            for name in _defined_names(cell.source):
+                defined_at.setdefault(name, []).append(index)
+    in_order = len(present) == len(tests) and all(
+        not defined_at.get(t.answer) or min(defined_at[t.answer]) < present[g] for g, t in tests.items())
     if in_order and not missing_setup:
         return nb
     lost = [g for g in tests if g not in present]

@@ -10,9 +10,10 @@ SOLUTIONS = REPO / "solutions"
 
 
 def chapter_ids(course_root=COURSE_ROOT):
-    """Chapter ids, in order: one folder per chapter under ``<course_root>/source``."""
-    source = Path(course_root) / "source"
-    return sorted(p.name for p in source.iterdir() if (p / f"{p.name}.ipynb").is_file())
+    """Ids of the declared chapters (``solutions/chapters``) that have a source notebook, in order."""
+    from solutions.chapters import all_chapters
+
+    return [c.id for c in all_chapters() if source_notebook(c.id, course_root).is_file()]
 
 
 def source_notebook(chapter, course_root=COURSE_ROOT):

@@ -1,9 +1,12 @@
 """Re-render the class report from the gradebook: ``python -m autograder report [--out DIR]``.
 
-``report.html`` with three figures (``report-scores.png``: score distribution per chapter,
-``report-tests.png``: failure rate of every test cell, ``report-status.png``: status counts),
-a summary per chapter, the per-test table, the list of flagged and broken submissions with
-links to their feedback, and the grade matrix (students x chapters).
+``report.html`` with four figures (``report-scores.png``: score distribution per chapter,
+``report-tests.png``: failure rate of every test cell, ``report-mistakes.png``: which catalogued
+mistakes the class made, per exercise, and how many failures no entry explains,
+``report-status.png``: status counts), a summary per chapter, the per-test table, the mistakes
+with the students who made them (the instructor's view), the repaired notebooks, the submissions
+listed for review, the broken submissions and grader errors with links to their feedback, and
+the grade matrix (students x chapters).
 """
 
 import html
@@ -15,7 +18,7 @@ from urllib.parse import quote
 
 from autograder import gradebook
 
-UNGRADED = {"invalid_notebook", "missing_notebook"}
+UNGRADED = {"invalid_notebook", "missing_notebook", "grader_error"}
 
 
 def add_arguments(parser):
@@ -49,6 +52,7 @@ def collect(gb):
     rows = gradebook.rows(gb)
     per_test = defaultdict(list)
     for row in rows:
+        row["lost_tests"] = set()
         if row["status"] in UNGRADED:
             continue
         try:
@@ -57,11 +61,43 @@ def collect(gb):
             continue
         for grade in notebook.grades:
             if grade.max_score:
-                per_test[(row["assignment_id"], grade.name)].append(grade.score < grade.max_score)
+                lost = grade.score < grade.max_score
+                per_test[(row["assignment_id"], grade.name)].append(lost)
+                if lost:
+                    row["lost_tests"].add(grade.name)
     return rows, per_test
 
 
-def _figures(out, rows, per_test):
+def mistake_table(rows):
+    """Per (chapter, answer): graded submissions, failures, {mistake id: [students]}, undiagnosed failures.
+
+    Catalogue entries come from the chapter declarations (explanations, answers); only the
+    instructor's report shows who made which mistake.
+    """
+    from solutions import chapters as course
+    from solutions.checks import mistakes as catalogue
+
+    table = {}
+    for chapter in course.all_chapters():
+        entries = {m.id: m for m in catalogue.catalogue(chapter)}
+        graded = [r for r in rows if r["assignment_id"] == chapter.id and r["status"] not in UNGRADED]
+        for answer in chapter.answers:
+            tests = {t.grade_id for t in chapter.tests if t.answer == answer}
+            failed = [r for r in graded if r["lost_tests"] & tests]
+            made = defaultdict(list)
+            for r in graded:
+                for mistake_id in filter(None, (r.get("mistakes") or "").split(";")):
+                    if mistake_id in entries and entries[mistake_id].target == answer:
+                        made[mistake_id].append(r["student_id"])
+            explained = {s for students in made.values() for s in students}
+            unexplained = [r["student_id"] for r in failed if r["student_id"] not in explained]
+            if graded:
+                table[(chapter.id, answer)] = {"graded": len(graded), "failed": len(failed), "made": dict(made),
+                                               "unexplained": unexplained, "entries": entries}
+    return table
+
+
+def _figures(out, rows, per_test, mistakes):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -71,7 +107,8 @@ def _figures(out, rows, per_test):
     names = {}
     chapters = sorted({r["assignment_id"] for r in rows})
     fig, ax = plt.subplots(figsize=(max(5, 1.3 * len(chapters) + 2), 3.6))
-    data = [[100 * r["score"] / r["max_score"] for r in rows if r["assignment_id"] == c and r["max_score"]]
+    data = [[100 * r["score"] / r["max_score"] for r in rows if r["assignment_id"] == c and r["max_score"]
+             and r["score"] is not None]
             for c in chapters]
     if chapters:
         ax.boxplot(data, showfliers=False, widths=0.5)
@@ -101,6 +138,23 @@ def _figures(out, rows, per_test):
     plt.close(fig)
     names["tests"] = "report-tests.png"
 
+    bars = [(f"{c} / {a}: {m}", 100 * len(students) / info["graded"])
+            for (c, a), info in sorted(mistakes.items()) for m, students in sorted(info["made"].items())]
+    bars += [(f"{c} / {a}: (failed, no diagnosis)", 100 * len(info["unexplained"]) / info["graded"])
+             for (c, a), info in sorted(mistakes.items()) if info["unexplained"]]
+    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.28 * len(bars) + 1)))
+    ax.barh(range(len(bars)), [v for _, v in bars],
+            color=["tab:gray" if "no diagnosis" in k else "tab:purple" for k, _ in bars])
+    ax.set_yticks(range(len(bars)), [k for k, _ in bars], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of graded submissions")
+    ax.set_title("Diagnosed mistakes (gray: failed, no diagnosis)")
+    fig.tight_layout()
+    fig.savefig(out / "report-mistakes.png", dpi=110)
+    plt.close(fig)
+    names["mistakes"] = "report-mistakes.png"
+
     counts = Counter(r["status"] for r in rows)
     statuses = [s for s in gradebook.STATUSES if counts.get(s)]
     fig, ax = plt.subplots(figsize=(6, 2.8))
@@ -120,6 +174,12 @@ def _e(text):
     return html.escape(str(text))
 
 
+def _score(row):
+    if row.get("score") is None:
+        return "-"
+    return f"{row['score']:g} / {row['max_score'] or 0:g}"
+
+
 def _feedback_link(row):
     sid, aid = row["student_id"], row["assignment_id"]
     href = "feedback/" + "/".join(quote(p) for p in (sid, aid, f"{aid}.html"))
@@ -131,7 +191,8 @@ def render(gb, out):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows, per_test = collect(gb)
-    figures = _figures(out, rows, per_test)
+    mistakes = mistake_table(rows)
+    figures = _figures(out, rows, per_test, mistakes)
     chapters = sorted({r["assignment_id"] for r in rows})
     students = sorted({r["student_id"] for r in rows})
     by_key = {(r["student_id"], r["assignment_id"]): r for r in rows}
@@ -148,7 +209,7 @@ def render(gb, out):
     ]
     for chapter in chapters:
         pct = sorted(100 * r["score"] / r["max_score"] for r in rows
-                     if r["assignment_id"] == chapter and r["max_score"])
+                     if r["assignment_id"] == chapter and r["max_score"] and r["score"] is not None)
         bad = sum(1 for r in rows if r["assignment_id"] == chapter and r["status"] != "ok")
         if pct:
             median = (pct[(len(pct) - 1) // 2] + pct[len(pct) // 2]) / 2
@@ -165,21 +226,61 @@ def render(gb, out):
         parts.append(f"<tr><td>{_e(chapter)}</td><td>{_e(test)}</td><td class=num>{len(lost)}</td>"
                      f"<td class=num>{100 * sum(lost) / len(lost):.0f}%</td></tr>")
     parts.append("</table>")
+    parts.append("<h2>Which mistakes the class made</h2>")
+    parts.append("<p>A failing check whose outputs equal those of a catalogued mistake names it in the student's "
+                 "feedback. Gray bars: failures no catalogued mistake explains (where the catalogue should "
+                 "grow).</p>")
+    parts.append(f"<img src='{figures['mistakes']}' alt='diagnosed mistakes per exercise'>")
+    parts.append("<table><tr><th>chapter</th><th>exercise</th><th>mistake</th><th>submissions</th><th>share</th>"
+                 "<th>what it means</th><th>students</th></tr>")
+    for (chapter, answer), info in sorted(mistakes.items()):
+        for mistake_id, students in sorted(info["made"].items(), key=lambda kv: -len(kv[1])):
+            parts.append(f"<tr><td>{_e(chapter)}</td><td>{_e(answer)}</td><td>{_e(mistake_id)}</td>"
+                         f"<td class=num>{len(students)}</td><td class=num>{100 * len(students) / info['graded']:.0f}%"
+                         f"</td><td>{_e(info['entries'][mistake_id].explanation)}</td>"
+                         f"<td>{_e(', '.join(sorted(students)))}</td></tr>")
+        if info["unexplained"]:
+            parts.append(f"<tr><td>{_e(chapter)}</td><td>{_e(answer)}</td><td><i>no diagnosis</i></td>"
+                         f"<td class=num>{len(info['unexplained'])}</td><td class=num>"
+                         f"{100 * len(info['unexplained']) / info['graded']:.0f}%</td><td>failed a check; no "
+                         f"catalogued mistake has these outputs</td><td>{_e(', '.join(sorted(info['unexplained'])))}"
+                         "</td></tr>")
+    parts.append("</table>")
     counts = Counter(r["status"] for r in rows)
     parts.append("<h2>Status counts</h2>")
     parts.append(f"<img src='{figures['status']}' alt='status counts'>")
     parts.append("<table><tr><th>status</th><th>count</th></tr>" + "".join(
         f"<tr><td>{s}</td><td class=num>{counts[s]}</td></tr>" for s in gradebook.STATUSES if counts.get(s))
         + "</table>")
+    repaired = [r for r in rows if r.get("repaired")]
+    parts.append(f"<h2>Repaired notebooks ({len(repaired)})</h2>")
+    parts.append("<p>The notebook's shape was off (cells deleted, moved or without their nbgrader metadata, e.g. "
+                 "after Colab or a copy into a fresh notebook); the grader found the answers by name. Grades are "
+                 "unaffected; ask these students to keep the release notebook's cells next time.</p>")
+    if repaired:
+        parts.append("<table><tr><th>student</th><th>chapter</th><th>what was repaired</th></tr>")
+        for r in repaired:
+            notes = "; ".join(n for n in r["detail"].split("; ") if n.startswith("repaired:"))
+            parts.append(f"<tr><td>{_e(r['student_id'])}</td><td>{_e(r['assignment_id'])}</td><td>{_e(notes)}"
+                         "</td></tr>")
+        parts.append("</table>")
+    review = [r for r in rows if r.get("review")]
+    parts.append(f"<h2>Listed for review ({len(review)})</h2>")
+    if review:
+        parts.append("<table><tr><th>student</th><th>chapter</th><th>why</th></tr>" + "".join(
+            f"<tr><td>{_e(r['student_id'])}</td><td>{_e(r['assignment_id'])}</td><td>{_e(r['review'])}</td></tr>"
+            for r in review) + "</table>")
+    else:
+        parts.append("<p>None: no future timestamps, no submission replaced another.</p>")
     listed = [r for r in rows if r["status"] != "ok"]
-    parts.append(f"<h2>Flagged and broken submissions ({len(listed)})</h2>")
+    parts.append(f"<h2>Broken submissions and grader errors ({len(listed)})</h2>")
     if listed:
         parts.append("<table><tr><th>student</th><th>chapter</th><th>status</th><th>score</th><th>detail</th>"
                      "<th></th></tr>")
         for r in sorted(listed, key=lambda r: (r["status"], r["student_id"], r["assignment_id"])):
             parts.append(f"<tr><td>{_e(r['student_id'])}</td><td>{_e(r['assignment_id'])}</td>"
-                         f"<td class=bad>{_e(r['status'])}</td><td class=num>{r['score']:g} / "
-                         f"{r['max_score']:g}</td><td>{_e(r['detail'])}</td><td>{_feedback_link(r)}</td></tr>")
+                         f"<td class=bad>{_e(r['status'])}</td><td class=num>{_score(r)}</td>"
+                         f"<td>{_e(r['detail'])}</td><td>{_feedback_link(r)}</td></tr>")
         parts.append("</table>")
     else:
         parts.append("<p>None.</p>")
@@ -193,7 +294,7 @@ def render(gb, out):
                 cells.append("<td></td>")
             else:
                 mark = "" if r["status"] == "ok" else f" <span class=bad>({_e(r['status'])})</span>"
-                cells.append(f"<td class=num>{r['score']:g} / {r['max_score']:g}{mark}</td>")
+                cells.append(f"<td class=num>{_score(r)}{mark}</td>")
         parts.append(f"<tr><td>{_e(sid)}</td>{''.join(cells)}</tr>")
     parts.append("</table></body></html>")
     path = out / "report.html"

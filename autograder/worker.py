@@ -42,8 +42,9 @@ class _Process:
         with self.lock:
             if enabled not in self.sandboxes:
                 self.sandboxes[enabled] = sandbox.probe(f"w{os.getpid()}", enabled=enabled)
-            if self.staging is None:
-                self.staging = Path(tempfile.mkdtemp(prefix=f"autograder-w{os.getpid()}-"))
+            if self.staging is None:  # inside the batch's folder (local pool), else in the temp folder (Dask)
+                root = os.environ.get("AUTOGRADER_STAGING") or None
+                self.staging = Path(tempfile.mkdtemp(prefix=f"autograder-w{os.getpid()}-", dir=root))
                 os.chmod(self.staging, 0o711)  # sandbox users traverse to their own folder only
                 try:
                     self.font_cache = sandbox.matplotlib_font_cache()

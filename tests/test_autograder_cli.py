@@ -94,6 +94,42 @@ def test_zip_of_a_class_is_graded_like_the_folder(course, tmp_path):
         "ann": ("3", "ok"), "bo": ("0", "ok"), "cy": ("0", "invalid_notebook")}
 
 
+def test_no_sandbox_available_exits_2(course, tmp_path):
+    tiny.write(tmp_path / "class", "ann", notebook=tiny.student_notebook())
+    env = dict(cli.env(), PATH="/nonexistent")  # no bwrap on the PATH: refuse, never grade unsandboxed
+    import subprocess
+
+    proc = subprocess.run(cli.command("grade", tmp_path / "class", "--out", tmp_path / "out", "--source", course),
+                          cwd=paths.REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert "bubblewrap" in _one_line_error(proc) and "--no-sandbox" in proc.stderr
+
+
+def test_unreachable_scheduler_exits_2(course, tmp_path):
+    tiny.write(tmp_path / "class", "ann", notebook=tiny.student_notebook())
+    proc = cli.run("grade", tmp_path / "class", "--out", tmp_path / "out", "--source", course,
+                   "--scheduler", "tcp://127.0.0.1:9")
+    assert "cannot reach the Dask scheduler" in _one_line_error(proc)
+
+
+def test_preflight_refuses_limits_that_cost_honest_work(course, tmp_path):
+    """The reference answers must get full marks under the batch's limits, or no student is graded."""
+    tiny.write(tmp_path / "class", "ann", notebook=tiny.student_notebook())
+    slow = tmp_path / "slow-course"
+    import shutil
+
+    shutil.copytree(course.parent, slow)
+    nb = nbformat.read(str(slow / "source" / tiny.ASSIGNMENT / f"{tiny.ASSIGNMENT}.ipynb"), as_version=4)
+    for cell in nb.cells:  # the reference answer now takes 3 s: over a 1 s cell limit
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = "import time\ntime.sleep(3)\n" + cell.source
+    nbformat.write(nb, str(slow / "source" / tiny.ASSIGNMENT / f"{tiny.ASSIGNMENT}.ipynb"))
+    proc = cli.run("grade", tmp_path / "class", "--out", tmp_path / "out", "--source", slow / "source",
+                   "--cell-timeout", 1)
+    line = _one_line_error(proc)
+    assert "pre-flight" in line and tiny.ASSIGNMENT in line and "--cell-timeout 1" in line, line
+    assert not (tmp_path / "out" / "grades.csv").exists()
+
+
 def test_report_without_gradebook_exits_2(tmp_path):
     proc = cli.run("report", "--out", tmp_path)
     assert "no gradebook" in _one_line_error(proc)
@@ -105,12 +141,13 @@ def test_demo_class_covers_correct_wrong_untouched_and_broken(tmp_path):
     kinds = {}
     for _student, chapter, kind in roster:
         kinds.setdefault(chapter, []).append(kind)
-    mutants = demo.load_mutants()
+    catalogue = demo.load_mistakes()
     for chapter in chapters:
         assert "correct" in kinds[chapter] and "release untouched" in kinds[chapter]
-        if mutants.get(chapter):
-            assert any(k.startswith("mutant") for k in kinds[chapter]), chapter
-        assert len(kinds[chapter]) >= 4
+        assert catalogue.get(chapter), f"{chapter} has no catalogued mistakes"
+        assert any(k.startswith("mistake") for k in kinds[chapter]), chapter
+        assert any(k.startswith("fresh notebook") for k in kinds[chapter]), chapter
+        assert len(kinds[chapter]) >= 5
     assert {k for ks in kinds.values() for k in ks} & set(demo.BROKEN)
     students = {s for s, _, _ in roster}
     assert "chen li" in students and "björn" in students  # a space and a non-ASCII letter

@@ -1,96 +1,205 @@
-"""One hostile class graded once: every status, every attack, feedback, CSVs, report, rerun.
+"""One hostile, broken and messy class graded once: statuses, attacks, isolation, feedback, report, rerun.
 
-The class (tests/autograder_fixtures/attacks.py) uses the tiny course (one answer, two tests,
-numpy only), so ~50 kernels cost little. It is graded once per module by the real command line,
-with short limits (--cell-timeout 8, --memory-mb 1024) so that loops and bombs end quickly; the
-tests then read what the command wrote.
+The class (tests/autograder_fixtures/attacks.py) uses the tiny course (one answer, two test cells,
+numpy only), so ~90 kernels cost little. It is graded once per module by the real command line with
+short limits (--cell-timeout 10, --notebook-timeout 40, --memory-mb 1024); the tests then read what the
+command wrote. The attacks aim at listeners of the test's own: a TCP socket on 127.0.0.1 and a unix
+socket in a host folder; neither may see a byte.
 """
 
 import html
-import json
 import os
 import re
+import socket
+import threading
 import time
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
 
-from autograder import gradebook, sandbox
+from autograder import gradebook
+from autograder.paths import REPO
 from tests.autograder_fixtures import attacks, cli, tiny
 
 CELL_TIMEOUT = 10  # printing 100 MB takes ~2 s on an idle core, 4-8 s when the test suite loads both cores
-STUDENTS = [
-    "correct", "wrong", "stub", "loop_in_function", "loop_ignores_interrupt", "memory_bomb", "memory_creep",
-    "os_exit", "segfault", "ipython_exit", "sys_exit", "fork_bomb", "output_flood", "deleted_test",
-    "duplicated_test", "edited_tests", "skip_tags", "fake_grade_cell", "eq_always_true", "renamed", "nbformat3",
-    "nbformat4.0", "nbformat4.1", "nbformat4.2", "nbformat4.3", "nbformat4.4", "nbformat4.5", "invalid_json",
-    "empty_file", "no_cells", "nbformat_99", "latin1", "missing", "Zoë Ångström", "two words", "twice", "Renée",
-    "imports_solutions", "sneaky_import", "opens_reference", "patches_assert", "swallows_errors", "fake_reference",
-    "probe", "plots",
-]
+NOTEBOOK_TIMEOUT = 40
+MEMORY_MB = 1024
+
+
+class Listener:
+    """A server socket of the test's own that records every connection it accepts."""
+
+    def __init__(self, family, address):
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.bind(address)
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.accepted = []
+        self.stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.accepted.append(conn.recv(100))
+            conn.close()
+
+    def close(self):
+        self.stop = True
+        self.thread.join(2)
+        self.sock.close()
 
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     root = tmp_path_factory.mktemp("attack-batch")
     source = tiny.make_course(root / "course")
-    expect = attacks.build(root / "class")
+    tcp = Listener(socket.AF_INET, ("127.0.0.1", 0))
+    socket_folder = root / "host-sockets"
+    socket_folder.mkdir()
+    os.chmod(socket_folder, 0o777)
+    unix_path = str(socket_folder / "grader.sock")
+    unix = Listener(socket.AF_UNIX, unix_path)
+    os.chmod(unix_path, 0o777)
+    ctx = SimpleNamespace(
+        tcp_port=tcp.sock.getsockname()[1], unix_socket=unix_path, marker=f"agtest-{uuid.uuid4().hex[:10]}",
+        reference_dirs=[str(REPO / "solutions"), str(REPO)],
+        private_files=[str(source / tiny.ASSIGNMENT / f"{tiny.ASSIGNMENT}.ipynb"), str(root / "out" / "gradebook.db"),
+                       str(root / "class" / "correct" / tiny.ASSIGNMENT / f"{tiny.ASSIGNMENT}.ipynb"), "/etc/shadow",
+                       str(REPO / "solutions" / "normalization.py")],
+        source_notebook=source / tiny.ASSIGNMENT / f"{tiny.ASSIGNMENT}.ipynb",
+    )
+    expect = attacks.build(root / "class", ctx)
     out = root / "out"
     started = time.monotonic()
     proc = cli.start("grade", root / "class", "--out", out, "--source", source, "--workers", 2,
-                     "--cell-timeout", CELL_TIMEOUT, "--memory-mb", 1024)
-    stdout, stderr = proc.communicate(timeout=900)
+                     "--cell-timeout", CELL_TIMEOUT, "--notebook-timeout", NOTEBOOK_TIMEOUT, "--memory-mb", MEMORY_MB)
+    stdout, stderr = proc.communicate(timeout=1200)
+    tcp.close()
+    unix.close()
     return {"proc": proc, "stdout": stdout, "stderr": stderr, "out": out, "expect": expect, "source": source,
-            "class": root / "class", "rows": cli.read_csv(out / "grades.csv"), "seconds": time.monotonic() - started}
+            "class": root / "class", "rows": cli.read_csv(out / "grades.csv") if (out / "grades.csv").exists() else [],
+            "seconds": time.monotonic() - started, "ctx": ctx, "tcp": tcp, "unix": unix}
+
+
+def _row(batch, student):
+    return cli.by_student(batch["rows"])[student]
 
 
 def test_batch_completes_with_exit_0_and_a_summary(batch):
     assert batch["proc"].returncode == 0, batch["stderr"][-3000:]
     total = len(batch["expect"])
-    assert f"graded {total} of {total} notebook(s)" in batch["stdout"]
-    for status in ("cell_timeout", "kernel_died", "memory_limit", "invalid_notebook", "missing_notebook",
-                   "integrity_flag"):
+    assert f"graded {total} of {total} notebook(s)" in batch["stdout"], batch["stdout"][-2000:]
+    for status in ("cell_timeout", "kernel_died", "memory_limit", "invalid_notebook", "missing_notebook"):
         assert re.search(rf"^{status}\s+\d+$", batch["stdout"], re.M), f"summary lacks {status}"
-    assert "broken or flagged submissions:" in batch["stdout"]
+    assert "sandbox: bubblewrap" in batch["stdout"]
 
 
-def test_progress_bar_with_rate_and_eta_on_stderr(batch):
-    bar = batch["stderr"]
-    assert re.search(r"grading: +\d+%\|", bar), bar[-500:]
-    assert re.search(r"\d+/\d+ \[\d+:\d+<\d+:\d+, +[\d.]+(s/nb|nb/s)", bar), "tqdm shows elapsed<eta and a rate"
-    assert "graded" not in bar, "the summary goes to stdout, the bar to stderr"
-
-
-def test_one_csv_row_per_student_and_every_status(batch):
+def test_one_csv_row_per_student(batch):
     rows = batch["rows"]
     assert list(rows[0]) == gradebook.CSV_COLUMNS
     students = [r["student_id"] for r in rows]
     assert len(students) == len(set(students)) == len(batch["expect"])
-    assert {r["status"] for r in rows} == set(gradebook.STATUSES)
-    assert all(r["assignment"] == tiny.ASSIGNMENT and float(r["max_score"]) == 3.0 for r in rows)
+    assert "grader_error" not in {r["status"] for r in rows}, [r for r in rows if r["status"] == "grader_error"]
 
 
-@pytest.mark.parametrize("student", STUDENTS)
-def test_submission_status_score_and_detail(batch, student):
-    expected = batch["expect"][student]
-    row = cli.by_student(batch["rows"])[student]
-    assert row["status"] == expected.status, row
+def pytest_generate_tests(metafunc):
+    if "expected_student" in metafunc.fixturenames:
+        names = sorted(_student_names())
+        metafunc.parametrize("expected_student", names)
+
+
+def _student_names():
+    ctx = SimpleNamespace(tcp_port=1, unix_socket="/x", marker="m", reference_dirs=[], private_files=[],
+                          source_notebook=Path("/nonexistent"))
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        return list(attacks.build(Path(folder), ctx))
+
+
+def test_submission_status_score_and_detail(batch, expected_student):
+    expected = batch["expect"][expected_student]
+    row = _row(batch, expected_student)
+    if expected.status is not None:
+        assert row["status"] == expected.status, row
     if expected.score is not None:
-        assert float(row["score"]) == expected.score, row
+        assert row["score"] in ("", None) or float(row["score"]) == expected.score, row
     assert re.search(expected.detail, row["detail"]), row
-    assert ("integrity:" in row["detail"]) == expected.flagged, row
 
 
-def test_students_list_is_the_fixture_list(batch):
-    assert set(STUDENTS) == set(batch["expect"]), "STUDENTS above must follow attacks.build"
+def test_no_attack_earns_anything(batch):
+    """Every attack starts from a non-answer (a stub or zeros) whose honest score is 0."""
+    for student, expected in batch["expect"].items():
+        if expected.attack:
+            row = _row(batch, student)
+            assert row["score"] in ("", "0"), (student, row)
 
 
 def _autograded(batch, student):
-    return nbformat.read(str(batch["out"] / "autograded" / student / tiny.ASSIGNMENT / "99-tiny.ipynb"), as_version=4)
+    path = batch["out"] / "autograded" / student / tiny.ASSIGNMENT / f"{tiny.ASSIGNMENT}.ipynb"
+    return nbformat.read(str(path), as_version=4) if path.exists() else None
 
 
 def _printed(nb):
-    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    if nb is None:
+        return ""
+    return "".join(str(o.get("text", "")) + str(o.get("evalue", "")) for c in nb.cells for o in c.get("outputs", []))
+
+
+def test_listeners_of_the_test_saw_nothing(batch):
+    assert batch["tcp"].accepted == [], "a kernel reached a TCP socket on the host's loopback"
+    assert batch["unix"].accepted == [], "a kernel reached a unix socket in a host folder"
+    for name in ("tcp_loopback", "unix_socket_host"):
+        printed = _printed(_autograded(batch, f"attack {name}"))
+        assert "CONNECTED" not in printed and re.search(r"(network|unix):", printed), printed[:500]
+
+
+def test_nothing_of_the_host_the_reference_or_classmates_reaches_a_kernel(batch):
+    secret = ["BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "HIDDEN_MARKER_ALPHA", "def min_max_scale(X, feature_range=(0.0, "
+              "1.0)):\n    \"\"\"Scale each column", "_CONSTANT_TOL", "span = np.where(span < 10"]
+    for student, expected in batch["expect"].items():
+        if expected.attack:
+            printed = _printed(_autograded(batch, student))
+            for text in secret:
+                assert text not in printed, (student, text)
+    printed = _printed(_autograded(batch, "attack read_source_notebook"))
+    assert printed.count("denied") == len(batch["ctx"].private_files), printed[:1000]
+    printed = _printed(_autograded(batch, "attack read_reference_subprocess"))
+    assert "No module named 'solutions'" in printed, printed[-500:]
+    printed = _printed(_autograded(batch, "attack proc_snooping"))
+    visible = re.search(r"processes visible: \[([\d, ]*)\]", printed).group(1)
+    assert len(visible.split(",")) < 10, "the kernel sees only its own processes (PID namespace)"
+    root = re.search(r"root: \[(.*)\]", printed).group(1)
+    for host_only in ("'srv'", "'var'", "'opt'", "'boot'", "'mnt'", "'media'", "'run'"):
+        assert host_only not in root, root
+
+
+def test_history_holds_no_hidden_test(batch):
+    printed = _printed(_autograded(batch, "attack print_history"))
+    assert "__autograder__.check('test_min_max_scale_tiny')" in printed  # what the kernel did see
+    for marker in tiny.HIDDEN_MARKERS:
+        assert marker not in printed, marker
+
+
+def test_nothing_outlives_the_batch(batch):
+    marker = batch["ctx"].marker
+    for folder in ("/tmp", "/var/tmp", "/dev/shm", str(Path.home())):
+        assert not [p for p in Path(folder).glob(f"{marker}*")], f"a kernel's file outlived the batch in {folder}"
+    assert cli.sandbox_processes() == [], "sandbox processes outlived the batch"
+    assert not list(Path("/sys/fs/cgroup/memory").rglob(f"autograder-{batch['proc'].pid}")), "cgroups left behind"
+
+
+def test_dev_shm_is_private_and_capped(batch):
+    printed = _printed(_autograded(batch, "attack dev_shm_gigabyte"))
+    assert re.search(r"stopped: .*(No space left|File too large|Cannot allocate)", printed), printed[-300:]
 
 
 def test_tests_that_did_not_run_score_zero_even_without_error_output(batch):
@@ -99,16 +208,14 @@ def test_tests_that_did_not_run_score_zero_even_without_error_output(batch):
     tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
     assert len(tests) == 2
     for cell in tests:
-        assert [o["ename"] for o in cell["outputs"]] == ["NotRun"]
+        assert "NotRun" in [o.get("ename") for o in cell["outputs"]]
 
 
 def test_fork_bomb_is_capped_and_cleaned_up(batch):
     printed = _printed(_autograded(batch, "fork_bomb"))
     match = re.search(r"fork refused after (\d+)", printed)
     assert match, printed[:500]
-    if os.geteuid() == 0:  # one uid per kernel: RLIMIT_NPROC counts that kernel's threads and processes alone
-        assert int(match.group(1)) < 64
-    assert cli.sandbox_processes(batch["proc"].pid) == []
+    assert int(match.group(1)) < 300
 
 
 def test_matplotlib_writes_nothing_on_stderr(batch):
@@ -120,7 +227,6 @@ def test_matplotlib_writes_nothing_on_stderr(batch):
 def test_output_flood_is_truncated_not_stored(batch):
     autograded = batch["out"] / "autograded" / "output_flood" / tiny.ASSIGNMENT / "99-tiny.ipynb"
     feedback = batch["out"] / "feedback" / "output_flood" / tiny.ASSIGNMENT / "99-tiny.html"
-    # 100 MB were printed; the cap is 256 k characters per cell and 2 M per notebook
     assert autograded.stat().st_size < 3 * 2**20
     assert feedback.stat().st_size < 3 * 2**20
     assert "characters of output were not stored" in autograded.read_text()
@@ -132,82 +238,63 @@ def _visible_text(path):
 
 
 def test_feedback_for_everyone_and_never_hidden_tests(batch):
-    """nbgrader #1363: feedback must show visible tests and results but no hidden-test source."""
     for row in batch["rows"]:
         path = batch["out"] / "feedback" / row["student_id"] / tiny.ASSIGNMENT / "99-tiny.html"
+        if len(row["student_id"]) > 128:
+            continue  # an id the gradebook cannot hold is not a folder name either: listed in the report
         raw, text = _visible_text(path)
-        for marker in tiny.HIDDEN_MARKERS + ["BEGIN HIDDEN TESTS"]:
+        for marker in [*tiny.HIDDEN_MARKERS, "BEGIN HIDDEN TESTS"]:
             assert marker not in raw and marker not in text, (row["student_id"], marker)
     raw, text = _visible_text(batch["out"] / "feedback" / "wrong" / tiny.ASSIGNMENT / "99-tiny.html")
     assert "Score: 0.0 / 3.0" in text
     assert "each column (axis=0) is scaled by its own min and max" in text  # the visible assert message
-    assert "feature_range=(-1.0, 1.0)" in text  # visible test source is shown
+    assert "expected" in text and "got" in text  # the trusted verdict: what was expected, what came back
+    assert "../../_mathjax/tex-chtml.js" in raw and (batch["out"] / "feedback" / "_mathjax" / "tex-chtml.js").is_file()
+    assert not re.search(r"(src|href)=\"https?://", raw), "feedback loads nothing from the network"
 
 
-def test_kernels_are_isolated(batch):
-    printed = _printed(_autograded(batch, "probe"))
-    assert re.search(r"cwd /\S+/slot-\d+/work", printed), "cwd is a private copy of the submission"
-    assert "files here []" in printed  # only the submission's own files (none besides the notebook)
-    pythonpath = re.search(r"pythonpath (\S+)", printed).group(1)
-    assert pythonpath.endswith("/pylib") and ":" not in pythonpath
-    env = set(json.loads(re.search(r"env (\[.*\])", printed).group(1).replace("'", '"')))
-    assert not env & {"SSH_AUTH_SOCK", "VIRTUAL_ENV", "PWD", "OLDPWD", "USER"}, "environment is scrubbed"
-    address_space, cpu, nproc, fsize = json.loads(re.search(r"limits (\[.*\])", printed).group(1))
-    assert address_space == 1024 * 2**20  # --memory-mb
-    assert 0 < cpu < 10_000 and 0 < nproc <= 10_000 and 0 < fsize <= 2**30
-    if os.geteuid() != 0:
-        pytest.skip("network, uid and mount isolation need root (documented); rlimits are checked above")
-    assert nproc == sandbox.NPROC_LIMIT  # its own uid: the limit counts this kernel's processes only
-    assert "network: [Errno 101] Network is unreachable" in printed
-    assert not re.search(r"uid 0 ", printed)
-    for folder in ("solutions", "exercises", "tests"):
-        assert re.search(rf"listing /\S+/{folder} \[\]", printed), f"the repository's {folder}/ is hidden"
+def test_repaired_notebooks_say_so_in_one_line(batch):
+    row = _row(batch, "fresh_functions_only")
+    assert re.search(r"repaired: test cells .* were missing", row["detail"])
+    _, text = _visible_text(batch["out"] / "feedback" / "fresh_functions_only" / tiny.ASSIGNMENT / "99-tiny.html")
+    assert "repaired:" in text
+
+
+def test_review_lists_future_timestamps_and_replacements(batch):
+    with gradebook.open_existing(gradebook.default_db_url(batch["out"])) as gb:
+        rows = {(r["student_id"]): r for r in gradebook.rows(gb)}
+    for student, expected in batch["expect"].items():
+        if expected.review:
+            assert re.search(expected.review, rows[student]["review"]), rows[student]
+    _, text = _visible_text(batch["out"] / "report.html")
+    assert "Listed for review" in text and "victim" in text
 
 
 def test_nbgrader_export_csv(batch):
     rows = cli.read_csv(batch["out"] / "nbgrader_export.csv")
     assert list(rows[0])[:4] == ["assignment", "duedate", "timestamp", "student_id"]
-    assert {r["student_id"] for r in rows} == set(batch["expect"])
     ours = cli.by_student(batch["rows"])
     for r in rows:
         assert float(r["score"]) == float(ours[r["student_id"]]["score"])
 
 
-def test_report_lists_scores_tests_statuses_and_problems(batch):
+def test_report_lists_scores_tests_mistakes_statuses_and_problems(batch):
     out = batch["out"]
-    for name in ("report-scores.png", "report-tests.png", "report-status.png"):
+    for name in ("report-scores.png", "report-tests.png", "report-mistakes.png", "report-status.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     raw, text = _visible_text(out / "report.html")
-    assert "Which tests the class struggles with" in text
-    assert re.search(r"test_min_max_scale_range\s*\d+\s*\d+%", text), "per-test failure rate table"
+    assert "Which tests the class struggles with" in text and "Which mistakes the class made" in text
     for row in batch["rows"]:
         if row["status"] != "ok":
             assert html.escape(row["student_id"]) in raw, row["student_id"]
-    assert "Zoë Ångström" in text
-    (out / "report.html").unlink()
     proc = cli.run("report", "--out", out)
     assert proc.returncode == 0, proc.stderr
-    assert _visible_text(out / "report.html")[1].count("integrity_flag") == text.count("integrity_flag")
 
 
 def test_rerun_grades_nothing_and_changes_nothing(batch):
     before = (batch["out"] / "grades.csv").read_bytes()
     proc = cli.run("grade", batch["class"], "--out", batch["out"], "--source", batch["source"], "--workers", 2,
-                   "--cell-timeout", CELL_TIMEOUT, "--memory-mb", 1024)
+                   "--cell-timeout", CELL_TIMEOUT, "--notebook-timeout", NOTEBOOK_TIMEOUT, "--memory-mb", MEMORY_MB)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "graded 0 of 0 notebook(s)" in proc.stdout
-    assert f"{len(batch['expect'])} already graded, skipped" in proc.stdout
     assert (batch["out"] / "grades.csv").read_bytes() == before
-
-
-def test_fork_bomb_leaves_the_next_kernel_of_its_slot_a_full_process_budget(tmp_path):
-    """Killed fork-bomb children are zombies counted by RLIMIT_NPROC until reaped: the worker
-    adopts and reaps them, so the next student on the same worker starts normally."""
-    source = tiny.make_course(tmp_path / "course")
-    tiny.write(tmp_path / "class", "a_fork_bomb", notebook=tiny.student_notebook(attacks.FORK_BOMB))
-    tiny.write(tmp_path / "class", "b_next", notebook=tiny.student_notebook())
-    proc = cli.run("grade", tmp_path / "class", "--out", tmp_path / "out", "--source", source, "--workers", 1,
-                   "--cell-timeout", CELL_TIMEOUT, "--memory-mb", 1024)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    rows = cli.by_student(cli.read_csv(tmp_path / "out" / "grades.csv"))
-    assert (rows["b_next"]["status"], rows["b_next"]["score"]) == ("ok", "3"), rows["b_next"]

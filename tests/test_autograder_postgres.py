@@ -55,40 +55,61 @@ def server():
         conn.autocommit = True
         conn.cursor().execute("CREATE DATABASE grades")
         conn.close()
-        yield f"postgresql://postgres@127.0.0.1:{port}/grades", port
+        yield f"postgresql://postgres@127.0.0.1:{port}/grades", port, sockets
     finally:
         subprocess.run(as_user + [_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
                        capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
 
 
+MALLORY = """
+import psycopg2
+for kwargs in ({{"host": {sockets!r}}}, {{"host": "127.0.0.1"}}):
+    try:
+        conn = psycopg2.connect(port={port}, user="postgres", dbname="grades", connect_timeout=3, **kwargs)
+        conn.autocommit = True
+        conn.cursor().execute("update grade set auto_score = 0; update autograder_outcome set status = 'hacked'")
+        print("REACHED THE GRADEBOOK")
+    except Exception as err:
+        print("refused:", type(err).__name__)
+"""
+
+
 def test_grading_into_postgresql(server, tmp_path):
-    url, port = server
+    url, port, sockets = server
     source = tiny.make_course(tmp_path / "course")
     tiny.write(tmp_path / "class", "ann", notebook=tiny.student_notebook())
     tiny.write(tmp_path / "class", "bo", notebook=tiny.student_notebook(tiny.WRONG))
     tiny.write(tmp_path / "class", "cy", text="not a notebook")
+    # a classmate tries the server's unix socket and its loopback port from inside the kernel
+    mallory = tiny.CORRECT + MALLORY.format(sockets=str(sockets), port=port)
+    tiny.write(tmp_path / "class", "zz mallory", notebook=tiny.student_notebook(mallory))
+    tiny.write(tmp_path / "class", "x" * 140, notebook=tiny.student_notebook())  # too long for varchar(128)
     out = tmp_path / "out"
     args = ("grade", tmp_path / "class", "--out", out, "--source", source, "--workers", 2, "--db-url", url)
     proc = cli.run(*args)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert not (out / "gradebook.db").exists(), "no SQLite gradebook when --db-url is given"
     rows = {r["student_id"]: (r["score"], r["status"]) for r in cli.read_csv(out / "grades.csv")}
-    assert rows == {"ann": ("3", "ok"), "bo": ("0", "ok"), "cy": ("0", "invalid_notebook")}
+    assert rows == {"ann": ("3", "ok"), "bo": ("0", "ok"), "cy": ("0", "invalid_notebook"),
+                    "zz mallory": ("3", "ok"), "x" * 140: ("", "invalid_notebook")}
+    printed = (out / "autograded" / "zz mallory" / tiny.ASSIGNMENT / f"{tiny.ASSIGNMENT}.ipynb").read_text()
+    assert printed.count("refused:") == 2 and "REACHED THE GRADEBOOK" not in printed.replace('print("REACHED', "")
 
     with psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="grades") as conn:
         cur = conn.cursor()
-        cur.execute("select student_id, status from autograder_result order by student_id")
-        assert cur.fetchall() == [("ann", "ok"), ("bo", "ok"), ("cy", "invalid_notebook")]
+        cur.execute("select student_id, status from autograder_outcome where length(student_id) < 100 "
+                    "order by student_id")
+        assert cur.fetchall() == [("ann", "ok"), ("bo", "ok"), ("cy", "invalid_notebook"), ("zz mallory", "ok")]
         # nbgrader's own tables hold the per-cell grades
         cur.execute("""select s.student_id, sum(coalesce(g.auto_score, 0)) from grade g
                        join submitted_notebook n on n.id = g.notebook_id
                        join submitted_assignment s on s.id = n.assignment_id
                        group by s.student_id order by s.student_id""")
-        assert cur.fetchall() == [("ann", 3.0), ("bo", 0.0), ("cy", 0.0)]
+        assert cur.fetchall() == [("ann", 3.0), ("bo", 0.0), ("cy", 0.0), ("zz mallory", 3.0)]
 
     again = cli.run(*args)  # resumable through PostgreSQL too
-    assert again.returncode == 0 and "3 already graded, skipped" in again.stdout, again.stderr[-2000:]
+    assert again.returncode == 0 and "5 already graded, skipped" in again.stdout, again.stderr[-2000:]
     (out / "report.html").unlink()
     report = cli.run("report", "--out", out, "--db-url", url)
     assert report.returncode == 0 and (out / "report.html").is_file(), report.stderr

@@ -38,7 +38,7 @@ def course(tmp_path_factory):
 def _uninterrupted_rows():
     """grades.csv of an uninterrupted run of the class, as read by cli.read_csv."""
     return [{"student_id": f"student{i:02d}", "assignment": tiny.ASSIGNMENT, "score": ANSWERS[i % 3][1],
-             "max_score": "3", "status": "ok", "detail": ""} for i in range(STUDENTS)]
+             "max_score": "3", "status": "ok", "mistakes": "", "detail": ""} for i in range(STUDENTS)]
 
 
 def _grade(root, source, out):
@@ -50,7 +50,7 @@ def _journal_rows(out):
     for _ in range(50):
         try:
             with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
-                return db.execute("select count(*) from autograder_result").fetchone()[0]
+                return db.execute("select count(*) from autograder_outcome").fetchone()[0]
         except sqlite3.OperationalError:  # not created yet, or locked for a moment
             time.sleep(0.1)
     return 0
@@ -71,7 +71,7 @@ def _no_duplicates(out):
     with sqlite3.connect(out / "gradebook.db") as db:
         subs = db.execute("select count(*), count(distinct student_id || assignment_id) "
                           "from submitted_assignment join assignment on assignment.id = assignment_id").fetchone()
-        journal = db.execute("select count(*) from autograder_result").fetchone()[0]
+        journal = db.execute("select count(*) from autograder_outcome").fetchone()[0]
     return subs[0] == subs[1] == journal
 
 
@@ -84,13 +84,14 @@ def test_sigkill_then_rerun_grades_only_what_is_missing(course, tmp_path):
     assert 3 <= kept < STUDENTS
     # the grader's workers and kernels die with it (PR_SET_PDEATHSIG), nothing keeps running
     deadline = time.monotonic() + 20
-    while cli.sandbox_processes(proc.pid) and time.monotonic() < deadline:
+    while cli.sandbox_processes() and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert cli.sandbox_processes(proc.pid) == []
+    assert cli.sandbox_processes() == []
     assert list(Path(tempfile.gettempdir()).glob(f"autograder-{proc.pid}-*")), "the killed run left its temp folder"
     rerun = cli.run(*_grade(root, source, out))
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert not list(Path(tempfile.gettempdir()).glob(f"autograder-{proc.pid}-*")), "and the rerun removed it"
+    assert not list(Path("/sys/fs/cgroup/memory").rglob(f"autograder-{proc.pid}")), "and its control groups"
     assert f"graded {STUDENTS - kept} of {STUDENTS - kept} notebook(s)" in rerun.stdout
     assert f"{kept} already graded, skipped" in rerun.stdout
     assert cli.read_csv(out / "grades.csv") == _uninterrupted_rows()

@@ -1,5 +1,5 @@
-"""Fast checks of the autograder's pieces (no kernel): discovery, notebook reading, integrity scan,
-feedback without hidden tests."""
+"""Fast checks of the autograder's pieces (no kernel): discovery, notebook reading, layout repair,
+records and verdicts, classification, feedback leaks."""
 
 import codecs
 import os
@@ -9,9 +9,10 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder import feedback, gradebook, integrity, notebook_io, paths, submissions
-from tests import notebooks
-from tests.autograder_fixtures import tiny
+from autograder import classify, feedback, gradebook, judging, layout, master, notebook_io, submissions
+from autograder.records import KernelRun, Limits, Status
+from solutions.checks import probe
+from tests.autograder_fixtures import tiny, tiny_chapter
 
 # -- submissions ---------------------------------------------------------------------------
 
@@ -55,7 +56,7 @@ def test_renamed_notebook_prefers_the_one_with_the_assignment_cells(tmp_path):
     folder = tiny.write(tmp_path, "ann", notebook=tiny.student_notebook(), name="99-tiny (2).ipynb")
     nbformat.write(nbformat.v4.new_notebook(), str(folder / "scratch.ipynb"))
     os.utime(folder / "scratch.ipynb", (2e9, 2e9))  # newer, but without the assignment's cells
-    path, note = submissions.find_notebook(folder, tiny.ASSIGNMENT, ["test_min_max_scale"])
+    path, note = submissions.find_notebook(folder, tiny.ASSIGNMENT, ["test_min_max_scale_tiny"])
     assert path.name == "99-tiny (2).ipynb" and "1 other notebook" in note
 
 
@@ -98,46 +99,169 @@ def test_invalid_notebooks(raw, message):
         notebook_io.parse(raw)
 
 
-# -- integrity --------------------------------------------------------------------------------
+# -- discovery: links and ids ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("code, flag", [
-    ("from solutions.normalization import min_max_scale", "imports solutions.normalization"),
-    ("import solutions", "imports solutions"),
-    ("m = __import__('solutions.normalization')", "loads solutions through __import__"),
-    ("import importlib\nm = importlib.import_module('solutions')", "loads solutions through import_module"),
-    ("text = open('/course/exercises/source/01/01.ipynb').read()", "mentions the source notebooks"),
-    ("db = 'sqlite:///grading/gradebook.db'", "mentions the gradebook"),
-    ("np.testing.assert_allclose = lambda *a, **k: None", "patches np.testing.assert_allclose"),
-    ("import builtins\nbuiltins.AssertionError = Exception", "patches builtins.AssertionError"),
-    ("setattr(np.testing, 'assert_allclose', print)", "patches np.testing with setattr()"),
-    ("get_ipython().set_custom_exc((Exception,), f)", "the shell's exception handler"),
-    ("get_ipython().events.register('post_run_cell', f)", "the shell's event hooks"),
-    ("import sys\nref = sys.modules['solutions.normalization']", "sys.modules"),
-    ("import sys\nsys.settrace(f)", "a trace function"),
-    ("def f():\n    return ref_min_max_scale(1)", "hidden tests' name ref_min_max_scale"),
-    ("import inspect\ndef f():\n    return inspect.stack()[1].frame.f_locals", "frame introspection"),
-    ("%time x = __import__('solutions')", "loads solutions through __import__"),
+def test_symbolic_links_are_never_followed(tmp_path):
+    tiny.write(tmp_path, "victim", notebook=tiny.student_notebook())
+    folder = tiny.write(tmp_path, "linker")
+    (folder / f"{tiny.ASSIGNMENT}.ipynb").symlink_to(tmp_path / "victim" / tiny.ASSIGNMENT / "99-tiny.ipynb")
+    (tmp_path / "folder_linker").mkdir()
+    (tmp_path / "folder_linker" / tiny.ASSIGNMENT).symlink_to(tmp_path / "victim" / tiny.ASSIGNMENT)
+    (tmp_path / "student_linker").symlink_to(tmp_path / "victim")
+    found = {s.student_id: s for s in submissions.discover(tmp_path, [tiny.ASSIGNMENT])}
+    assert found["victim"].invalid == "" and found["victim"].read()
+    for student in ("linker", "folder_linker", "student_linker"):
+        assert "symbolic link" in found[student].invalid, student
+        assert found[student].read() is None
+    with pytest.raises(OSError):
+        submissions.read_regular_file(folder / f"{tiny.ASSIGNMENT}.ipynb")
+
+
+def test_zip_symbolic_link_entries_are_not_materialized(tmp_path):
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        info = zipfile.ZipInfo(f"ann/{tiny.ASSIGNMENT}/{tiny.ASSIGNMENT}.ipynb")
+        info.external_attr = (0o120777 << 16)  # a symbolic link entry
+        zf.writestr(info, "/etc/passwd")
+    root = submissions.extract_zip(archive, tmp_path / "x")
+    (sub,) = submissions.discover(root, [tiny.ASSIGNMENT])
+    assert "symbolic link" in sub.invalid
+
+
+@pytest.mark.parametrize("student, problem", [("x" * 129, "129 characters"), ("bad\x07bell", "control"),
+                                              ("ok name", None), ("Zoë", None)])
+def test_student_ids_the_gradebook_cannot_hold(student, problem):
+    found = submissions.id_problem(student)
+    assert (found is None) if problem is None else (problem in found)
+
+
+# -- layout: grade by names ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_master(tmp_path_factory, monkeypatch_module):
+    source = tiny.make_course(tmp_path_factory.mktemp("course")) / tiny.ASSIGNMENT / f"{tiny.ASSIGNMENT}.ipynb"
+    return master.build(tiny_chapter.CHAPTER, source, gradebook.file_sha(source))
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+def _prepare(nb, mst):
+    return layout.prepare(nbformat.writes(nb).encode(), mst, mst.kernel_nb_json, "ann")
+
+
+def test_a_pristine_notebook_keeps_nbgraders_order(tiny_master):
+    nb, notes, repairs = _prepare(tiny.student_notebook(), tiny_master)
+    assert repairs == [] and notes == []
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    assert ids == [None, "setup", "min_max_scale", "test_min_max_scale_tiny", "test_min_max_scale_tiny_range"]
+    test = nb.cells[3].source
+    assert test.startswith("__autograder__.check('test_min_max_scale_tiny')") and "check(\"" not in test
+    assert "HIDDEN_MARKER" not in nbformat.writes(nb)
+
+
+@pytest.mark.parametrize("edit, repair", [
+    (lambda nb: nb.cells.pop(3), "test_min_max_scale_tiny were missing"),
+    (lambda nb: nb.cells.insert(2, nb.cells.pop(3)), "run after all of the notebook's code"),
+    (lambda nb: [c.metadata.pop("nbgrader", None) for c in nb.cells], "were missing"),
+    (lambda nb: nb.cells.pop(1), "setup cell(s) setup missing"),
 ])
-def test_scan_flags(code, flag):
-    flags = integrity.scan([("answer", code)], ["ref_min_max_scale"])
-    assert any(flag in f for f in flags), flags
+def test_a_messy_notebook_is_repaired_by_names(tiny_master, edit, repair):
+    nb = tiny.student_notebook()
+    edit(nb)
+    prepared, _notes, repairs = _prepare(nb, tiny_master)
+    assert any(repair in r for r in repairs), repairs
+    sources = [c.source for c in prepared.cells if c.cell_type == "code"]
+    answer = next(i for i, s in enumerate(sources) if s.startswith("def min_max_scale"))
+    tests = [i for i, s in enumerate(sources) if s.startswith("__autograder__.check(")]
+    assert len(tests) == 2 and min(tests) > answer  # every test after the answer it needs
+    assert sources[0] == "import numpy as np"
 
 
-def test_scan_does_not_flag_the_reference_answers_of_any_chapter():
-    """No false positive on honest code: every chapter's own solution cells scan clean."""
-    for chapter in paths.chapter_ids():
-        nb = notebooks.read(paths.source_notebook(chapter))
-        cells = [(g, c.source) for g, c in notebooks.answer_cells(nb).items()]
-        hidden = set()
-        for cell in notebooks.test_cells(nb).values():
-            hidden |= gradebook._names_bound_by_imports(gradebook.hidden_region(cell.source))
-        assert integrity.scan(cells, sorted(hidden - {"np", "numpy", "torch", "math"})) == [], chapter
+def test_a_fresh_notebook_with_only_the_function_gets_setup_and_tests(tiny_master):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(tiny.CORRECT)])
+    prepared, _notes, repairs = _prepare(nb, tiny_master)
+    assert len(repairs) == 2
+    assert [c.metadata.get("nbgrader", {}).get("grade_id") for c in prepared.cells] == [
+        "setup", None, "test_min_max_scale_tiny", "test_min_max_scale_tiny_range"]
 
 
-def test_hidden_names_are_read_from_the_hidden_regions():
-    lines = gradebook.hidden_region(tiny.TEST_MAIN)
-    assert gradebook._names_bound_by_imports(lines) == {"ref_min_max_scale"}
+# -- records and verdicts ---------------------------------------------------------------------------
+
+
+def _run(records, notebook=""):
+    return KernelRun("ann", "99-tiny", notebook=notebook or None, records=records)
+
+
+def _records(test_id, namespace):
+    from solutions.checks import verdict  # noqa: F401 - the probe and the plans of the test
+
+    test = tiny_chapter.CHAPTER.test(test_id)
+    cases = probe.run_plans(test.plans(), namespace)
+    return [__import__("json").dumps({"test": test_id, "cases": cases})]
+
+
+def test_records_decide_and_forgeries_fail():
+    ns = {"np": __import__("numpy")}
+    exec(tiny.CORRECT, ns)
+    good = {"test_min_max_scale_tiny": _records("test_min_max_scale_tiny", ns),
+            "test_min_max_scale_tiny_range": _records("test_min_max_scale_tiny_range", ns)}
+    verdicts = judging.judge(_run(good), tiny_chapter.CHAPTER)
+    assert all(v.message is None for v in verdicts.values())
+    forged = {
+        "missing": {},
+        "twice": {g: texts * 2 for g, texts in good.items()},
+        "another test's": {"test_min_max_scale_tiny": good["test_min_max_scale_tiny_range"]},
+        "not JSON": {"test_min_max_scale_tiny": ["{"]},
+        "pickled": {"test_min_max_scale_tiny": ['{"test": "test_min_max_scale_tiny", "cases": '
+                                                '[[{"label": "result", "value": {"$": "pickle", "data": "gASV"}}]]}']},
+        "fewer cases": {"test_min_max_scale_tiny": ['{"test": "test_min_max_scale_tiny", "cases": []}']},
+    }
+    for name, records in forged.items():
+        verdict = judging.judge(_run(records), tiny_chapter.CHAPTER)["test_min_max_scale_tiny"]
+        assert verdict.message, name
+
+
+# -- classification -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("facts, status, detail", [
+    ({}, Status.OK, ""),
+    ({"grader_error": "Traceback\nKeyError: x"}, Status.GRADER_ERROR, "not the student's fault"),
+    ({"missing": True}, Status.MISSING_NOTEBOOK, "no notebook"),
+    ({"invalid": "not JSON"}, Status.INVALID_NOTEBOOK, "not JSON"),
+    ({"died_at": 3, "exit_code": 3}, Status.KERNEL_DIED, "status 3"),
+    ({"died_at": 3, "exit_code": -11}, Status.KERNEL_DIED, "SIGSEGV"),
+    ({"died_at": 3, "exit_code": 139}, Status.KERNEL_DIED, "SIGSEGV"),
+    ({"died_at": 3, "oom_killed": True}, Status.MEMORY_LIMIT, "more than --memory-mb"),
+    ({"died_at": 3, "cpu_limit": True}, Status.CELL_TIMEOUT, "CPU time"),
+    ({"notebook_timeout": True, "unresponsive": 5, "died_at": 5}, Status.CELL_TIMEOUT, "--notebook-timeout"),
+    ({"unresponsive": 2}, Status.CELL_TIMEOUT, "ignored the interrupt"),
+    ({"memory_errors": (4,)}, Status.MEMORY_LIMIT, "MemoryError"),
+    ({"timed_out": (4,)}, Status.CELL_TIMEOUT, "exceeded --cell-timeout"),
+    ({"repairs": ("test cells moved",), "process_limit": True}, Status.OK, "repaired: test cells moved"),
+])
+def test_classify(facts, status, detail):
+    got, text = classify.classify(KernelRun("ann", "99-tiny", **facts), Limits())
+    assert got is status and detail in text, text
+
+
+# -- feedback ---------------------------------------------------------------------------------
+
+
+def test_feedback_leak_scan_finds_reference_text_in_restored_cells_and_outputs():
+    nb = tiny.student_notebook()
+    secrets = {"return low + (X - X.min(axis=0)) / span * (high - low)"}
+    assert feedback.leaks(nb, secrets) == []  # in the student's own answer cell: theirs to write
+    nb.cells[3].outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                                  text="    return low + (X - X.min(axis=0)) / span * (high - low)\n")]
+    assert feedback.leaks(nb, secrets) == sorted(secrets)
 
 
 # -- feedback ---------------------------------------------------------------------------------
@@ -147,14 +271,14 @@ def test_feedback_strips_hidden_regions_and_their_tracebacks():
     nb = tiny.source_notebook()
     test = nb.cells[3]
     test.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="hidden check failed: 1 != 2",
-                                           traceback=["  File cell, line 9", "    ref_min_max_scale(X)  # leaked"])]
+                                           traceback=["  File cell, line 9", "    check(...)  # HIDDEN_MARKER_ALPHA"])]
     clean = feedback.without_hidden_tests(nb)
     text = nbformat.writes(clean)
     for marker in tiny.HIDDEN_MARKERS:
         assert marker not in text
     assert clean.cells[3].outputs[0]["traceback"] == ["AssertionError: hidden check failed: 1 != 2"]
     assert "each column (axis=0)" in clean.cells[3].source  # visible part kept
-    assert "ref_min_max_scale" in nb.cells[3].source  # the input is not modified
+    assert "HIDDEN_MARKER_ALPHA" in nb.cells[3].source  # the input is not modified
 
 
 def test_alembic_head_shortcut_equals_nbgrader():

@@ -240,7 +240,7 @@ class Chapter:
         raise KeyError(grade_id)
 
     def reference_namespace(self):
-        """answer name -> the reference object, looked up in :attr:`reference`."""
+        """answer name -> the reference object, looked up in :attr:`reference`; plus the names :attr:`setup` defines."""
         return _reference_namespace(self)
 
     def plans(self):
@@ -250,7 +250,10 @@ class Chapter:
 
 @functools.cache
 def _reference_namespace(chapter):
+    # The names of the notebook's setup cell first, as in the student's kernel and the mistakes' namespaces:
+    # a plan may call them (e.g. an optimizer class whose scheduler is the answer).
     namespace = {}
+    exec("\n".join(chapter.setup), namespace)  # noqa: S102 - the course's own imports
     modules = [importlib.import_module(name) for name in chapter.reference]
     for answer in chapter.answers:
         for module_ in modules:

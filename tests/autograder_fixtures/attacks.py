@@ -1,7 +1,11 @@
-"""The hostile and broken class of the autograder tests, built on the tiny course.
+"""The hostile, broken and messy class of the autograder tests, built on the tiny course.
 
-``build(root)`` writes every submission and returns {student_id: expectation}; the tests grade
-the folder once and check each row against its expectation.
+``build(root, ctx)`` writes every submission and returns {student_id: Expect}; the tests grade the
+folder once and check each row. The tiny assignment has 3 points (``min_max_scale``, two test
+cells). Every attack starts from a non-answer (the release stub or a function returning zeros),
+whose honest score is 0: no attack may earn more. ``ctx`` carries what the attacks aim at: a TCP
+listener on 127.0.0.1 and a unix socket in a host folder (both the test's own), a marker for
+leftover files, the host paths of the reference, the source notebooks and another student's notebook.
 """
 
 import copy
@@ -10,10 +14,11 @@ from dataclasses import dataclass
 
 import nbformat
 
-from autograder.paths import REPO
 from tests.autograder_fixtures import tiny
 
 FULL, ZERO = 3.0, 0.0
+STUB = "def min_max_scale(X, feature_range=(0.0, 1.0)):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+ZEROS = "def min_max_scale(X, feature_range=(0.0, 1.0)):\n    return np.zeros_like(np.asarray(X, dtype=float))"
 
 
 @dataclass
@@ -21,7 +26,8 @@ class Expect:
     status: str
     score: float | None = None  # None: not checked
     detail: str = ""  # regex the CSV detail must match
-    flagged: bool = False
+    attack: bool = False  # an attack: the score must be 0 and the kernel's output must show it got nothing
+    review: str = ""  # regex the review column must match
 
 
 def _drop_cell(grade_id):
@@ -57,6 +63,19 @@ def _fake_grade_cell(nb):
         "solution": False, "task": False}}))
 
 
+def _solution_to_grade(nb):
+    """The answer cell's metadata turned into a grade cell (the issue's IndexError case)."""
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id") == "min_max_scale":
+            meta.update({"grade": True, "points": 5, "solution": False})
+
+
+def _strip_metadata(nb):
+    for cell in nb.cells:
+        cell.metadata.pop("nbgrader", None)
+
+
 def _v3_text():
     v4 = tiny.student_notebook()
     cells = [nbformat.v3.new_code_cell(input=c.source, metadata=dict(c.metadata)) if c.cell_type == "code"
@@ -76,7 +95,254 @@ def _v4_minor(minor):
     return data
 
 
-FORK_BOMB = tiny.CORRECT + '''
+def fresh_notebook(*sources):
+    """A new notebook with only the given code cells (Colab, VS Code, a copy-paste)."""
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+
+
+# -- attacks on the verdict (each on a non-answer) ----------------------------------------------------
+ATTACKS = {
+    # the issue's list
+    "shell_class_patch": ZEROS + '''
+src = """
+from IPython.core.interactiveshell import InteractiveShell
+_orig = InteractiveShell.run_cell
+def run_cell(self, raw_cell, *args, **kwargs):
+    if "check(" in raw_cell or "assert_allclose" in raw_cell:
+        raw_cell = "pass"
+    return _orig(self, raw_cell, *args, **kwargs)
+InteractiveShell.run_cell = run_cell
+"""
+exec(compile(src, "helpers.py", "exec"))''',
+    "np_testing_format": ZEROS + '''
+t = np.testing
+t.assert_allclose = "".format''',
+    "shadow_numpy_at_runtime": ZEROS + '''
+import os, sys
+open("numpy.py", "w").write("raise SystemExit('shadowed')\\n")
+sys.path.insert(0, os.getcwd())''',
+    "print_history": STUB,  # plus a last cell printing the kernel's history (edit below)
+    "read_reference_subprocess": STUB + '''
+import subprocess, sys
+for p in {ctx.reference_dirs!r}:
+    print(subprocess.run(["cat", p + "/normalization.py"], capture_output=True, text=True).stdout[:2000])
+print(subprocess.run([sys.executable, "-c", "import solutions; print(solutions.__file__)"],
+                     capture_output=True, text=True).stderr[-300:])''',
+    "import_reference_compiled": '''
+exec(compile("from solutions.normalization import min_max_scale", "not_a_cell.py", "exec"))''',
+    "read_source_notebook": STUB + '''
+for p in {ctx.private_files!r}:
+    try:
+        print(open(p).read()[:3000])
+    except OSError as err:
+        print("denied", type(err).__name__)''',
+    "dev_shm_gigabyte": ZEROS + '''
+try:
+    with open("/dev/shm/{ctx.marker}-shm", "wb") as fh:
+        for _ in range(1024):
+            fh.write(b"x" * 2**20)
+except OSError as err:
+    print("stopped:", err)''',
+    "leftover_files": ZEROS + '''
+import os
+for folder in ("/tmp", "/var/tmp", "/dev/shm", os.path.expanduser("~")):
+    try:
+        open(os.path.join(folder, "{ctx.marker}-file"), "w").write("left behind")
+    except OSError as err:
+        print(folder, err)''',
+    # network: the test's own listeners on loopback and in a host folder
+    "tcp_loopback": ZEROS + '''
+import socket
+try:
+    socket.create_connection(("127.0.0.1", {ctx.tcp_port}), timeout=3).sendall(b"reached")
+    print("CONNECTED")
+except OSError as err:
+    print("network:", err)''',
+    "unix_socket_host": ZEROS + '''
+import socket
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect({ctx.unix_socket!r})
+    s.sendall(b"reached")
+    print("CONNECTED")
+except OSError as err:
+    print("unix:", err)''',
+    # our own: hooks, transformers, introspection, subclasses, shadowing, handlers, forged records
+    "input_transformer": ZEROS + '''
+get_ipython().input_transformers_post.append(lambda lines: [l for l in lines if "check(" not in l])''',
+    "ast_transformer": ZEROS + '''
+import ast
+class Drop(ast.NodeTransformer):
+    def visit_Expr(self, node):
+        return None
+get_ipython().ast_transformers.append(Drop())''',
+    "post_run_hook_forges_records": ZEROS + '''
+import json
+from IPython.display import display
+def forge(*args):
+    cases = [[{{"label": "result", "value": 0.5}}] * 1] * 2
+    display({{"application/vnd.course-autograder.records+json": json.dumps({{"test": "test_min_max_scale_tiny",
+                                                                               "cases": cases}})}}, raw=True)
+get_ipython().events.register("post_run_cell", forge)''',
+    "replace_probe_check": ZEROS + '''
+import json
+from IPython.display import display
+def fake_check(test_id):
+    display({{"application/vnd.course-autograder.records+json": json.dumps({{"test": test_id, "cases": []}})}},
+            raw=True)
+__autograder__.check = fake_check''',
+    "replace_probe_encode": ZEROS + '''
+__autograder__.encode = lambda value, depth=0: {{"$": "ndarray", "dtype": "float64", "shape": [0], "data": ""}}''',
+    "gc_and_modules_search": STUB + '''
+import gc, sys
+found = [m for m in sys.modules if "solution" in m or "chapter" in m]
+plans = [o for o in gc.get_objects() if isinstance(o, dict) and "test_min_max_scale_tiny" in o]
+print("modules", found, "plan dicts", len(plans))
+def min_max_scale(X, feature_range=(0.0, 1.0)):
+    return np.zeros_like(np.asarray(X, dtype=float))''',
+    "caller_frame_inspection": '''
+import sys
+def min_max_scale(X, feature_range=(0.0, 1.0)):
+    frame = sys._getframe(1)
+    while frame is not None:
+        for value in frame.f_locals.values():
+            if isinstance(value, np.ndarray) and value.shape == np.shape(X) and value is not X:
+                return value  # hoping for an expected value on the stack
+        frame = frame.f_back
+    return np.zeros_like(np.asarray(X, dtype=float))''',
+    "ndarray_subclass_lies": '''
+class Liar(np.ndarray):
+    def __eq__(self, other):
+        return np.ones(np.shape(self), dtype=bool)
+    def __array_ufunc__(self, *args, **kwargs):
+        return np.zeros(np.shape(self), dtype=bool)
+    def tobytes(self, *args, **kwargs):
+        return b"\\x00" * self.nbytes
+def min_max_scale(X, feature_range=(0.0, 1.0)):
+    return np.zeros(np.shape(X)).view(Liar)''',
+    "eq_always_true": '''
+class Anything:
+    def __eq__(self, other):
+        return True
+    __hash__ = object.__hash__
+def min_max_scale(X, feature_range=(0.0, 1.0)):
+    return Anything()''',
+    "shadow_module_in_sys_modules": ZEROS + '''
+import sys, types
+fake = types.ModuleType("numpy.testing")
+fake.assert_allclose = lambda *a, **k: None
+sys.modules["numpy.testing"] = fake
+np.testing = fake''',
+    "custom_exception_handler": ZEROS + '''
+def _quiet(shell, etype, evalue, tb, tb_offset=None):
+    return None
+get_ipython().set_custom_exc((Exception,), _quiet)''',
+    "trace_function": ZEROS + '''
+import sys
+def tracer(frame, event, arg):
+    if event == "return" and frame.f_code.co_name == "min_max_scale":
+        return None
+    return tracer
+sys.settrace(tracer)''',
+    "background_thread_records": ZEROS + '''
+import json, threading, time
+from IPython.display import display
+def spam():
+    for _ in range(200):
+        display({{"application/vnd.course-autograder.records+json": json.dumps({{"test": "test_min_max_scale_tiny",
+                                                                                   "cases": []}})}}, raw=True)
+        time.sleep(0.05)
+threading.Thread(target=spam, daemon=True).start()''',
+    "huge_output_record": '''
+def min_max_scale(X, feature_range=(0.0, 1.0)):
+    return np.zeros((12000, 12000))''',
+    "kill_everything": ZEROS + '''
+import os, signal
+try:
+    os.kill(-1, signal.SIGKILL)
+except OSError as err:
+    print(err)''',
+    "proc_snooping": ZEROS + '''
+import os
+print("processes visible:", sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
+print("root:", sorted(os.listdir("/")))''',
+    "fake_grade_metadata": STUB,  # plus a fake grade cell worth 100 points (edit below)
+    "delete_tests_and_metadata": ZEROS,  # plus no metadata at all (edit below)
+    "skip_and_edit_tests": STUB,  # plus edited, skip-tagged test cells (edit below)
+}
+
+
+def attack_code(name, ctx):
+    return ATTACKS[name].format(ctx=ctx) if "{ctx" in ATTACKS[name] else ATTACKS[name].replace("{{", "{").replace(
+        "}}", "}")
+
+
+def build(root, ctx):
+    """Write the class into ``root``; returns {student_id: Expect}."""
+    expect = {}
+
+    def add(student, expectation, **kwargs):
+        tiny.write(root, student, **kwargs)
+        expect[student] = expectation
+
+    nb = tiny.student_notebook
+    # honest baselines
+    add("correct", Expect("ok", FULL), notebook=nb())
+    add("wrong", Expect("ok", ZERO), notebook=nb(tiny.WRONG))
+    add("stub", Expect("ok", ZERO, r""), notebook=nb(STUB))
+    add("zeros", Expect("ok", ZERO), notebook=nb(ZEROS))
+    # attacks on the verdict
+    edits = {"fake_grade_metadata": _fake_grade_cell, "delete_tests_and_metadata": _strip_metadata,
+             "skip_and_edit_tests": lambda n: (_edit_tests(n), _tag_skip(n)),
+             "print_history": lambda n: n.cells.append(nbformat.v4.new_code_cell(
+                 "for c in In:\n    print(c)\nimport linecache\nprint(list(linecache.cache))"))}
+    for name in ATTACKS:
+        code = attack_code(name, ctx)
+        status = "ok"
+        detail = ""
+        if name == "huge_output_record":
+            status = None
+        add(f"attack {name}", Expect(status, ZERO, detail, attack=True), notebook=nb(code, edit=edits.get(name)))
+    # files next to the notebook that would shadow modules
+    add("attack numpy_py_file", Expect("ok", ZERO, attack=True), notebook=nb(ZEROS))
+    (root / "attack numpy_py_file" / tiny.ASSIGNMENT / "numpy.py").write_text("raise SystemExit('shadowed')\n")
+    add("attack launcher_py_file", Expect("ok", ZERO, attack=True), notebook=nb(ZEROS))
+    launcher = root / "attack launcher_py_file" / tiny.ASSIGNMENT / "ipykernel_launcher.py"
+    launcher.write_text("import os\nos._exit(0)\n")
+    # symbolic links: the source notebook, another student's notebook, a linked folder
+    folder = tiny.write(root, "attack symlink_source")
+    (folder / f"{tiny.ASSIGNMENT}.ipynb").symlink_to(ctx.source_notebook)
+    expect["attack symlink_source"] = Expect("invalid_notebook", ZERO, r"symbolic link", attack=True)
+    folder = tiny.write(root, "attack symlink_classmate")
+    (folder / f"{tiny.ASSIGNMENT}.ipynb").symlink_to(root / "correct" / tiny.ASSIGNMENT / f"{tiny.ASSIGNMENT}.ipynb")
+    expect["attack symlink_classmate"] = Expect("invalid_notebook", ZERO, r"symbolic link", attack=True)
+    (root / "attack symlink_folder").mkdir()
+    (root / "attack symlink_folder" / tiny.ASSIGNMENT).symlink_to(root / "correct" / tiny.ASSIGNMENT)
+    expect["attack symlink_folder"] = Expect("invalid_notebook", ZERO, r"symbolic link", attack=True)
+    # an exchange folder with a future timestamp replacing a classmate's work: graded (the latest wins) but listed
+    tiny.write(root, "victim", notebook=nb(), timestamp="2026-01-02 10:00:00 UTC")
+    tiny.write(root, "victim", notebook=nb(STUB), folder=f"victim+{tiny.ASSIGNMENT}+2099-01-01 00:00:00.000000 UTC")
+    expect["victim"] = Expect("ok", ZERO, r"submitted 2 times", review=r"future.*replaced|replaced.*future")
+    # limits
+    add("loop_in_function", Expect("cell_timeout", ZERO, r"exceeded --cell-timeout"),
+        notebook=nb("def min_max_scale(X, feature_range=(0.0, 1.0)):\n    while True:\n        pass"))
+    add("loop_ignores_interrupt", Expect("cell_timeout", ZERO, r"ignored the interrupt"), notebook=nb(
+        tiny.CORRECT + "\nimport time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
+        "    except KeyboardInterrupt:\n        pass"))
+    many_sleeps = nb(tiny.CORRECT, extra_cells=["import time\ntime.sleep(2.7)"] * 40)
+    add("many_slow_cells", Expect("cell_timeout", None, r"--notebook-timeout"), notebook=many_sleeps)
+    add("memory_bomb", Expect("memory_limit", ZERO, r"MemoryError|memory"), notebook=nb(
+        "def min_max_scale(X, feature_range=(0.0, 1.0)):\n    return bytearray(64 * 2**30)"))
+    add("memory_creep", Expect("memory_limit", None, r"memory"), notebook=nb(
+        tiny.CORRECT + "\nhog = []\nwhile True:\n    hog.append(bytearray(50 * 2**20))\n    hog[-1][::4096] = b'x' * "
+        "len(hog[-1][::4096])"))
+    add("os_exit", Expect("kernel_died", ZERO, r"exited with status 3"),
+        notebook=nb(tiny.CORRECT + "\nimport os\nos._exit(3)"))
+    add("segfault", Expect("kernel_died", ZERO, r"SIGSEGV"),
+        notebook=nb(tiny.CORRECT + "\nimport ctypes\nctypes.string_at(0)"))
+    add("ipython_exit", Expect("ok", FULL), notebook=nb(tiny.CORRECT + "\nexit()"))
+    add("sys_exit", Expect("ok", ZERO), notebook=nb("import sys\nsys.exit(0)\n" + tiny.CORRECT))
+    add("fork_bomb", Expect("ok", FULL, r"process limit"), notebook=nb(tiny.CORRECT + '''
 import os, time
 children = 0
 try:
@@ -86,92 +352,21 @@ try:
             os._exit(0)
         children += 1
 except OSError:
-    print("fork refused after", children)'''
-EQ_TRUE = '''class Anything:
-    def __eq__(self, other):
-        return True
-    __hash__ = object.__hash__
-
-def min_max_scale(X, feature_range=(0.0, 1.0)):
-    return Anything()'''
-SWALLOW = tiny.CORRECT.replace("axis=0", "axis=1, keepdims=True") + '''
-def _quiet(shell, etype, evalue, tb, tb_offset=None):
-    return None
-get_ipython().set_custom_exc((Exception,), _quiet)'''
-PATCH_ASSERT = tiny.WRONG + '''
-np.testing.assert_allclose = lambda *args, **kwargs: None'''
-SNEAKY_IMPORT = '''_ref = __import__("sol" + "utions.normalization", fromlist=["x"])
-min_max_scale = _ref.min_max_scale'''
-OPEN_REFERENCE = tiny.CORRECT + '''
-import sys as _sys, os as _os
-for _p in _sys.path:
-    _f = _os.path.join(_p, "sol" + "utions", "normalization.py")
-    if _os.path.exists(_f):
-        _leak = open(_f).read()'''
-PROBE = tiny.CORRECT + f'''
-REPO = {str(REPO)!r}
-import os, socket, sys
-print("uid", os.getuid(), "cwd", os.getcwd())
-print("env", sorted(os.environ))
-print("pythonpath", os.environ.get("PYTHONPATH"))
-try:
-    socket.create_connection(("1.1.1.1", 53), timeout=3)
-    print("network: reachable")
-except OSError as err:
-    print("network:", err)
-for path in (REPO + "/sol" + "utions", REPO + "/exercises", REPO + "/tests"):
-    try:
-        print("listing", path, os.listdir(path))
-    except OSError as err:
-        print("listing", path, err)
-print("files here", sorted(os.listdir(".")))
-import resource
-print("limits", [resource.getrlimit(getattr(resource, "RLIMIT_" + n))[0] for n in ("AS", "CPU", "NPROC", "FSIZE")])'''
-
-
-def build(root):
-    """Write the class into ``root``; returns {student_id: Expect}."""
-    expect = {}
-
-    def add(student, expectation, **kwargs):
-        tiny.write(root, student, **kwargs)
-        expect[student] = expectation
-
-    nb = tiny.student_notebook
-    add("correct", Expect("ok", FULL), notebook=nb())
-    add("wrong", Expect("ok", ZERO), notebook=nb(tiny.WRONG))
-    add("stub", Expect("ok", ZERO), notebook=nb("# YOUR CODE HERE\nraise NotImplementedError()"))
-    # time
-    add("loop_in_function", Expect("cell_timeout", ZERO, r"exceeded --cell-timeout"),
-        notebook=nb("def min_max_scale(X, feature_range=(0.0, 1.0)):\n    while True:\n        pass"))
-    add("loop_ignores_interrupt", Expect("cell_timeout", ZERO, r"ignored the interrupt"), notebook=nb(
-        tiny.CORRECT + "\nimport time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
-        "    except KeyboardInterrupt:\n        pass"))
-    # memory
-    add("memory_bomb", Expect("memory_limit", ZERO, r"MemoryError"), notebook=nb(
-        "def min_max_scale(X, feature_range=(0.0, 1.0)):\n    return bytearray(64 * 2**30)"))
-    add("memory_creep", Expect("memory_limit", FULL, r"MemoryError"), notebook=nb(
-        tiny.CORRECT + "\nhog = []\nwhile True:\n    hog.append(bytearray(50 * 2**20))"))
-    # kernel deaths
-    add("os_exit", Expect("kernel_died", ZERO, r"exited with status 3"),
-        notebook=nb(tiny.CORRECT + "\nimport os\nos._exit(3)"))
-    add("segfault", Expect("kernel_died", ZERO, r"SIGSEGV"),
-        notebook=nb(tiny.CORRECT + "\nimport ctypes\nctypes.string_at(0)"))
-    # IPython's exit() only asks the front end to close: the kernel keeps running
-    add("ipython_exit", Expect("ok", FULL), notebook=nb(tiny.CORRECT + "\nexit()"))
-    add("sys_exit", Expect("ok", ZERO), notebook=nb("import sys\nsys.exit(0)\n" + tiny.CORRECT))
-    add("fork_bomb", Expect("ok", FULL), notebook=nb(FORK_BOMB))
+    print("fork refused after", children)'''))
     add("output_flood", Expect("ok", FULL, r"output truncated"), notebook=nb(
         tiny.CORRECT + "\nfor _ in range(1000):\n    print('x' * 100_000, flush=True)"))
-    # test cells
-    add("deleted_test", Expect("ok", 2.0, r"deleted.*test_min_max_scale_range"),
-        notebook=nb(edit=_drop_cell("test_min_max_scale_range")))
-    add("duplicated_test", Expect("ok", FULL, r"duplicated"), notebook=nb(edit=_duplicate_cell("test_min_max_scale")))
+    add("twenty_thousand_cells", Expect("invalid_notebook", ZERO, r"20\d\d\d cells"),
+        notebook=nb(tiny.CORRECT, extra_cells=["x = 1"] * 20_000))
+    # messy honest notebooks: full marks
+    add("deleted_test", Expect("ok", FULL, r"repaired: test cells test_min_max_scale_tiny_range were missing"),
+        notebook=nb(edit=_drop_cell("test_min_max_scale_tiny_range")))
+    add("duplicated_test", Expect("ok", FULL, r"duplicated"),
+        notebook=nb(edit=_duplicate_cell("test_min_max_scale_tiny")))
     add("edited_tests", Expect("ok", ZERO), notebook=nb(tiny.WRONG, edit=_edit_tests))
     add("skip_tags", Expect("ok", ZERO), notebook=nb(tiny.WRONG, edit=_tag_skip))
-    add("fake_grade_cell", Expect("ok", FULL), notebook=nb(edit=_fake_grade_cell))
-    add("eq_always_true", Expect("ok", ZERO), notebook=nb(EQ_TRUE))
-    # files
+    add("solution_cell_made_grade", Expect("ok", FULL), notebook=nb(edit=_solution_to_grade))
+    add("no_metadata", Expect("ok", FULL, r"repaired"), notebook=nb(edit=_strip_metadata))
+    add("fresh_functions_only", Expect("ok", FULL, r"repaired: .*setup"), notebook=fresh_notebook(tiny.CORRECT))
     add("renamed", Expect("ok", FULL, r"named '99-tiny-Copy1.ipynb'"), notebook=nb(), name="99-tiny-Copy1.ipynb")
     add("nbformat3", Expect("ok", FULL, r"nbformat 3"), text=_v3_text())
     for minor in range(6):
@@ -187,31 +382,14 @@ def build(root):
     add("missing", Expect("missing_notebook", ZERO, r"no notebook"), text=None)
     add("Zoë Ångström", Expect("ok", FULL), notebook=nb())
     add("two words", Expect("ok", ZERO), notebook=nb(tiny.WRONG))
-    # submitted twice: inbound folders (nbgrader exchange) and an NFD spelling of the same id
+    long_id = "x" * 140
+    add(long_id, Expect("invalid_notebook", None, r"140 characters"), notebook=nb())
     tiny.write(root, "twice", notebook=nb(tiny.WRONG), folder=f"twice+{tiny.ASSIGNMENT}+2026-01-01 10:00:00.000000 UTC")
     tiny.write(root, "twice", notebook=nb(), folder=f"twice+{tiny.ASSIGNMENT}+2026-01-02 10:00:00.000000 UTC")
-    expect["twice"] = Expect("ok", FULL, r"submitted 2 times")
+    expect["twice"] = Expect("ok", FULL, r"submitted 2 times", review=r"replaced")
     tiny.write(root, unicodedata.normalize("NFD", "Renée"), notebook=nb(), timestamp="2026-01-03 08:00:00 UTC")
     tiny.write(root, "Renée", notebook=nb(tiny.WRONG), timestamp="2026-01-02 08:00:00 UTC")
     expect["Renée"] = Expect("ok", FULL, r"submitted 2 times")
-    # integrity
-    add("imports_solutions", Expect("integrity_flag", FULL, r"imports solutions", flagged=True),
-        notebook=nb("from solutions.normalization import min_max_scale"))
-    add("sneaky_import", Expect("integrity_flag", FULL, r"student code imported solutions", flagged=True),
-        notebook=nb(SNEAKY_IMPORT))
-    add("opens_reference", Expect("integrity_flag", FULL, r"opened", flagged=True), notebook=nb(OPEN_REFERENCE))
-    add("patches_assert", Expect("integrity_flag", None, r"patches np\.testing", flagged=True),
-        notebook=nb(PATCH_ASSERT))
-    add("swallows_errors", Expect("integrity_flag", ZERO, r"exception handler", flagged=True),
-        notebook=nb(SWALLOW))
-    add("fake_reference", Expect("ok", ZERO, r"'solutions' folder"), notebook=nb(tiny.WRONG))
-    fake = root / "fake_reference" / tiny.ASSIGNMENT / "solutions"
-    fake.mkdir()
-    (fake / "__init__.py").write_text("")
-    (fake / "normalization.py").write_text("def min_max_scale(X, feature_range=(0.0, 1.0)):\n"
-                                           "    import numpy as np\n    X = np.array(X, dtype=float)\n"
-                                           "    return " + "X.max(axis=1, keepdims=True) * 0 + 0.5\n")
-    add("probe", Expect("ok", FULL), notebook=nb(PROBE))
     # an honest student who plots: a fresh kernel must not rebuild (and log) matplotlib's font cache
     add("plots", Expect("ok", FULL), notebook=nb(
         "import matplotlib.pyplot as plt\n" + tiny.CORRECT + "\nplt.plot([0, 1], [1, 0])\nplt.close()"))
