@@ -78,7 +78,10 @@ def mistake_table(rows):
     from solutions.checks import mistakes as catalogue
 
     table = {}
+    graded_chapters = {r["assignment_id"] for r in rows}
     for chapter in course.all_chapters():
+        if chapter.id not in graded_chapters:
+            continue
         entries = {m.id: m for m in catalogue.catalogue(chapter)}
         graded = [r for r in rows if r["assignment_id"] == chapter.id and r["status"] not in UNGRADED]
         for answer in chapter.answers:
