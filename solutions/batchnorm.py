@@ -60,7 +60,10 @@ def _check_eps(eps):
 def _check_training_call(shape, eps):
     """What training needs beyond valid shapes: two samples and a positive eps, as in torch."""
     if shape[0] < 2:
-        raise ValueError(f"training needs at least 2 samples per feature, got input of shape {tuple(shape)}")
+        raise ValueError(
+            "Expected more than 1 value per channel when training: training needs at least 2 samples per "
+            f"feature, got input of shape {tuple(shape)}"
+        )
     if eps == 0.0:
         raise ValueError("eps must be positive in training (a constant feature would give 0 / 0), got 0.0")
 
@@ -110,8 +113,10 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True, 
         Updated running statistics (new tensors, detached from the graph); in
         evaluation, copies of the inputs.
     cache : dict
-        What :func:`batchnorm_backward` needs: ``xhat``, ``gamma``, ``inv_std``
-        (:math:`1/\sqrt{\sigma^2+\epsilon}` of the statistics used) and ``training``.
+        What :func:`batchnorm_backward` needs: ``xhat`` (N, D), ``gamma`` (D,), ``inv_std``
+        (D,), :math:`1/\sqrt{\sigma^2+\epsilon}` of the statistics used, all detached, and
+        ``training``. The exercise's cache is the same dict without ``training`` (its
+        backward is that of a training pass).
 
     Raises
     ------
@@ -190,7 +195,8 @@ def batchnorm_backward(grad_out, cache):
     grad_out : torch.Tensor, shape (N, D)
         Upstream gradient :math:`\partial L/\partial y`.
     cache : dict
-        The cache returned by :func:`batchnorm_forward`.
+        The cache returned by :func:`batchnorm_forward`: ``xhat``, ``gamma`` and ``inv_std``,
+        plus ``training`` (a cache without it is that of a training pass, as in the exercise).
 
     Returns
     -------
@@ -203,10 +209,11 @@ def batchnorm_backward(grad_out, cache):
         If ``cache`` is not a cache of :func:`batchnorm_forward`, or ``grad_out``
         is not finite or does not have the shape of the forward output.
     """
-    keys = {"xhat", "gamma", "inv_std", "training"}
+    keys = {"xhat", "gamma", "inv_std"}
     if not isinstance(cache, dict) or not keys <= cache.keys():
         raise ValueError(f"cache must be the dict returned by batchnorm_forward, with keys {sorted(keys)}")
     xhat, gamma, inv_std = cache["xhat"], cache["gamma"], cache["inv_std"]
+    training = bool(cache.get("training", True))
     grad_out = _as_tensor(grad_out, "grad_out", ndim=2, dtype=xhat.dtype)
     if grad_out.shape != xhat.shape:
         raise ValueError(
@@ -219,7 +226,7 @@ def batchnorm_backward(grad_out, cache):
     dbeta = grad_out.sum(dim=0)
     dgamma = (grad_out * xhat).sum(dim=0)
     dxhat = grad_out * gamma
-    if cache["training"]:
+    if training:
         dx = (inv_std / n_samples) * (n_samples * dxhat - dxhat.sum(dim=0) - xhat * (dxhat * xhat).sum(dim=0))
     else:
         dx = dxhat * inv_std

@@ -229,6 +229,23 @@ def test_backward_matches_torch_autograd(shape, training):
     torch.testing.assert_close(dbeta, ex_dbeta, **TOL)
 
 
+@pytest.mark.parametrize("shape", SHAPES)
+def test_backward_accepts_the_exercise_cache_without_training_flag(shape):
+    # The exercise's cache is {"xhat", "gamma", "inv_std"} of a training pass, built by the tests from data:
+    # the reference must read it as a training cache and equal torch autograd.
+    x, gamma, beta, rm, rv = make_inputs(60 + sum(shape), *shape)
+    grad_out = torch.randn(*shape, generator=torch.Generator().manual_seed(4), dtype=DTYPE) - 0.5
+    eps = 1e-2
+    _, _, _, cache = batchnorm_forward(x, gamma, beta, rm, rv, eps=eps)
+    exercise_cache = {key: cache[key].clone() for key in ("xhat", "gamma", "inv_std")}
+    saved = {key: value.clone() for key, value in exercise_cache.items()}
+    got = batchnorm_backward(grad_out, exercise_cache)
+    for got_k, expected_k in zip(got, autograd_gradients(x, gamma, beta, rm, rv, grad_out, True, eps), strict=True):
+        torch.testing.assert_close(got_k, expected_k, **TOL)
+    for key, value in exercise_cache.items():  # the cache is not modified either
+        torch.testing.assert_close(value, saved[key], rtol=0, atol=0)
+
+
 def test_backward_training_dx_sums_to_zero_per_feature():
     # The output does not change when a constant is added to a feature (the batch mean absorbs
     # it), so dx sums to zero over the batch. A backward without the path through the mean fails.
