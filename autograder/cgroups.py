@@ -9,6 +9,7 @@ the sandbox falls back to rlimits.
 """
 
 import os
+import re
 import signal
 import time
 from dataclasses import dataclass
@@ -85,6 +86,11 @@ def _rmdir(path):
             time.sleep(0.02)
 
 
+def remove_batch(batch_pid):
+    """Remove every folder of the batch ``batch_pid`` (its workers' groups), at the end of the batch."""
+    remove_stale(alive=lambda pid: pid != int(batch_pid) and Path(f"/proc/{pid}").exists())
+
+
 def remove_stale(alive=lambda pid: Path(f"/proc/{pid}").exists()):
     """Remove the folders of graders that were killed (their processes are killed first)."""
     try:
@@ -96,8 +102,8 @@ def remove_stale(alive=lambda pid: Path(f"/proc/{pid}").exists()):
         if not base.is_dir():
             continue
         for folder in base.glob("autograder-*"):
-            pid = folder.name.split("-", 1)[1]
-            if pid.isdigit() and not alive(int(pid)):
+            match = re.match(r"autograder-[a-z]*(\d+)", folder.name)
+            if match and not alive(int(match.group(1))):
                 remove_hierarchy(Hierarchy(1, (("?", str(folder)),)))
 
 

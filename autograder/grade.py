@@ -427,6 +427,7 @@ def batch_staging():
     os.chmod(folder, 0o711)  # sandbox users traverse to their own kernel folder only
     previous = os.environ.get("AUTOGRADER_STAGING")
     os.environ["AUTOGRADER_STAGING"] = folder  # inherited by the forked workers
+    os.environ["AUTOGRADER_BATCH"] = str(os.getpid())  # their sandbox uids and control groups name this batch
     try:
         yield folder
     finally:
@@ -435,6 +436,9 @@ def batch_staging():
         else:
             os.environ["AUTOGRADER_STAGING"] = previous
         shutil.rmtree(folder, ignore_errors=True)
+        from autograder import cgroups
+
+        cgroups.remove_batch(os.getpid())
 
 
 def run(args):
@@ -451,7 +455,7 @@ def _run(args):
     try:
         try:
             batch.prepare()
-            box = sandbox.probe(f"p{os.getpid()}", enabled=not args.no_sandbox) if not args.scheduler else None
+            box = sandbox.probe(f"{os.getpid()}-p", enabled=not args.no_sandbox) if not args.scheduler else None
             engine = make_engine(args)
         except (UsageError, sandbox.SandboxUnavailable, engines.EngineGone) as err:
             print(f"autograder grade: error: {err}", file=sys.stderr)

@@ -41,7 +41,7 @@ class _Process:
     def sandbox(self, enabled):
         with self.lock:
             if enabled not in self.sandboxes:
-                self.sandboxes[enabled] = sandbox.probe(f"w{os.getpid()}", enabled=enabled)
+                self.sandboxes[enabled] = sandbox.probe(f"{sandbox.batch_tag()}-w{os.getpid()}", enabled=enabled)
             if self.staging is None:  # inside the batch's folder (local pool), else in the temp folder (Dask)
                 root = os.environ.get("AUTOGRADER_STAGING") or None
                 self.staging = Path(tempfile.mkdtemp(prefix=f"autograder-w{os.getpid()}-", dir=root))

@@ -193,8 +193,8 @@ def test_nothing_outlives_the_batch(batch):
     marker = batch["ctx"].marker
     for folder in ("/tmp", "/var/tmp", "/dev/shm", str(Path.home())):
         assert not [p for p in Path(folder).glob(f"{marker}*")], f"a kernel's file outlived the batch in {folder}"
-    assert cli.sandbox_processes() == [], "sandbox processes outlived the batch"
-    assert not list(Path("/sys/fs/cgroup/memory").rglob(f"autograder-{batch['proc'].pid}")), "cgroups left behind"
+    assert cli.sandbox_processes(batch["proc"].pid) == [], "sandbox processes outlived the batch"
+    assert not list(Path("/sys/fs/cgroup/memory").rglob(f"autograder-{batch['proc'].pid}-*")), "cgroups left behind"
 
 
 def test_dev_shm_is_private_and_capped(batch):

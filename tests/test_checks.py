@@ -143,8 +143,11 @@ def test_correct_rewrites_pass_and_get_no_diagnosis(chapter):
         ns = namespace(chapter, replace={answer: code})
         assert failures(chapter, ns) == {}, f"a correct rewrite of {answer} fails"
         for test in chapter.tests:
-            if test.answer == answer:
-                assert mistakes.diagnose(chapter, test, verdict.run(test, ns)) == []
+            if test.answer == answer:  # the grader diagnoses failing tests only: count mistakes failing this test
+                found = [m.id for m in mistakes.diagnose(chapter, test, verdict.run(test, ns))
+                         if verdict.judge(test, mistakes.records_of(chapter, test, m),
+                                          verdict.reference(chapter, test)) is not None]
+                assert found == [], f"{test.grade_id}: a correct rewrite of {answer} is diagnosed as {found}"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.id)

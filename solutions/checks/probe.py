@@ -82,7 +82,7 @@ def _text(value):
 
 
 def _array_payload(arr):
-    arr = np.ascontiguousarray(arr)
+    arr = np.asarray(arr, order="C")  # (ascontiguousarray would turn a 0-d array into shape (1,))
     if arr.dtype.byteorder == ">":
         arr = arr.astype(arr.dtype.newbyteorder("<"))
     return {"dtype": arr.dtype.name, "shape": list(arr.shape),

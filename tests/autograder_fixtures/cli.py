@@ -42,8 +42,12 @@ def by_student(rows):
     return {r["student_id"]: r for r in rows}
 
 
-def sandbox_processes():
-    """pids of live processes running as a sandbox uid (root mode) or inside a grader's cgroup."""
+def sandbox_processes(grader_pid=None):
+    """pids of live processes running as a sandbox uid (root mode) or in a grader's control group
+    (of the grader ``grader_pid``, or of any grader)."""
+    low = sandbox.UID_BASE + (grader_pid % 10_000) * sandbox.UID_BLOCK if grader_pid else sandbox.UID_BASE
+    high = low + sandbox.UID_BLOCK if grader_pid else 2**32
+    group = f"/autograder-{grader_pid}-" if grader_pid else "/autograder-"
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -53,6 +57,6 @@ def sandbox_processes():
                 groups = (entry / "cgroup").read_text()
             except (OSError, IndexError):
                 continue
-            if state not in (b"Z", b"X") and (uid >= sandbox.UID_BASE or "/autograder-" in groups):
+            if state not in (b"Z", b"X") and (low <= uid < high or group in groups):
                 found.append(int(entry.name))
     return found

@@ -1,0 +1,223 @@
+"""Correct rewrites and unseen mistakes of chapter 7."""
+
+REWRITES = [
+    # one comparison for both modes (sign trick: IEEE negation is exact), copy_ into the live tensors on restore
+    ("EarlyStopping", '''
+class EarlyStopping:
+    def __init__(self, patience=5, min_delta=0.0, mode="min", restore_best_weights=True):
+        if mode not in {"min", "max"}:
+            raise ValueError("mode: 'min' or 'max'")
+        self.patience, self.min_delta, self.mode = patience, min_delta, mode
+        self.restore_best_weights = restore_best_weights
+        self._sign = 1.0 if mode == "min" else -1.0
+        self.best = self._sign * math.inf
+        self.best_epoch = None
+        self.wait = 0
+        self._seen = 0
+        self._saved = None
+
+    def step(self, value, model=None):
+        value = float(value)
+        epoch, self._seen = self._seen, self._seen + 1
+        if self._sign * value + self.min_delta < self._sign * self.best:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if model is not None and self.restore_best_weights:
+                self._saved = {k: t.detach().clone() for k, t in model.state_dict().items()}
+            return False
+        self.wait += 1
+        return self.wait >= self.patience
+
+    def restore(self, model):
+        if self._saved is None:
+            raise ValueError("nothing to restore")
+        with torch.no_grad():
+            for key, tensor in model.state_dict().items():
+                tensor.copy_(self._saved[key])
+        return model
+'''),
+    # a deep copy of the whole model as the checkpoint
+    ("EarlyStopping", '''
+class EarlyStopping:
+    def __init__(self, patience=5, min_delta=0.0, mode="min", restore_best_weights=True):
+        if mode == "min":
+            self.best = float("inf")
+        elif mode == "max":
+            self.best = float("-inf")
+        else:
+            raise ValueError(f"unknown mode {mode}")
+        self.patience = patience
+        self.min_delta = min_delta
+        self.mode = mode
+        self.restore_best_weights = restore_best_weights
+        self.best_epoch = None
+        self.wait = 0
+        self.history = []
+        self.checkpoint = None
+
+    def step(self, value, model=None):
+        value = float(value)
+        self.history.append(value)
+        better = (value + self.min_delta < self.best) if self.mode == "min" else (value - self.min_delta > self.best)
+        if not better:
+            self.wait = self.wait + 1
+            return self.wait >= self.patience
+        self.best = value
+        self.best_epoch = len(self.history) - 1
+        self.wait = 0
+        if self.restore_best_weights and model is not None:
+            self.checkpoint = copy.deepcopy(model)
+        return False
+
+    def restore(self, model):
+        if self.checkpoint is None:
+            raise ValueError("no checkpoint was kept")
+        model.load_state_dict(self.checkpoint.state_dict())
+        return model
+'''),
+    ("l2_penalty", '''
+def l2_penalty(model, lam):
+    total = torch.zeros(())
+    for name, p in model.named_parameters():
+        if p.ndim >= 2:
+            total = total + p.pow(2).sum()
+    return 0.5 * lam * total
+'''),
+    ("sgd_step", '''
+def sgd_step(param, grad, lr, weight_decay=0.0):
+    return (1 - lr * weight_decay) * param - lr * grad
+'''),
+    # lerp, addcdiv and the step size with the first correction folded in, as torch writes it
+    ("adam_step", '''
+def adam_step(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=False):
+    b1, b2 = betas
+    p = param.detach().clone()
+    if decoupled:
+        p.mul_(1 - lr * weight_decay)
+        g = grad
+    else:
+        g = grad.add(p, alpha=weight_decay)
+    m_new = torch.lerp(m, g, 1 - b1)
+    v_new = v * b2 + (1 - b2) * g * g
+    denom = (v_new / (1 - b2 ** t)).sqrt().add(eps)
+    return p.addcdiv(m_new, denom, value=-lr / (1 - b1 ** t)), m_new, v_new
+'''),
+    # torch's own optimizers, primed with the given state
+    ("adam_step", '''
+def adam_step(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=False):
+    p = param.detach().clone().requires_grad_(True)
+    optimizer = (torch.optim.AdamW if decoupled else torch.optim.Adam)(
+        [p], lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=False)
+    p.grad = grad.detach().clone()
+    optimizer.state[p] = {"step": torch.tensor(float(t - 1)), "exp_avg": m.detach().clone(),
+                          "exp_avg_sq": v.detach().clone()}
+    optimizer.step()
+    state = optimizer.state[p]
+    return p.detach(), state["exp_avg"], state["exp_avg_sq"]
+'''),
+    ("max_norm_", '''
+def max_norm_(weight, max_value):
+    with torch.no_grad():
+        weight.copy_(torch.renorm(weight, 2, 0, max_value))
+    return weight
+'''),
+]
+
+_ES = '''
+class EarlyStopping:
+    def __init__(self, patience=5, min_delta=0.0, mode="min", restore_best_weights=True):
+        if mode not in ("min", "max"):
+            raise ValueError(mode)
+        self.patience, self.min_delta, self.mode = patience, min_delta, mode
+        self.restore_best_weights = restore_best_weights
+        self.best = math.inf if mode == "min" else -math.inf
+        self.best_epoch, self.wait, self.epoch, self.best_state = None, 0, 0, None
+
+    def step(self, value, model=None):
+        value = float(value)
+        if self.mode == "min":
+            improved = value + self.min_delta < self.best
+        else:
+            improved = value - self.min_delta > self.best
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        if improved:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if model is not None and self.restore_best_weights:
+                self.best_state = KEEP
+            return False
+        self.wait += 1
+        return self.wait >= self.patience
+
+    def restore(self, model):
+        CHECK
+        RESTORE
+        return model
+'''
+_CHECK = 'if self.best_state is None:\n            raise ValueError("nothing kept")'
+
+
+def _es(keep="copy.deepcopy(model.state_dict())", check=_CHECK,
+        restore="model.load_state_dict(copy.deepcopy(self.best_state))"):
+    return _ES.replace("KEEP", keep).replace("CHECK", check).replace("RESTORE", restore)
+
+
+UNSEEN = [
+    # a shallow copy of the state dict: the catalogued alias, written differently
+    ("EarlyStopping", _es(keep="dict(model.state_dict())"), ("es_state_dict_not_copied",)),
+    # detach() shares the storage: an alias too
+    ("EarlyStopping", _es(keep="{k: t.detach() for k, t in model.state_dict().items()}"),
+     ("es_state_dict_not_copied",)),
+    # restore assigns the kept tensors to the model: the next in-place training overwrites the kept state
+    ("EarlyStopping", _es(restore="model.load_state_dict(self.best_state, assign=True)"), ()),
+    # restore silently does nothing when no weights were kept
+    ("EarlyStopping", _es(check="if self.best_state is None:\n            return model"), ()),
+    # two mistakes at once: ties improve AND stop one epoch late
+    ("EarlyStopping", _es().replace("value + self.min_delta < self.best", "value + self.min_delta <= self.best")
+     .replace("return self.wait >= self.patience", "return self.wait > self.patience"), ()),
+    # the mean of the squares instead of their sum
+    ("l2_penalty", '''
+def l2_penalty(model, lam):
+    weights = [p for p in model.parameters() if p.dim() > 1]
+    if not weights:
+        return torch.zeros(())
+    return lam / 2 * sum((w**2).mean() for w in weights)
+''', ()),
+    # lr applied twice to the decay
+    ("sgd_step", '''
+def sgd_step(param, grad, lr, weight_decay=0.0):
+    return param - lr * grad - lr * lr * weight_decay * param
+''', ()),
+    # only v is bias-corrected
+    ("adam_step", '''
+def adam_step(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=False):
+    beta1, beta2 = betas
+    if decoupled:
+        param = param * (1 - lr * weight_decay)
+    else:
+        grad = grad + weight_decay * param
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad**2
+    return param - lr * m / ((v / (1 - beta2**t)).sqrt() + eps), m, v
+''', ()),
+    # the param updated in place (the moments are new)
+    ("adam_step", '''
+def adam_step(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=False):
+    beta1, beta2 = betas
+    if decoupled:
+        param.mul_(1 - lr * weight_decay)
+    else:
+        grad = grad + weight_decay * param
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad**2
+    param -= lr * (m / (1 - beta1**t)) / ((v / (1 - beta2**t)).sqrt() + eps)
+    return param, m, v
+''', ()),
+    # one norm for the whole matrix (Frobenius) instead of one per row
+    ("max_norm_", '''
+def max_norm_(weight, max_value):
+    with torch.no_grad():
+        norm = weight.norm()
+        if norm > max_value:
+            weight.mul_(max_value / (norm + 1e-7))
+    return weight
+''', ()),
+]
