@@ -14,6 +14,8 @@ import os
 import signal
 import time
 
+LOST_AFTER = 20.0  # seconds without the scheduler before a batch gives up (what was recorded is kept)
+
 
 class WorkerLost(Exception):
     """The worker process running a task died; the task may be run again."""
@@ -78,6 +80,10 @@ class LocalEngine:
         self.executor = cf.ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_local_worker,
                                                initargs=(slots, os.getpid()))
 
+    def share(self, value):
+        """A value every task of the batch receives (the local pool pickles it per task: it is small)."""
+        return value
+
     def submit(self, fn, *args):
         try:
             return self.executor.submit(fn, *args)
@@ -131,6 +137,14 @@ class DaskEngine:
             raise EngineGone(f"cannot reach the Dask scheduler at {address}: {str(err).splitlines()[0][:160]}") \
                 from None
         self.started = time.monotonic()
+        self.unreachable_since = None
+
+    def share(self, value):
+        """Send ``value`` (an assignment's master: plans, probe) to every worker once, not with each task."""
+        try:
+            return self.client.scatter(value, broadcast=True)
+        except Exception as err:  # noqa: BLE001
+            raise EngineGone(f"the Dask scheduler {self.address} went away ({type(err).__name__})") from None
 
     def describe(self):
         try:
@@ -155,17 +169,18 @@ class DaskEngine:
             raise EngineGone(f"the Dask scheduler {self.address} went away ({type(err).__name__})") from None
 
     def wait(self, futures, timeout=1.0):
-        from distributed import wait
-
-        if self.client.status not in ("running", "connecting"):
-            raise EngineGone(f"the Dask scheduler {self.address} went away")
-        try:
-            done, _ = wait(list(futures), timeout=timeout, return_when="FIRST_COMPLETED")
-        except TimeoutError:
-            return set()
-        except Exception as err:  # noqa: BLE001 - comm errors when the scheduler dies
-            raise EngineGone(f"the Dask scheduler {self.address} went away ({type(err).__name__})") from None
-        return set(done)
+        if self.client.status != "running":  # reconnecting: give the scheduler a grace period
+            self.unreachable_since = self.unreachable_since or time.monotonic()
+            if self.client.status not in ("connecting",) or time.monotonic() - self.unreachable_since > LOST_AFTER:
+                raise EngineGone(f"the Dask scheduler {self.address} went away")
+        else:
+            self.unreachable_since = None
+        deadline = time.monotonic() + timeout
+        while True:  # futures report their state themselves: no default client is needed
+            done = {f for f in futures if f.done()}
+            if done or time.monotonic() >= deadline:
+                return done
+            time.sleep(0.02)
 
     def result(self, future):
         from distributed import KilledWorker

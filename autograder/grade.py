@@ -309,9 +309,10 @@ class Grader:
         self.on_outcome = on_outcome or (lambda outcome: None)
         self.attempts = Counter()
         self.futures = {}  # future -> ("run", job) or ("render", (job, outcome, judged, run))
+        self.shared = {aid: engine.share(m) for aid, m in batch.masters.items()}
 
     def _submit_run(self, job):
-        mst = self.batch.masters[job.assignment_id]
+        mst = self.shared.get(job.assignment_id) or self.batch.masters[job.assignment_id]
         future = self.engine.submit(engines.execute_task, job, mst, self.batch.limits, self.sandboxed)
         self.futures[future] = ("run", job)
 
@@ -494,6 +495,7 @@ def _grade(batch, engine, box):
     interrupts = batch.interrupts
     interrupts.install()
     feedback.install_mathjax(out / "feedback")
+    where = engine.describe()  # before the batch: a cluster may be gone at the end
     started = time.monotonic()
     bar = tqdm(total=len(batch.todo), file=sys.stderr, unit="nb", dynamic_ncols=True, smoothing=0.05,
                desc="grading", disable=not batch.todo)
@@ -519,7 +521,7 @@ def _grade(batch, engine, box):
         elapsed = time.monotonic() - started
         gradebook.export_csv(batch.gb, out)
         report.render(batch.gb, out)
-        print_summary(batch, engine, box, counts, problems, elapsed, interrupted, gone)
+        print_summary(batch, where, box, counts, problems, elapsed, interrupted, gone)
     finally:
         interrupts.restore()
     if gone:
@@ -529,12 +531,12 @@ def _grade(batch, engine, box):
     return 130 if interrupted else 0
 
 
-def print_summary(batch, engine, box, counts, problems, elapsed, interrupted, gone):
+def print_summary(batch, where, box, counts, problems, elapsed, interrupted, gone):
     graded = sum(counts.values())
     rate = graded / elapsed if elapsed > 0 and graded else 0.0
     head = "INTERRUPTED: " if interrupted else "STOPPED: " if gone else ""
     print(f"{head}graded {graded} of {len(batch.todo)} notebook(s) in {elapsed:.1f} s "
-          f"({rate:.2f} notebooks/s, {engine.describe()}); {len(batch.skipped)} already graded, skipped")
+          f"({rate:.2f} notebooks/s, {where}); {len(batch.skipped)} already graded, skipped")
     if interrupted or gone:
         print("rerun the same command to grade the rest; finished results are kept")
     print(f"{'status':<18}{'count':>6}")
@@ -553,5 +555,7 @@ def print_summary(batch, engine, box, counts, problems, elapsed, interrupted, go
         print(f"listed for review: {len(batch.review)} submission(s) (future timestamps, replaced submissions)")
     if box is not None:
         print(f"sandbox: {box.describe()}" + "".join(f"; {n}" for n in box.notes))
+    elif batch.args.scheduler:
+        print("sandbox: bubblewrap on each Dask worker, probed there (the pre-flight graded the reference through it)")
     print(f"grades: {batch.out / 'grades.csv'}   report: {batch.out / 'report.html'}   "
           f"feedback: {batch.out / 'feedback'}")

@@ -1,4 +1,4 @@
-"""Chapter 04-lr-schedules: learning-rate schedules as pure functions of the step.
+"""Chapter 04-lr-schedules: learning-rate schedules as pure functions of the step, and as a scheduler.
 
 Each function returns the learning rate that the matching
 ``torch.optim.lr_scheduler`` class puts in the optimizer after ``step`` calls of
@@ -6,10 +6,15 @@ Each function returns the learning rate that the matching
 step 0 is the rate used for the very first update. torch computes most of these
 rates recursively from the previous one; the closed forms below give the same
 numbers without the accumulated rounding error.
+
+:class:`WarmupCosine` is :func:`warmup_cosine` as a real ``LRScheduler``: it drives
+an optimizer's ``param_groups`` like any torch scheduler.
 """
 
 import math
 import numbers
+
+from torch.optim.lr_scheduler import LRScheduler
 
 
 def _check_step(step):
@@ -220,21 +225,35 @@ def cosine_warm_restarts(step, base_lr, T_0, T_mult=1, eta_min=0.0):
     return float(_cosine(T_cur / T_i, base_lr, eta_min))
 
 
-def warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor=0.1, eta_min=0.0):
-    r"""Linear warm-up followed by cosine annealing.
+def _check_warmup_cosine(warmup_steps, total_steps, start_factor, eta_min):
+    """The checks shared by :func:`warmup_cosine` and :class:`WarmupCosine`."""
+    _check_positive_int(warmup_steps, "warmup_steps")
+    _check_positive_int(total_steps, "total_steps", minimum=warmup_steps + 1)
+    _check_nonnegative(start_factor, "start_factor")
+    if not 0 < start_factor <= 1:
+        raise ValueError(f"start_factor must be in (0, 1], got {start_factor!r}")
+    _check_nonnegative(eta_min, "eta_min")
 
-    Equal to ``SequentialLR([LinearLR(start_factor, 1.0, warmup_steps),
-    CosineAnnealingLR(total_steps - warmup_steps, eta_min)], milestones=[warmup_steps])``:
+
+def warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor=0.1, eta_min=0.0):
+    r"""Linear warm-up followed by cosine annealing, then ``eta_min`` for good.
+
+    For ``0 <= step <= total_steps`` equal to ``SequentialLR([LinearLR(start_factor, 1.0,
+    warmup_steps), CosineAnnealingLR(total_steps - warmup_steps, eta_min)], milestones=[warmup_steps])``:
 
     .. math:: \eta_t = \begin{cases}
               \eta_0 \left(f + (1 - f)\,\frac{t}{W}\right) & t < W \\
               \eta_{\min} + \tfrac{1}{2}(\eta_0 - \eta_{\min})
-              \left(1 + \cos\frac{\pi (t - W)}{T - W}\right) & t \ge W
+              \left(1 + \cos\frac{\pi (t - W)}{T - W}\right) & W \le t \le T \\
+              \eta_{\min} & t > T
               \end{cases}
 
     with :math:`f` = ``start_factor``, :math:`W` = ``warmup_steps`` and :math:`T` =
     ``total_steps``. Warm-up starts at ``start_factor * base_lr`` (not 0), reaches
     ``base_lr`` at step ``W`` and the cosine ends at ``eta_min`` at step ``T``.
+    Past ``T`` the rate stays at ``eta_min`` (the course's choice: a loop that runs a
+    few steps too long keeps the smallest rate), where torch's ``SequentialLR`` would
+    let the cosine rise again.
 
     Parameters
     ----------
@@ -249,7 +268,7 @@ def warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor=0.1, et
     start_factor : float, 0 < start_factor <= 1
         Fraction of ``base_lr`` used at step 0.
     eta_min : float, >= 0
-        Learning rate at ``total_steps``.
+        Learning rate at ``total_steps`` and after it.
 
     Returns
     -------
@@ -264,12 +283,53 @@ def warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor=0.1, et
     """
     step = _check_step(step)
     _check_nonnegative(base_lr, "base_lr")
-    _check_positive_int(warmup_steps, "warmup_steps")
-    _check_positive_int(total_steps, "total_steps", minimum=warmup_steps + 1)
-    _check_nonnegative(start_factor, "start_factor")
-    if not 0 < start_factor <= 1:
-        raise ValueError(f"start_factor must be in (0, 1], got {start_factor!r}")
-    _check_nonnegative(eta_min, "eta_min")
+    _check_warmup_cosine(warmup_steps, total_steps, start_factor, eta_min)
     if step < warmup_steps:
         return float(base_lr * (start_factor + (1.0 - start_factor) * step / warmup_steps))
+    if step >= total_steps:
+        return float(eta_min)
     return float(_cosine((step - warmup_steps) / (total_steps - warmup_steps), base_lr, eta_min))
+
+
+class WarmupCosine(LRScheduler):
+    r"""Linear warm-up then cosine annealing, as a ``torch.optim.lr_scheduler.LRScheduler``.
+
+    After ``t`` calls of ``step()`` (``t = self.last_epoch``) param group ``i`` of the
+    optimizer has the rate ``warmup_cosine(t, base_lrs[i], warmup_steps, total_steps,
+    start_factor, eta_min)``, where ``base_lrs[i]`` is the group's rate when the
+    scheduler was created: the same rates as ``SequentialLR([LinearLR(optimizer,
+    start_factor, 1.0, warmup_steps), CosineAnnealingLR(optimizer, total_steps -
+    warmup_steps, eta_min)], milestones=[warmup_steps])`` for ``t <= total_steps``, and
+    ``eta_min`` after it.
+
+    :meth:`get_lr` is the closed form: it reads ``self.last_epoch`` and ``self.base_lrs``
+    only, never the optimizer's current rates, so a scheduler restored with
+    ``load_state_dict`` (or with ``last_epoch`` set) continues the schedule exactly.
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+    warmup_steps : int, >= 1
+    total_steps : int, > warmup_steps
+    start_factor : float, 0 < start_factor <= 1
+    eta_min : float, >= 0
+
+    Raises
+    ------
+    ValueError
+        For the arguments :func:`warmup_cosine` rejects, before the optimizer is touched.
+    """
+
+    def __init__(self, optimizer, warmup_steps, total_steps, start_factor=0.1, eta_min=0.0):
+        _check_warmup_cosine(warmup_steps, total_steps, start_factor, eta_min)
+        # LRScheduler.__init__ calls step(), hence get_lr(): the settings must exist before it.
+        self.warmup_steps = warmup_steps
+        self.total_steps = total_steps
+        self.start_factor = start_factor
+        self.eta_min = eta_min
+        super().__init__(optimizer)
+
+    def get_lr(self):
+        """The rate of every param group after ``self.last_epoch`` steps (a list, one per group)."""
+        return [warmup_cosine(self.last_epoch, base_lr, self.warmup_steps, self.total_steps, self.start_factor,
+                              self.eta_min) for base_lr in self.base_lrs]

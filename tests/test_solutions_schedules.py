@@ -28,6 +28,7 @@ from torch.optim.lr_scheduler import (
 )
 
 from solutions.schedules import (
+    WarmupCosine,
     cosine_annealing,
     cosine_warm_restarts,
     exponential_decay,
@@ -265,6 +266,95 @@ def test_warmup_cosine_matches_sequentiallr(base_lr, warmup_steps, total_steps, 
     assert_schedule_close(got, expected, base_lr, "SequentialLR(LinearLR, CosineAnnealingLR)")
     assert got[0] == pytest.approx(start_factor * base_lr, rel=1e-15)  # warm-up does not start at 0
     assert got[warmup_steps] == base_lr
+
+
+def test_warmup_cosine_stays_at_eta_min_after_total_steps():
+    # The course's contract past the end (torch's SequentialLR would let the cosine rise again).
+    for t in (10, 10.5, 11, 17, 1000):
+        assert warmup_cosine(t, 1.0, warmup_steps=3, total_steps=10, eta_min=0.05) == 0.05
+    assert warmup_cosine(9.999, 1.0, 3, 10, eta_min=0.05) > 0.05  # still on the cosine just before the end
+
+
+def _scheduler_rates(optimizer, scheduler, n_steps):
+    """Rates of every param group for the first ``n_steps`` updates: read, then ``scheduler.step()``."""
+    optimizer.step()
+    rates = []
+    for _ in range(n_steps):
+        rates.append([group["lr"] for group in optimizer.param_groups])
+        scheduler.step()
+    return np.array(rates)
+
+
+def _two_groups(base_lr):
+    """An SGD optimizer with two param groups: ``base_lr`` and a group of its own rate, base_lr / 7."""
+    return torch.optim.SGD([{"params": [torch.zeros(2, requires_grad=True)]},
+                            {"params": [torch.zeros(3, requires_grad=True)], "lr": base_lr / 7}],
+                           lr=base_lr, momentum=0.9)
+
+
+@pytest.mark.parametrize(("base_lr", "warmup_steps", "total_steps", "start_factor", "eta_min"), WARMUP_CASES)
+def test_warmup_cosine_scheduler_matches_sequentiallr(base_lr, warmup_steps, total_steps, start_factor, eta_min):
+    def sequential(optimizer):
+        warmup = LinearLR(optimizer, start_factor=start_factor, end_factor=1.0, total_iters=warmup_steps)
+        cosine = CosineAnnealingLR(optimizer, T_max=total_steps - warmup_steps, eta_min=eta_min)
+        return SequentialLR(optimizer, [warmup, cosine], milestones=[warmup_steps])
+
+    n_steps = total_steps + 1  # torch's schedule, 0 <= step <= total_steps
+    optimizer = _two_groups(base_lr)
+    expected = _scheduler_rates(optimizer, sequential(optimizer), n_steps)
+    optimizer = _two_groups(base_lr)
+    scheduler = WarmupCosine(optimizer, warmup_steps, total_steps, start_factor=start_factor, eta_min=eta_min)
+    got = _scheduler_rates(optimizer, scheduler, n_steps + 5)
+    for group in range(2):  # each group follows its own base rate
+        assert_schedule_close(got[:n_steps, group], expected[:, group], base_lr, f"param group {group}")
+    np.testing.assert_array_equal(got[n_steps:], eta_min)  # then eta_min for good
+    assert scheduler.get_last_lr() == [eta_min, eta_min]
+
+
+def test_warmup_cosine_scheduler_is_the_closed_form_of_the_function():
+    optimizer = _two_groups(0.3)
+    scheduler = WarmupCosine(optimizer, 4, 20, start_factor=0.2, eta_min=0.01)
+    got = _scheduler_rates(optimizer, scheduler, 25)
+    for t in range(25):
+        for group, base in enumerate((0.3, 0.3 / 7)):
+            assert got[t, group] == warmup_cosine(t, base, 4, 20, start_factor=0.2, eta_min=0.01)
+
+
+def test_warmup_cosine_scheduler_state_dict_round_trip():
+    # A scheduler restored with load_state_dict on a fresh optimizer continues the schedule exactly:
+    # get_lr() reads last_epoch and base_lrs only, never the optimizer's current rate.
+    optimizer = _two_groups(0.5)
+    scheduler = WarmupCosine(optimizer, 3, 12, start_factor=0.25, eta_min=0.02)
+    full = _scheduler_rates(optimizer, scheduler, 16)
+    optimizer = _two_groups(0.5)
+    first = WarmupCosine(optimizer, 3, 12, start_factor=0.25, eta_min=0.02)
+    _scheduler_rates(optimizer, first, 5)  # five steps
+    state = first.state_dict()
+    assert "optimizer" not in state and state["last_epoch"] == 5
+    fresh_optimizer = _two_groups(0.5)
+    resumed = WarmupCosine(fresh_optimizer, 3, 12, start_factor=0.25, eta_min=0.02)
+    resumed.load_state_dict(state)
+    rates = []
+    for _ in range(10):
+        resumed.step()
+        rates.append([group["lr"] for group in fresh_optimizer.param_groups])
+    np.testing.assert_array_equal(np.array(rates), full[6:17])
+    # ... and so does one whose last_epoch is set directly
+    resumed.last_epoch = 8
+    assert resumed.get_lr() == list(full[8])
+
+
+def test_warmup_cosine_scheduler_rejects_bad_arguments_before_touching_the_optimizer():
+    for kwargs, name in [(dict(warmup_steps=0, total_steps=10), "warmup_steps"),
+                         (dict(warmup_steps=10, total_steps=10), "total_steps"),
+                         (dict(warmup_steps=2, total_steps=9, start_factor=0.0), "start_factor"),
+                         (dict(warmup_steps=2, total_steps=9, start_factor=1.5), "start_factor"),
+                         (dict(warmup_steps=2, total_steps=9, eta_min=-0.1), "eta_min")]:
+        optimizer = _two_groups(0.1)
+        with pytest.raises(ValueError, match=rf"^{name} "):
+            WarmupCosine(optimizer, **kwargs)
+        assert [group["lr"] for group in optimizer.param_groups] == [0.1, 0.1 / 7]
+        assert all("initial_lr" not in group for group in optimizer.param_groups)
 
 
 # ---------------------------------------------------------------- API behaviour

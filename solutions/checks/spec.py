@@ -26,15 +26,25 @@ class Raw(dict):
     """A plan value that is already in wire form (a variable, a generator, a module)."""
 
 
+def _holds_raw(value):
+    if isinstance(value, Raw):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_raw(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_raw(v) for v in value.values())
+    return False
+
+
 def enc(value):
-    """The wire form of a plan input."""
+    """The wire form of a plan input (variables, generators and modules at any depth of a container)."""
     if isinstance(value, Raw):
         return dict(value)
-    if isinstance(value, (list, tuple)) and any(isinstance(v, Raw) for v in value):
+    if isinstance(value, (list, tuple)) and _holds_raw(value):
         items = [enc(v) for v in value]
         return items if isinstance(value, list) else {"$": "tuple", "items": items}
-    if isinstance(value, dict) and any(isinstance(v, Raw) for v in value.values()):
-        return {"$": "dict", "items": [[k, enc(v)] for k, v in value.items()]}
+    if isinstance(value, dict) and _holds_raw(value):
+        return {"$": "dict", "items": [[probe.encode(k), enc(v)] for k, v in value.items()]}
     return probe.encode(value)
 
 
