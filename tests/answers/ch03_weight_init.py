@@ -1,0 +1,241 @@
+"""Correct rewrites and unseen mistakes of chapter 3."""
+
+REWRITES = [
+    # a loop instead of math.prod, ints from int()
+    ("fan_in_and_fan_out", '''
+def fan_in_and_fan_out(shape):
+    dims = list(shape)
+    if len(dims) < 2:
+        raise ValueError("a weight has at least 2 dimensions")
+    r = 1
+    for k in dims[2:]:
+        r *= int(k)
+    return int(dims[1]) * r, int(dims[0]) * r
+'''),
+    # numpy inside, ints out
+    ("fan_in_and_fan_out", '''
+def fan_in_and_fan_out(shape):
+    shape = np.asarray(tuple(shape), dtype=np.int64)
+    if shape.ndim != 1 or shape.size < 2:
+        raise ValueError("need (out, in, *kernel)")
+    r = np.prod(shape[2:], dtype=np.int64)
+    return int(shape[1] * r), int(shape[0] * r)
+'''),
+    # a table, ** 0.5 instead of math.sqrt
+    ("calculate_gain", '''
+def calculate_gain(nonlinearity, param=None):
+    table = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "sigmoid": 1.0, "tanh": 5 / 3,
+             "relu": 2 ** 0.5, "selu": 0.75}
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        return (2 / (1 + slope * slope)) ** 0.5
+    if nonlinearity not in table:
+        raise ValueError(f"no gain for {nonlinearity}")
+    return table[nonlinearity]
+'''),
+    # (2u - 1) b from torch.rand, b as sqrt(3) * std
+    ("xavier_uniform", '''
+def xavier_uniform(shape, gain=1.0, generator=None):
+    shape = tuple(shape)
+    if len(shape) < 2:
+        raise ValueError("a weight has at least 2 dimensions")
+    r = math.prod(shape[2:])
+    fan_in, fan_out = shape[1] * r, shape[0] * r
+    b = math.sqrt(3.0) * gain * math.sqrt(2.0 / (fan_in + fan_out))
+    if generator is None:
+        generator = torch.Generator()
+        generator.seed()
+    u = torch.rand(shape, generator=generator, dtype=torch.float64)
+    return (2 * u - 1) * b
+'''),
+    # torch.normal with a size, an OS seed from the secrets module
+    ("xavier_normal", '''
+def xavier_normal(shape, gain=1.0, generator=None):
+    import secrets
+    if len(shape) < 2:
+        raise ValueError("a weight has at least 2 dimensions")
+    receptive = 1
+    for k in shape[2:]:
+        receptive *= k
+    std = gain * (2.0 / ((shape[0] + shape[1]) * receptive)) ** 0.5
+    if generator is None:
+        generator = torch.Generator().manual_seed(secrets.randbits(63))
+    return torch.normal(0.0, std, size=tuple(shape), generator=generator, dtype=torch.float64)
+'''),
+    # fans from a dict, torch.rand-based uniform, the sqrt(3) folded into the root
+    ("kaiming_uniform", '''
+def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if len(shape) < 2:
+        raise ValueError("a weight has at least 2 dimensions")
+    r = math.prod(shape[2:])
+    fans = {"fan_in": shape[1] * r, "fan_out": shape[0] * r}
+    if mode not in fans:
+        raise ValueError(mode)
+    gain = torch.nn.init.calculate_gain(nonlinearity, a)
+    bound = gain * math.sqrt(3.0 / fans[mode])
+    if generator is None:
+        generator = torch.Generator()
+        generator.seed()
+    return torch.rand(tuple(shape), generator=generator, dtype=torch.float64).mul(2 * bound).sub(bound)
+'''),
+    # the student's own calculate_gain (correct here), randn * std
+    ("kaiming_normal", '''
+def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    shape = torch.Size(shape)
+    if len(shape) < 2 or mode not in ("fan_in", "fan_out"):
+        raise ValueError("bad shape or mode")
+    r = shape[2:].numel()
+    fan = shape[1] * r if mode == "fan_in" else shape[0] * r
+    if generator is None:
+        generator = torch.Generator()
+        generator.seed()
+    std = calculate_gain(nonlinearity, a) / fan ** 0.5
+    return torch.randn(shape, generator=generator, dtype=torch.float64) * std
+'''),
+    # another draw order (all weights first, then the inputs): independent samples, judged within the tolerances
+    ("activation_stats", '''
+def activation_stats(init, activation, n_layers=10, width=256, n_samples=1000, generator=None):
+    if init not in ("normal", "xavier", "he") or activation not in ("sigmoid", "tanh", "relu"):
+        raise ValueError((init, activation))
+    if generator is None:
+        generator = torch.Generator()
+        generator.seed()
+    std = {"normal": 1.0, "xavier": 1.0 / math.sqrt(width), "he": math.sqrt(2.0 / width)}[init]
+    weights = [torch.empty(width, width, dtype=torch.float64).normal_(0.0, std, generator=generator)
+               for _ in range(n_layers)]
+    x = torch.randn(n_samples, width, generator=generator, dtype=torch.float64)
+    out = torch.empty(n_layers, 3, dtype=torch.float64)
+    for layer, w in enumerate(weights):
+        h = x @ w.T
+        if activation == "sigmoid":
+            x = torch.sigmoid(h)
+            sat = torch.logical_or(x < 0.01, x > 0.99)
+        elif activation == "tanh":
+            x = torch.tanh(h)
+            sat = torch.abs(x) > 0.97
+        else:
+            x = torch.clamp(h, min=0.0)
+            sat = x == 0
+        out[layer] = torch.stack([x.mean(), x.var(unbiased=False).sqrt(), sat.double().mean()])
+    return out
+'''),
+]
+
+UNSEEN = [
+    # the receptive field added instead of multiplied
+    ("fan_in_and_fan_out", '''
+def fan_in_and_fan_out(shape):
+    shape = tuple(shape)
+    if len(shape) < 2:
+        raise ValueError("2 dimensions")
+    r = sum(shape[2:]) or 1
+    return shape[1] * r, shape[0] * r
+''', ()),
+    # tanh gain inverted (3/5)
+    ("calculate_gain", '''
+def calculate_gain(nonlinearity, param=None):
+    if nonlinearity in ("linear", "conv1d", "conv2d", "conv3d", "sigmoid"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 3.0 / 5
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 0.75
+    raise ValueError(nonlinearity)
+''', ()),
+    # the product of the fans where their sum belongs
+    ("xavier_uniform", '''
+def xavier_uniform(shape, gain=1.0, generator=None):
+    shape = tuple(shape)
+    if len(shape) < 2:
+        raise ValueError("2 dimensions")
+    r = math.prod(shape[2:])
+    b = gain * math.sqrt(6.0 / (shape[0] * r * shape[1] * r))
+    if generator is None:
+        generator = torch.Generator()
+        generator.seed()
+    return torch.empty(shape, dtype=torch.float64).uniform_(-b, b, generator=generator)
+''', ()),
+    # a normal truncated at 2 standard deviations
+    ("xavier_normal", '''
+def xavier_normal(shape, gain=1.0, generator=None):
+    shape = tuple(shape)
+    if len(shape) < 2:
+        raise ValueError("2 dimensions")
+    r = math.prod(shape[2:])
+    std = gain * math.sqrt(2.0 / ((shape[0] + shape[1]) * r))
+    if generator is None:
+        generator = torch.Generator()
+        generator.seed()
+    w = torch.empty(shape, dtype=torch.float64)
+    return torch.nn.init.trunc_normal_(w, 0.0, std, -2 * std, 2 * std, generator=generator)
+''', ()),
+    # sqrt(6 / fan) whatever the nonlinearity and slope: the ReLU gain baked in
+    ("kaiming_uniform", '''
+def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    shape = tuple(shape)
+    if len(shape) < 2 or mode not in ("fan_in", "fan_out"):
+        raise ValueError("bad arguments")
+    r = math.prod(shape[2:])
+    fan = shape[1] * r if mode == "fan_in" else shape[0] * r
+    b = math.sqrt(6.0 / fan)
+    if generator is None:
+        generator = torch.Generator()
+        generator.seed()
+    return torch.empty(shape, dtype=torch.float64).uniform_(-b, b, generator=generator)
+''', ()),
+    # gain / fan: the square root forgotten
+    ("kaiming_normal", '''
+def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    shape = tuple(shape)
+    if len(shape) < 2 or mode not in ("fan_in", "fan_out"):
+        raise ValueError("bad arguments")
+    r = math.prod(shape[2:])
+    fan = shape[1] * r if mode == "fan_in" else shape[0] * r
+    if generator is None:
+        generator = torch.Generator()
+        generator.seed()
+    std = torch.nn.init.calculate_gain(nonlinearity, a) / fan
+    return torch.empty(shape, dtype=torch.float64).normal_(0.0, std, generator=generator)
+''', ()),
+    # the mean of |x| recorded instead of the mean
+    ("activation_stats", '''
+def activation_stats(init, activation, n_layers=10, width=256, n_samples=1000, generator=None):
+    stds = {"normal": 1.0, "xavier": math.sqrt(1.0 / width), "he": math.sqrt(2.0 / width)}
+    f = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
+    sat = {"sigmoid": lambda a: (a < 0.01) | (a > 0.99), "tanh": lambda a: a.abs() > 0.97, "relu": lambda a: a == 0}
+    if init not in stds or activation not in f:
+        raise ValueError(init)
+    if generator is None:
+        generator = torch.Generator()
+        generator.seed()
+    x = torch.randn((n_samples, width), generator=generator, dtype=torch.float64)
+    rows = []
+    for _ in range(n_layers):
+        x = f[activation](x @ (torch.randn((width, width), generator=generator, dtype=torch.float64) * stds[init]).T)
+        rows.append([x.abs().mean(), x.std(correction=0), sat[activation](x).double().mean()])
+    return torch.tensor(rows, dtype=torch.float64)
+''', ()),
+    # the He variance 2 / width used as the std of the 'he' weights
+    ("activation_stats", '''
+def activation_stats(init, activation, n_layers=10, width=256, n_samples=1000, generator=None):
+    stds = {"normal": 1.0, "xavier": math.sqrt(1.0 / width), "he": 2.0 / width}
+    f = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
+    sat = {"sigmoid": lambda a: (a < 0.01) | (a > 0.99), "tanh": lambda a: a.abs() > 0.97, "relu": lambda a: a == 0}
+    if init not in stds or activation not in f:
+        raise ValueError(init)
+    if generator is None:
+        generator = torch.Generator()
+        generator.seed()
+    x = torch.randn((n_samples, width), generator=generator, dtype=torch.float64)
+    rows = []
+    for _ in range(n_layers):
+        x = f[activation](x @ (torch.randn((width, width), generator=generator, dtype=torch.float64) * stds[init]).T)
+        rows.append([x.mean(), x.std(correction=0), sat[activation](x).double().mean()])
+    return torch.tensor(rows, dtype=torch.float64)
+''', ()),
+]
