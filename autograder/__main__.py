@@ -10,6 +10,7 @@ COMMANDS = {
     "grade": ("autograder.grade", "grade a class in parallel: feedback, gradebook, grades.csv and report"),
     "report": ("autograder.report", "re-render the class report from the gradebook"),
     "demo": ("autograder.demo", "build a demo class from the source notebooks and grade it"),
+    "toc": ("autograder.toc", "write the book's table of contents from the chapter declarations"),
 }
 
 

@@ -444,6 +444,10 @@ def batch_staging():
 
 def run(args):
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: where is it stuck?
+    # the reference runs here on small inputs: one thread each (torch's default pool only contends with kernels)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
     warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session")
     remove_stale()
     with batch_staging():

@@ -1,10 +1,11 @@
-"""pytest plugin: notebook execution times against each notebook's budget.
+"""pytest plugin: notebook execution times against each notebook's time budget.
 
-nbval runs a notebook as one test item per cell; this plugin adds the cells up per
-notebook, prints a table at the end, and fails the run when a notebook exceeds the
-``course.budget_seconds`` in its metadata (exercise notebooks default to 20 s).
-With pytest-xdist the workers share the cores, so the budget is multiplied by the
-number of workers.
+nbval runs a notebook as one test item per cell; this plugin adds the cells up per notebook and
+prints a table at the end. Budgets: a narrative notebook's ``course.budget_seconds`` metadata, an
+exercise's ``budget_seconds`` in its chapter declaration (``solutions/chapters``). With pytest-xdist
+the workers share the cores, so a budget is multiplied by the number of workers. A busy machine must
+not fail CI: a notebook over its budget is reported; the run fails only beyond
+:data:`FAIL_FACTOR` times the budget, which no load explains.
 """
 
 import json
@@ -12,17 +13,20 @@ import os
 from collections import defaultdict
 from pathlib import Path
 
-DEFAULT_EXERCISE_BUDGET = 20.0
+FAIL_FACTOR = 3.0
 
 _seconds = defaultdict(float)
 
 
 def _budget(path):
+    parts = Path(path).parts
+    if "exercises" in parts:
+        from solutions.chapters import all_chapters
+
+        chapter = next((c for c in all_chapters() if c.id in parts), None)
+        return chapter.budget_seconds if chapter else None
     meta = json.loads(Path(path).read_text(encoding="utf-8")).get("metadata", {})
-    budget = meta.get("course", {}).get("budget_seconds")
-    if budget is None and "exercises" in Path(path).parts:
-        budget = DEFAULT_EXERCISE_BUDGET
-    return budget
+    return meta.get("course", {}).get("budget_seconds")
 
 
 def pytest_runtest_logreport(report):
@@ -36,15 +40,18 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         return
     workers = getattr(config.option, "numprocesses", None) or 1
     workers = workers if isinstance(workers, int) else os.cpu_count()
-    over = []
+    failed = []
     terminalreporter.section("notebook execution times")
     for path in sorted(_seconds):
         budget = _budget(path)
         limit = None if budget is None else budget * workers
-        status = "" if limit is None else ("OVER BUDGET" if _seconds[path] > limit else "ok")
-        terminalreporter.write_line(f"{_seconds[path]:7.1f} s  budget {budget or '-':>4} s  {status:11} {path}")
-        if status == "OVER BUDGET":
-            over.append(path)
-    if over:
-        terminalreporter.write_line(f"over budget: {', '.join(over)}", red=True)
+        status = ""
+        if limit is not None:
+            status = "ok" if _seconds[path] <= limit else "over budget" if _seconds[path] <= FAIL_FACTOR * limit \
+                else "FAR OVER BUDGET"
+        terminalreporter.write_line(f"{_seconds[path]:7.1f} s  budget {budget or '-':>4} s  {status:15} {path}")
+        if status == "FAR OVER BUDGET":
+            failed.append(path)
+    if failed:
+        terminalreporter.write_line(f"more than {FAIL_FACTOR:g}x over budget: {', '.join(failed)}", red=True)
         terminalreporter._session.exitstatus = 1
