@@ -190,26 +190,34 @@ D2_RANDOM = "keep = torch.rand(shape, generator=generator, dtype=x.dtype) >= p"
 
 DROPOUT2D = [
     Mistake(
-        id="d2_elementwise", target="dropout2d_forward", section=WHERE, match=r"\(sample, channel\)",
+        id="d2_elementwise", target="dropout2d_forward",
+        section=("Channel-wise dropout (Dropout2d)", "channel-wise-dropout-dropout2d"),
+        match=r"\(sample, channel\)",
         explanation="your mask drops single entries (one draw per entry, the mask of dropout_forward); channel-wise "
                     "dropout draws one number per (sample, channel) and keeps or drops the whole feature map",
         change=((D2_RANDOM, "keep = torch.rand(x.shape, generator=generator, dtype=x.dtype) >= p"),),
     ),
     Mistake(
-        id="d2_shared_over_batch", target="dropout2d_forward", section=WHERE, match=r"shared by all samples",
+        id="d2_shared_over_batch", target="dropout2d_forward",
+        section=("Channel-wise dropout (Dropout2d)", "channel-wise-dropout-dropout2d"),
+        match=r"shared by all samples",
         explanation="your mask draws one number per channel and shares it across the batch; every sample gets its own "
                     "draw per channel (mask of shape (N, C, 1, 1))",
         change=((D2_RANDOM, "keep = torch.rand((1,) + shape[1:], generator=generator, dtype=x.dtype) >= p"),),
     ),
     Mistake(
-        id="d2_per_sample", target="dropout2d_forward", section=WHERE, match=r"drops whole samples",
+        id="d2_per_sample", target="dropout2d_forward",
+        section=("Channel-wise dropout (Dropout2d)", "channel-wise-dropout-dropout2d"),
+        match=r"drops whole samples",
         explanation="your mask draws one number per sample and drops whole samples; channel-wise dropout draws one "
                     "number per (sample, channel)",
         change=((D2_RANDOM, "keep = torch.rand(shape[:1] + (1,) * (x.dim() - 1), generator=generator, dtype=x.dtype) "
                             ">= p"),),
     ),
     Mistake(
-        id="d2_no_rescale", target="dropout2d_forward", section=INVERTED, match=r"no rescaling",
+        id="d2_no_rescale", target="dropout2d_forward",
+        section=("Channel-wise dropout (Dropout2d)", "channel-wise-dropout-dropout2d"),
+        match=r"no rescaling",
         explanation="your kept feature maps are not scaled: divide them by 1 - p, as for element-wise dropout",
         change=((SCALED, "mask = keep.to(x.dtype)"),),
     ),
@@ -220,35 +228,47 @@ DROPOUT2D = [
         change=((">= p", "< p"), (SCALED, "mask = keep.to(x.dtype) / p")),
     ),
     Mistake(
-        id="d2_drops_at_eval", target="dropout2d_forward", section=INVERTED, match=r"evaluation time",
+        id="d2_drops_at_eval", target="dropout2d_forward",
+        section=("Channel-wise dropout (Dropout2d)", "channel-wise-dropout-dropout2d"),
+        match=r"evaluation time",
         explanation="your function drops feature maps with training=False too; at evaluation it is the identity",
         change=(("if not training or p == 0.0:", "if p == 0.0:"),),
     ),
     Mistake(
-        id="d2_p1_nan", target="dropout2d_forward", section=INVERTED, match=r"not NaN",
+        id="d2_p1_nan", target="dropout2d_forward",
+        section=("Channel-wise dropout (Dropout2d)", "channel-wise-dropout-dropout2d"),
+        match=r"not NaN",
         explanation="for p = 1 your mask is 0 / 0 = NaN; p = 1 drops every feature map: a mask of zeros",
         change=(("    elif p == 1.0:\n        mask = torch.zeros(shape, dtype=x.dtype)\n", ""),),
     ),
     Mistake(
-        id="d2_fixed_4d_mask", target="dropout2d_forward", section=WHERE, match=r"\(N, C, 1\)",
+        id="d2_fixed_4d_mask", target="dropout2d_forward",
+        section=("Channel-wise dropout (Dropout2d)", "channel-wise-dropout-dropout2d"),
+        match=r"\(N, C, 1\)",
         explanation="your mask always has shape (N, C, 1, 1); a 3-D x (N, C, L) needs a mask of shape (N, C, 1): "
                     "append one 1 per dimension after the channels",
         change=(("shape = tuple(x.shape[:2]) + (1,) * (x.dim() - 2)", "shape = tuple(x.shape[:2]) + (1, 1)"),),
     ),
     Mistake(
-        id="d2_no_dim_check", target="dropout2d_forward", section=WHERE, match=r"ValueError",
+        id="d2_no_dim_check", target="dropout2d_forward",
+        section=("Channel-wise dropout (Dropout2d)", "channel-wise-dropout-dropout2d"),
+        match=r"ValueError",
         explanation="your function accepts a 2-D x; channel-wise dropout needs feature maps, (N, C, H, W) or "
                     "(N, C, L): raise ValueError otherwise",
         change=(('    if x.dim() not in (3, 4):\n        raise ValueError(f"x must have shape (N, C, H, W) or '
                  '(N, C, L), got shape {tuple(x.shape)}")\n', ""),),
     ),
     Mistake(
-        id="d2_ignores_generator", target="dropout2d_forward", section=INVERTED, match=r"generator",
+        id="d2_ignores_generator", target="dropout2d_forward",
+        section=("Channel-wise dropout (Dropout2d)", "channel-wise-dropout-dropout2d"),
+        match=r"generator",
         explanation="your masks come from torch's global random state, not from the generator argument",
         change=(("generator=generator, ", ""),),
     ),
     Mistake(
-        id="d2_eval_float32_mask", target="dropout2d_forward", section=INVERTED, match=r"dtype",
+        id="d2_eval_float32_mask", target="dropout2d_forward",
+        section=("Channel-wise dropout (Dropout2d)", "channel-wise-dropout-dropout2d"),
+        match=r"dtype",
         explanation="at evaluation your mask of ones is float32 (torch.ones(shape) without dtype) while x is float64; "
                     "the mask has the dtype of x in every case",
         change=(("mask = torch.ones(shape, dtype=x.dtype)", "mask = torch.ones(shape)"),),
@@ -262,63 +282,93 @@ RESTORE = "        for module, mode in modes.items():\n            module.traini
 
 MC = [
     Mistake(
-        id="mc_dropout_off", target="mc_dropout_predict", section=ENSEMBLE, match=r"not active",
+        id="mc_dropout_off", target="mc_dropout_predict",
+        section=("Monte Carlo dropout: uncertainty at prediction time",
+                 "monte-carlo-dropout-uncertainty-at-prediction-time"),
+        match=r"not active",
         explanation="your passes run the model in evaluation mode, dropout included: every pass gives the same output "
                     "and the std is 0; Monte Carlo dropout puts the dropout layers in training mode",
         change=((ENABLE_DROPOUT, ""),),
     ),
     Mistake(
-        id="mc_model_train", target="mc_dropout_predict", section=BATCH_NORM, match=r"BatchNorm",
+        id="mc_model_train", target="mc_dropout_predict",
+        section=("Monte Carlo dropout: uncertainty at prediction time",
+                 "monte-carlo-dropout-uncertainty-at-prediction-time"),
+        match=r"BatchNorm",
         explanation="your passes run the whole model in training mode (model.train()): batch norm normalizes with the "
                     "statistics of the batch and updates its running statistics; only the dropout layers go to "
                     "training mode, every other layer stays in evaluation mode",
         change=(("    model.eval()\n" + ENABLE_DROPOUT, "    model.train()\n"),),
     ),
     Mistake(
-        id="mc_std_unbiased", target="mc_dropout_predict", section=ENSEMBLE, match=r"correction=0",
+        id="mc_std_unbiased", target="mc_dropout_predict",
+        section=("Monte Carlo dropout: uncertainty at prediction time",
+                 "monte-carlo-dropout-uncertainty-at-prediction-time"),
+        match=r"correction=0",
         explanation="your std divides by n_samples - 1 (torch.std's default); the course's std divides by n_samples "
                     "(correction=0)",
         change=(("samples.std(dim=0, correction=0)", "samples.std(dim=0)"),),
     ),
     Mistake(
-        id="mc_variance", target="mc_dropout_predict", section=ENSEMBLE, match=r"variance",
+        id="mc_variance", target="mc_dropout_predict",
+        section=("Monte Carlo dropout: uncertainty at prediction time",
+                 "monte-carlo-dropout-uncertainty-at-prediction-time"),
+        match=r"variance",
         explanation="you return the variance of the samples; the second output is the standard deviation",
         change=(("samples.std(dim=0, correction=0)", "samples.var(dim=0, correction=0)"),),
     ),
     Mistake(
-        id="mc_keeps_graph", target="mc_dropout_predict", section=ENSEMBLE, match=r"no_grad",
+        id="mc_keeps_graph", target="mc_dropout_predict",
+        section=("Monte Carlo dropout: uncertainty at prediction time",
+                 "monte-carlo-dropout-uncertainty-at-prediction-time"),
+        match=r"no_grad",
         explanation="your passes build an autograd graph (mean.requires_grad is True): prediction needs none; run "
                     "them under torch.no_grad()",
         change=(("        with torch.no_grad():\n            samples = ",
                  "        if True:\n            samples = "),),
     ),
     Mistake(
-        id="mc_modes_not_restored", target="mc_dropout_predict", section=ENSEMBLE, match=r"mode it had",
+        id="mc_modes_not_restored", target="mc_dropout_predict",
+        section=("Monte Carlo dropout: uncertainty at prediction time",
+                 "monte-carlo-dropout-uncertainty-at-prediction-time"),
+        match=r"mode it had",
         explanation="your function leaves the model with its dropout layers in training mode; afterwards every "
                     "submodule must be back in the mode it had before the call",
         change=((RESTORE, "        pass\n"),),
     ),
     Mistake(
-        id="mc_restores_top_mode_only", target="mc_dropout_predict", section=ENSEMBLE, match=r"mode it had",
+        id="mc_restores_top_mode_only", target="mc_dropout_predict",
+        section=("Monte Carlo dropout: uncertainty at prediction time",
+                 "monte-carlo-dropout-uncertainty-at-prediction-time"),
+        match=r"mode it had",
         explanation="your function restores the modes with model.train(was_training), which sets every submodule "
                     "alike; a model whose layers were in different modes (here batch norm in eval inside a model in "
                     "training mode) must get each module's own mode back",
         change=((RESTORE, "        model.train(modes[model])\n"),),
     ),
     Mistake(
-        id="mc_eval_at_end", target="mc_dropout_predict", section=ENSEMBLE, match=r"mode it had",
+        id="mc_eval_at_end", target="mc_dropout_predict",
+        section=("Monte Carlo dropout: uncertainty at prediction time",
+                 "monte-carlo-dropout-uncertainty-at-prediction-time"),
+        match=r"mode it had",
         explanation="your function ends with model.eval(): a model that was in training mode comes back in evaluation "
                     "mode; restore the mode each module had",
         change=((RESTORE, "        model.eval()\n"),),
     ),
     Mistake(
-        id="mc_one_pass_repeated", target="mc_dropout_predict", section=ENSEMBLE, match=r"reused",
+        id="mc_one_pass_repeated", target="mc_dropout_predict",
+        section=("Monte Carlo dropout: uncertainty at prediction time",
+                 "monte-carlo-dropout-uncertainty-at-prediction-time"),
+        match=r"reused",
         explanation="your samples are one forward pass repeated n_samples times: the std is 0; call model(x) "
                     "n_samples times, each with new masks",
         change=(("torch.stack([model(x) for _ in range(n_samples)])", "torch.stack([model(x)] * n_samples)"),),
     ),
     Mistake(
-        id="mc_no_sample_check", target="mc_dropout_predict", section=ENSEMBLE, match=r"ValueError",
+        id="mc_no_sample_check", target="mc_dropout_predict",
+        section=("Monte Carlo dropout: uncertainty at prediction time",
+                 "monte-carlo-dropout-uncertainty-at-prediction-time"),
+        match=r"ValueError",
         explanation="n_samples = 0 is accepted (and fails later inside torch.stack); raise ValueError for "
                     "n_samples < 1",
         change=(('    if n_samples < 1:\n        raise ValueError(f"n_samples must be at least 1, got {n_samples}")\n',
