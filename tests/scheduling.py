@@ -11,6 +11,7 @@ import pytest
 SPREAD = ("tests/test_checks.py", "tests/test_solutions_")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items):
     for item in items:
         path = item.nodeid.split("::")[0]
