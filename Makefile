@@ -6,7 +6,8 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# Workers for pytest-xdist; notebooks of one file stay on one worker (--dist loadfile).
+# Workers for pytest-xdist (--dist loadscope): the cells of a notebook and the tests of a module stay on one
+# worker; tests/test_checks.py has one class per chapter, spread over the workers.
 WORKERS ?= 2
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -75,7 +76,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 test: book lint
-	$(PYTEST) -n $(WORKERS) --dist loadfile \
+	$(PYTEST) -n $(WORKERS) --dist loadscope \
 	  tests \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 \
 	  book exercises/source
