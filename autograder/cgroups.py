@@ -134,6 +134,55 @@ class Group:
                 (folder / "pids.max").write_text(str(processes))
         return self
 
+    def set_memory(self, memory_mb):
+        limit = str(int(memory_mb) * 2**20)
+        for controller, folder in self.folders.items():
+            if self.hierarchy.version == 2:
+                (folder / "memory.max").write_text(limit)
+            elif controller == "memory":
+                swap = folder / "memory.memsw.limit_in_bytes"
+                if swap.exists():  # memory+swap must stay >= memory: order the two writes
+                    try:
+                        swap.write_text(limit)
+                    except OSError:
+                        pass
+                (folder / "memory.limit_in_bytes").write_text(limit)
+                if swap.exists():
+                    try:
+                        swap.write_text(limit)
+                    except OSError:
+                        pass
+
+    def reset_peak(self):
+        for controller, folder in self.folders.items():
+            try:
+                if self.hierarchy.version == 1 and controller == "memory":
+                    (folder / "memory.max_usage_in_bytes").write_text("0")
+                elif self.hierarchy.version == 2 and (folder / "memory.peak").exists():
+                    (folder / "memory.peak").write_text("0")
+            except OSError:
+                pass
+
+    def counters(self):
+        """Cumulative counters (OOM kills, pids-limit hits) and the peak memory since the last reset."""
+        out = {"oom": 0, "pids_max": 0, "peak_mb": None}
+        for controller, folder in self.folders.items():
+            try:
+                if self.hierarchy.version == 2:
+                    out["oom"] = _keyed(folder / "memory.events").get("oom_kill", 0)
+                    out["pids_max"] = _keyed(folder / "pids.events").get("max", 0)
+                    if (folder / "memory.peak").exists():
+                        out["peak_mb"] = int((folder / "memory.peak").read_text()) / 2**20
+                elif controller == "memory":
+                    control = _keyed(folder / "memory.oom_control")
+                    out["oom"] = control.get("oom_kill", int((folder / "memory.failcnt").read_text()))
+                    out["peak_mb"] = int((folder / "memory.max_usage_in_bytes").read_text()) / 2**20
+                elif controller == "pids":
+                    out["pids_max"] = _keyed(folder / "pids.events").get("max", 0)
+            except (OSError, ValueError):
+                continue
+        return out
+
     def procs_files(self):
         return [str(f / "cgroup.procs") for f in self.folders.values()]
 

@@ -46,19 +46,33 @@ def kernel_argv():
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel started through the sandbox's command, interrupted by message (no signals cross the sandbox)."""
 
-    sandbox = None  # autograder.sandbox.KernelSandbox
+    sandbox = None  # autograder.sandbox.KernelSandbox (a fresh sandbox per kernel)
+    zygote = None  # or autograder.forkserver.Zygote (a kernel forked in the slot's sandbox)
+    spawn_args = None
+
+    async def _async_pre_start_kernel(self, **kw):
+        if self.zygote is not None and self.provisioner is None:
+            from autograder.forkserver import ZygoteProvisioner
+
+            self.provisioner = ZygoteProvisioner(kernel_id=self.kernel_id or "", kernel_spec=self.kernel_spec,
+                                                 parent=self)
+            self.provisioner.zygote, self.provisioner.spawn_args = self.zygote, self.spawn_args
+        return await super()._async_pre_start_kernel(**kw)
 
     def format_kernel_cmd(self, extra_arguments=None):
-        self.sandbox.own(self.connection_file)  # written 0600 by jupyter_client; the sandbox user reads it
+        box = self.sandbox if self.sandbox is not None else self.zygote.sandbox
+        box.own(self.connection_file)  # written 0600 by jupyter_client; the sandbox user reads it
+        if self.zygote is not None:
+            return super().format_kernel_cmd(extra_arguments)  # not run: the zygote forks the kernel
         return self.sandbox.command(super().format_kernel_cmd(extra_arguments))
 
 
-def make_kernel_manager(kernel_sandbox, folder):
+def make_kernel_manager(kernel_sandbox, folder, zygote=None, spawn_args=None):
     km = SandboxedKernelManager(kernel_name="python3", transport="ipc", ip=str(folder / "ipc"),
                                 connection_file=str(folder / "kernel.json"))
     km._kernel_spec = KernelSpec(argv=kernel_argv(), display_name="Python 3", language="python",
                                  interrupt_mode="message")
-    km.sandbox = kernel_sandbox
+    km.sandbox, km.zygote, km.spawn_args = kernel_sandbox, zygote, spawn_args
     return km
 
 

@@ -227,7 +227,8 @@ def decide(batch, job, run):
             status, judged, mistakes = Status.GRADER_ERROR, None, ()
             detail = f"grader error: the feedback would show reference text ({leaked[0][:60]!r}); withheld"
             scores = {t.grade_id: (0.0, t.points) for t in mst.tests}
-    outcome = Outcome(job.student_id, job.assignment_id, status, detail, scores, mistakes, repaired=bool(run.repairs))
+    outcome = Outcome(job.student_id, job.assignment_id, status, detail, scores, mistakes, repaired=bool(run.repairs),
+                      forked=run.forked)
     return outcome, judged
 
 
@@ -390,7 +391,7 @@ class Grader:
             outcome = Outcome(outcome.student_id, outcome.assignment_id, outcome.status,
                               "; ".join(filter(None, [outcome.detail, f"feedback could not be rendered "
                                                       f"({type(page).__name__}: {str(page)[:120]})"])),
-                              outcome.scores, outcome.mistakes, outcome.repaired)
+                              outcome.scores, outcome.mistakes, outcome.repaired, outcome.forked)
             page = None
         with self.batch.interrupts.critical():
             write_outputs(self.batch.out, outcome, judged, page or status_page(outcome, mst.max_score))
@@ -500,11 +501,13 @@ def _grade(batch, engine, box):
     interrupts.install()
     feedback.install_mathjax(out / "feedback")
     where = engine.describe()  # before the batch: a cluster may be gone at the end
+    batch.forked = 0
     started = time.monotonic()
     bar = tqdm(total=len(batch.todo), file=sys.stderr, unit="nb", dynamic_ncols=True, smoothing=0.05,
                desc="grading", disable=not batch.todo)
 
     def on_outcome(outcome):
+        batch.forked += outcome.forked
         counts[outcome.status] += 1
         if outcome.status is not Status.OK or outcome.detail:
             problems.append(outcome)
@@ -559,6 +562,9 @@ def print_summary(batch, where, box, counts, problems, elapsed, interrupted, gon
         print(f"listed for review: {len(batch.review)} submission(s) (future timestamps, replaced submissions)")
     if box is not None:
         print(f"sandbox: {box.describe()}" + "".join(f"; {n}" for n in box.notes))
+    if box is None or box.enabled:
+        print(f"kernels: {batch.forked} of {graded} forked by a fork server per worker slot (the course's imports "
+              "done once), the others started afresh")
     elif batch.args.scheduler:
         print("sandbox: bubblewrap on each Dask worker, probed there (the pre-flight graded the reference through it)")
     print(f"grades: {batch.out / 'grades.csv'}   report: {batch.out / 'report.html'}   "

@@ -122,6 +122,7 @@ class KernelRun:
     kernel_log: str = ""
     timings: dict = field(default_factory=dict)
     worker: str = ""  # where it ran (host:pid), for the log
+    forked: bool = False  # the kernel was forked by the slot's fork server (else started afresh)
 
 
 @dataclass(frozen=True)
@@ -135,3 +136,4 @@ class Outcome:
     scores: dict  # grade_id -> (score, max)
     mistakes: tuple = ()  # ids of diagnosed mistakes
     repaired: bool = False
+    forked: bool = False

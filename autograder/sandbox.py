@@ -136,17 +136,19 @@ class KernelSandbox:
     and the launcher's config; it is the only host folder the kernel can write to.
     """
 
-    def __init__(self, sandbox, folder, slot, memory_mb, processes, disk_mb, cpu_seconds, files=None):
+    def __init__(self, sandbox, folder, slot, memory_mb, processes, disk_mb, cpu_seconds, files=None,
+                 capabilities=(), own_folder=True):
         self.sandbox = sandbox
         self.folder = Path(folder)
         self.uid = uid_for(sandbox, slot)
         self.memory_mb, self.processes, self.disk_mb = memory_mb, processes, disk_mb
         self.cpu_seconds = cpu_seconds
         self.files = dict(files or {})  # path inside HOME -> host file copied into the sandbox
+        self.capabilities = tuple(capabilities)  # kept in the sandbox's user namespace (the fork server only)
         self.group = None
         if sandbox.enabled and sandbox.hierarchy is not None:
             self.group = sandbox.hierarchy.group(f"{self.folder.name}-{os.getpid()}").create(memory_mb, processes)
-        if self.uid is not None:
+        if self.uid is not None and own_folder:  # the fork server's folder stays root's
             os.chown(self.folder, self.uid, self.uid)
 
     def own(self, path):
@@ -169,6 +171,15 @@ class KernelSandbox:
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
             "NBGRADER_EXECUTION": "autograde",
         }
+
+    def kernel_rlimits(self):
+        """The rlimits a forked kernel sets on itself (the memory cgroup, when there is one, is the zygote's)."""
+        limits = {"CPU": int(self.cpu_seconds), "FSIZE": int(self.disk_mb) * 2**20, "NOFILE": 1024, "CORE": 0}
+        if self.group is None:
+            limits["DATA"] = int(self.memory_mb) * 2**20
+        else:
+            limits["AS"] = (int(self.memory_mb) + 4096) * 2**20
+        return limits
 
     def rlimits(self):
         limits = {"CPU": int(self.cpu_seconds), "FSIZE": int(self.disk_mb) * 2**20, "NOFILE": 1024, "CORE": 0}
@@ -204,6 +215,8 @@ class KernelSandbox:
                "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-net", "--unshare-uts",
                "--unshare-cgroup-try", "--disable-userns", "--die-with-parent", "--new-session",
                "--uid", str(INNER_UID), "--gid", str(INNER_UID), "--hostname", "grader"]
+        for capability in self.capabilities:
+            cmd += ["--cap-add", capability]
         cmd += _system_binds()
         cmd += binds
         cmd += ["--proc", "/proc", "--dev", "/dev",

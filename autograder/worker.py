@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import layout, notebook_io, sandbox
+from autograder import forkserver, layout, notebook_io, sandbox
 from autograder.execute import SandboxedExecute, make_kernel_manager, not_run_output
 from autograder.records import KernelRun
 
@@ -37,6 +37,32 @@ class _Process:
         self.staging = None
         self.free = list(range(sandbox.UID_BLOCK - 1))
         self.font_cache = None
+        self.zygotes = {}  # slot -> (limits, Zygote)
+        self.fork_disabled = os.environ.get("AUTOGRADER_FORK_SERVER", "1") == "0"
+
+    def zygote(self, box, slot, limits):
+        """The slot's fork server (started on first use, restarted when it died), or None."""
+        if self.fork_disabled:
+            return None
+        known = self.zygotes.get(slot)
+        if known is not None and (known[0] != limits or not known[1].alive()):
+            self.drop_zygote(slot)
+            known = None
+        if known is None:
+            try:
+                zygote = forkserver.Zygote(box, self.staging / f"zygote-{slot}", slot, limits, _font_files())
+            except forkserver.ZygoteFailed:
+                self.fork_disabled = True  # this machine cannot: fresh sandboxes from now on
+                return None
+            self.zygotes[slot] = known = (limits, zygote)
+        return known[1]
+
+    def drop_zygote(self, slot, disable=False):
+        known = self.zygotes.pop(slot, None)
+        if known is not None:
+            known[1].close()
+        if disable:
+            self.fork_disabled = True
 
     def sandbox(self, enabled):
         with self.lock:
@@ -55,7 +81,7 @@ class _Process:
     @contextmanager
     def slot(self, preferred=None):
         with self.lock:
-            slot = preferred if preferred in self.free else self.free[0]
+            slot = preferred if preferred in self.free else min(self.free)
             self.free.remove(slot)
         try:
             yield slot
@@ -94,14 +120,18 @@ def run_job(job, master, limits, sandboxed=True, slot=None):
         return KernelRun(grader_error=traceback.format_exc()[-4000:], notes=job.notes, **base)
 
 
-def _execute(nb, master, limits, box, slot):
+def _font_files():
+    if _PROCESS.font_cache is None:
+        return {}
+    return {f".config/matplotlib/{_PROCESS.font_cache.name}": _PROCESS.font_cache}
+
+
+def _fresh_kernel(nb, master, limits, box, slot):
+    """A new sandbox and a new Python for this job (no fork server)."""
     folder = _PROCESS.staging / f"k{slot}-{os.urandom(4).hex()}"
     folder.mkdir(mode=0o700)
-    files = {}
-    if _PROCESS.font_cache is not None:
-        files[f".config/matplotlib/{_PROCESS.font_cache.name}"] = _PROCESS.font_cache
     kernel_box = sandbox.KernelSandbox(box, folder, slot, limits.memory_mb, limits.processes, limits.disk_mb,
-                                       limits.cpu_limit, files=files)
+                                       limits.cpu_limit, files=_font_files())
     executor = None
     try:
         km = make_kernel_manager(kernel_box, folder)
@@ -111,12 +141,51 @@ def _execute(nb, master, limits, box, slot):
             asyncio.run(executor.run(env=kernel_box.launch_env() if box.enabled else kernel_box.kernel_env(),
                                      log_file=log))
         exit_code = _exit_code(km)
-        oom, peak, pids_hit = kernel_box.stats()
+        stats = kernel_box.stats()
         log_text = _tail(log_path)
     finally:
         kernel_box.kill()
         kernel_box.cleanup()
         shutil.rmtree(folder, ignore_errors=True)
+    return executor, exit_code, stats, log_text
+
+
+def _forked_kernel(nb, master, limits, zygote):
+    """A kernel forked by the slot's zygote, in namespaces of its own."""
+    folder = zygote.folder / f"job-{os.urandom(4).hex()}"
+    folder.mkdir(mode=0o700)
+    zygote.sandbox.own(folder)
+    log_path = folder / "kernel.log"
+    spawn = {"env": zygote.sandbox.kernel_env(), "log": log_path, "rlimits": zygote.sandbox.kernel_rlimits()}
+    km = make_kernel_manager(None, folder, zygote=zygote, spawn_args=spawn)
+    executor = SandboxedExecute(nb, km, limits, master.probe_source, master.plans_json)
+    try:
+        asyncio.run(executor.run(env=zygote.sandbox.kernel_env(), log_file=None))
+        job = zygote.job
+        if job is not None:
+            job.kill()
+            job.wait(timeout=30)
+        exit_code = job.returncode if job is not None else None
+        if exit_code == -9 and executor.died_at is None:
+            exit_code = None  # killed by us at shutdown, after the last cell
+        stats = zygote.stats()
+        log_text = _tail(log_path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return executor, exit_code, stats, log_text
+
+
+def _execute(nb, master, limits, box, slot):
+    zygote = _PROCESS.zygote(box, slot, limits) if box.enabled else None
+    if zygote is not None:
+        try:
+            executor, exit_code, (oom, peak, pids_hit), log_text = _forked_kernel(nb, master, limits, zygote)
+        except forkserver.ZygoteFailed:
+            _PROCESS.drop_zygote(slot, disable=True)
+            zygote = None
+    forked = zygote is not None
+    if zygote is None:
+        executor, exit_code, (oom, peak, pids_hit), log_text = _fresh_kernel(nb, master, limits, box, slot)
     if executor.died_at is not None:
         where = "while starting" if executor.died_at < 0 else f"in cell {executor.died_at + 1}"
         executor.mark_not_run(f"not run: the kernel died {where}")
@@ -155,6 +224,7 @@ def _execute(nb, master, limits, box, slot):
                          and executor.unresponsive is None else ""),
         "kernel_log": log_text[-2000:],
         "timings": {"kernel_start": executor.start_seconds, "cells": executor.cells_seconds},
+        "forked": forked,
     }
 
 

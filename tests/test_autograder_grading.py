@@ -180,6 +180,10 @@ def test_nothing_of_the_host_the_reference_or_classmates_reaches_a_kernel(batch)
     root = re.search(r"root: \[(.*)\]", printed).group(1)
     for host_only in ("'srv'", "'var'", "'opt'", "'boot'", "'mnt'", "'media'", "'run'"):
         assert host_only not in root, root
+    caps = re.search(r"caps: \[(.*)\]", printed).group(1)
+    assert caps.count("'0000000000000000'") >= 2, f"a kernel keeps no capability: {caps}"  # effective, permitted
+    assert "no_new_privs: ['1']" in printed
+    assert re.findall(r"unshare 0x\w+ (-?\d+)", printed) == ["-1", "-1"], "no new user or mount namespace"
 
 
 def test_history_holds_no_hidden_test(batch):
@@ -298,3 +302,30 @@ def test_rerun_grades_nothing_and_changes_nothing(batch):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "graded 0 of 0 notebook(s)" in proc.stdout
     assert (batch["out"] / "grades.csv").read_bytes() == before
+
+
+def test_kernels_started_afresh_are_as_isolated(tmp_path):
+    """Without the fork server (AUTOGRADER_FORK_SERVER=0, or a machine where it cannot start), each kernel
+    gets a sandbox of its own from bubblewrap: the same attacks earn nothing."""
+    import subprocess
+
+    source = tiny.make_course(tmp_path / "course")
+    ctx = SimpleNamespace(tcp_port=9, unix_socket="/nonexistent", marker=f"fresh-{uuid.uuid4().hex[:8]}",
+                          reference_dirs=[str(REPO / "solutions")], private_files=[str(REPO / "solutions")],
+                          source_notebook=Path("/nonexistent"))
+    tiny.write(tmp_path / "class", "correct", notebook=tiny.student_notebook())
+    for name in ("proc_snooping", "leftover_files", "read_reference_subprocess", "shell_class_patch"):
+        tiny.write(tmp_path / "class", name, notebook=tiny.student_notebook(attacks.attack_code(name, ctx)))
+    env = dict(cli.env(), AUTOGRADER_FORK_SERVER="0")
+    proc = subprocess.run(cli.command("grade", tmp_path / "class", "--out", tmp_path / "out", "--source", source,
+                                      "--workers", 2, "--cell-timeout", CELL_TIMEOUT), cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "kernels: 0 of 5 forked" in proc.stdout
+    rows = {r["student_id"]: r["score"] for r in cli.read_csv(tmp_path / "out" / "grades.csv")}
+    assert rows == {"correct": "3", "proc_snooping": "0", "leftover_files": "0", "read_reference_subprocess": "0",
+                    "shell_class_patch": "0"}
+    path = tmp_path / "out" / "autograded" / "proc_snooping" / tiny.ASSIGNMENT / "99-tiny.ipynb"
+    printed = _printed(nbformat.read(str(path), as_version=4))
+    assert printed.count("'0000000000000000'") >= 2 and "no_new_privs: ['1']" in printed, printed
+    assert not list(Path("/tmp").glob(f"{ctx.marker}*"))
