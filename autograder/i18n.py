@@ -412,21 +412,51 @@ def update(pot_dir, languages=LANGUAGES):
     """Bring ``locales/`` in line with the templates in ``pot_dir`` (already holding the book's).
 
     New messages come in untranslated, changed ones fuzzy (with the old translation to start from),
-    removed ones and catalogs of removed pages are deleted.
+    removed ones and catalogs of removed pages are deleted. A new catalog is added to
+    ``pending.txt`` (waiting for its translator), a deleted one leaves it.
     """
     write_exercise_templates(pot_dir)
+    # sphinx.pot holds the strings of the book's own templates only; sphinx.po also translates the
+    # theme's, by hand: keep sphinx-intl away from it (tests check it covers the templates' strings)
+    Path(pot_dir, f"{UI_DOMAIN}.pot").unlink(missing_ok=True)
     intl = Path(sys.executable).with_name("sphinx-intl")
     for language in languages:
+        before = set(catalogs(language))
         subprocess.run([str(intl), "update", "-p", str(pot_dir), "-d", str(LOCALES), "-l", language,
                         "--no-obsolete"], check=True, cwd=REPO, stdout=subprocess.DEVNULL)
         current = templates(pot_dir)
+        gone = set()
         for domain, po in catalogs(language).items():
             if domain not in current and domain != UI_DOMAIN:
                 po.unlink()
                 po.with_suffix(".mo").unlink(missing_ok=True)
+                gone.add(domain)
                 print(f"removed {po.relative_to(REPO)}: its page or chapter is gone")
         for po in catalogs(language).values():
             _drop_obsolete_and_empty(po)
+        _update_pending(language, added=set(catalogs(language)) - before, removed=gone)
+
+
+def pending_path(language):
+    return LOCALES / language / "pending.txt"
+
+
+def pending(language):
+    """Catalogs waiting for their translator (``locales/<language>/pending.txt``)."""
+    path = pending_path(language)
+    if not path.is_file():
+        return []
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def _update_pending(language, added, removed):
+    path = pending_path(language)
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    lines = [line for line in lines if line.strip() not in removed]
+    listed = {line.strip() for line in lines}
+    lines += sorted(domain for domain in added if domain not in listed)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _drop_obsolete_and_empty(path):

@@ -1,6 +1,7 @@
 """The book: every chapter listed and executed, no reference code, offline HTML with exercise links.
 
-The HTML checks read `_build/html`, which `make test` builds first (`make book`).
+The HTML checks read `_build/html/{en,ko}/` and the front page `_build/html/index.html`, which `make test`
+builds first (`make book`).
 """
 
 import re
@@ -8,11 +9,13 @@ import re
 import pytest
 import yaml
 
-from autograder.paths import REPO, chapter_ids, source_notebook
+from autograder.i18n import release_path
+from autograder.paths import COURSE_ROOT, REPO, chapter_ids, source_notebook
 from tests.notebooks import answer_cells, read
 
 BOOK = REPO / "book"
 HTML = REPO / "_build" / "html"
+EDITIONS = ["en", "ko"]
 NARRATIVES = sorted(BOOK.glob("*.ipynb"))
 GRADED_NAMES = sorted({name for ch in chapter_ids() for name in answer_cells(read(source_notebook(ch)))})
 
@@ -57,28 +60,69 @@ def test_narrative_conventions(nb_path):
         assert "NBVAL_" not in cell.source, f"{chapter}: cell {index} shows an nbval marker; use a cell tag"
 
 
-def built_pages():
+def built_pages(edition=None):
     assert HTML.is_dir(), "_build/html is missing: run `make book` (make test does)"
-    return sorted(HTML.rglob("*.html"))
+    return sorted((HTML / edition if edition else HTML).rglob("*.html"))
 
 
 def test_html_loads_nothing_from_the_network():
     offenders = []
     for page in built_pages():
         text = page.read_text(encoding="utf-8")
-        offenders += [f"{page.name}: {m}" for m in re.findall(r"<(?:script|link|img)[^>]+(?:src|href)=\"https?://[^\"]+",
-                                                              text)]
+        offenders += [f"{page.relative_to(HTML)}: {m}"
+                      for m in re.findall(r"<(?:script|link|img)[^>]+(?:src|href)=\"https?://[^\"]+", text)]
     assert offenders == []
 
 
+def test_front_page_offers_both_editions():
+    text = (HTML / "index.html").read_text(encoding="utf-8")
+    for edition in EDITIONS:
+        assert f'href="{edition}/index.html"' in text, f"index.html does not link the {edition} edition"
+        assert (HTML / edition / "index.html").is_file()
+        assert (HTML / edition / f"{toc_files()[0]}.html").is_file()
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_every_page_links_the_same_page_in_the_other_edition(edition):
+    other = next(e for e in EDITIONS if e != edition)
+    pages = [p for p in built_pages(edition) if "<html" in p.read_text(encoding="utf-8")[:500]]
+    assert len(pages) >= len(toc_files())
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        if 'http-equiv="Refresh"' in text:
+            continue  # the edition's index.html: a redirect to the first page
+        assert f'<html lang="{edition}"' in text, f"{page.relative_to(HTML)}: not marked lang={edition}"
+        links = re.findall(r'<a class="btn btn-sm edition-switch" href="([^"]+)"', text)
+        assert len(links) == 1, f"{page.relative_to(HTML)}: expected one language switch, found {len(links)}"
+        target = (page.parent / links[0]).resolve()
+        expected = (HTML / other / page.relative_to(HTML / edition)).resolve()
+        assert target == expected, f"{page.relative_to(HTML)}: switch goes to {target}, not {expected}"
+        assert target.is_file(), f"{page.relative_to(HTML)}: switch target {target} does not exist"
+        assert len(re.findall(r"const THEBE_JS_URL", text)) <= 1, f"{page.relative_to(HTML)}: duplicate script"
+
+
+def test_korean_edition_is_translated_where_the_catalogs_are():
+    intro = (HTML / "ko" / "book" / "intro.html").read_text(encoding="utf-8")
+    assert "딥러닝을 위한 정규화와 정칙화" in intro, "the Korean intro is not translated"
+    assert "<title>" in intro and "정칙화" in intro.split("<title>")[1].split("</title>")[0]
+    glossary = (HTML / "ko" / "book" / "glossary.html").read_text(encoding="utf-8")
+    assert "정칙화 (Regularization)" in glossary
+    english = (HTML / "en" / "book" / "intro.html").read_text(encoding="utf-8")
+    assert "정칙화 =" not in english and "Normalization and Regularization for Deep Learning" in english
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("chapter", chapter_ids())
-def test_chapter_page_links_its_exercise_download(chapter):
-    page = HTML / "book" / f"{chapter}.html"
+def test_chapter_page_links_its_exercise_download(edition, chapter):
+    page = HTML / edition / "book" / f"{chapter}.html"
     built_pages()
     text = page.read_text(encoding="utf-8")
     links = re.findall(rf'href="([^"]*_downloads/[^"]*/{chapter}\.ipynb)"', text)
-    assert links, f"{page.name}: no download link to {chapter}.ipynb"
+    assert links, f"{edition}/{page.name}: no download link to {chapter}.ipynb"
     target = (page.parent / links[0]).resolve()
     released = read(target)
     assert set(answer_cells(released)) == set(answer_cells(read(source_notebook(chapter))))
     assert "### BEGIN SOLUTION" not in target.read_text(encoding="utf-8")
+    # each edition links its own release: exercises/release/ (English), exercises/release-ko/ (Korean)
+    expected = release_path(COURSE_ROOT, chapter, edition)
+    assert target.read_bytes() == expected.read_bytes(), f"{edition}/{page.name} links a notebook other than {expected}"

@@ -1,4 +1,5 @@
-"""The built book renders in a real browser: math typeset by the bundled MathJax, figures shown.
+"""The built book in a real browser, both editions: math typeset by the bundled MathJax, figures shown,
+Hangul in a Korean font, the language switch, the phone-width menu, no JavaScript error, no network.
 
 Uses Debian's chromium (installed by `make system-deps`) through Playwright; never
 `playwright install`. Screenshots land in _build/screenshots/ for a human look.
@@ -6,10 +7,13 @@ Uses Debian's chromium (installed by `make system-deps`) through Playwright; nev
 
 import functools
 import http.server
+import re
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
+import yaml
 from playwright.sync_api import sync_playwright
 
 from autograder.paths import REPO, chapter_ids
@@ -19,12 +23,27 @@ SHOTS = REPO / "_build" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
+EDITIONS = ["en", "ko"]
+OTHER = {"en": "ko", "ko": "en"}
+# every page of the table of contents; the narrative notebooks among them are the chapters
+TOC = yaml.safe_load((REPO / "_toc.yml").read_text())
+PAGES = [TOC["root"]] + [c["file"] for c in TOC.get("chapters", [])]  # "book/intro", ...
+CHAPTERS = [page for page in PAGES if (REPO / f"{page}.ipynb").is_file()]
+EXERCISES = [page for page in CHAPTERS if Path(page).name in chapter_ids()]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+KOREAN_FONT = re.compile(r"nanum|noto sans (cjk )?kr|malgun|apple sd gothic", re.I)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
 
 
 @pytest.fixture(scope="module")
 def server():
     assert HTML.is_dir(), "_build/html is missing: run `make book` (make test does)"
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(HTML))
+    handler = functools.partial(QuietHandler, directory=str(HTML))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -40,38 +59,134 @@ def browser():
         browser.close()
 
 
-def load(browser, url):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    external = []
-    page.on("request", lambda r: external.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:"))
-            else None)
-    page.goto(url, wait_until="load")
-    return page, external
+class Visit:
+    """A page with everything it did wrong recorded: JS errors, console errors, network requests."""
+
+    def __init__(self, browser, url, viewport=DESKTOP, locale="en-US"):
+        self.context = browser.new_context(viewport=viewport, locale=locale)
+        self.page = self.context.new_page()
+        self.errors, self.external = [], []
+        self.page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
+        self.page.on("console", lambda m: self.errors.append(f"console.{m.type}: {m.text}")
+                     if m.type == "error" else None)
+        self.page.on("request", lambda r: self.external.append(r.url)
+                     if not r.url.startswith(("http://127.0.0.1", "data:")) else None)
+        self.page.goto(url, wait_until="load")
+
+    def check_clean(self, what):
+        assert self.errors == [], f"{what}: JavaScript errors {self.errors}"
+        assert self.external == [], f"{what}: the page requested the network: {self.external}"
+
+    def close(self):
+        self.context.close()
 
 
-@pytest.mark.parametrize("chapter", chapter_ids())
-def test_chapter_renders_math_and_figures(server, browser, chapter):
-    page, external = load(browser, f"{server}/book/{chapter}.html")
-    # "attached", not "visible": the first formula may sit in a heading copied into a hidden sidebar
-    page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
-    assert page.locator("mjx-container").count() >= 3, "MathJax typeset too few formulas"
-    assert page.locator(".MathJax merror, mjx-merror").count() == 0, "MathJax reports a TeX error"
-    figures = page.locator("img[src*='_images'], .cell_output img")
-    assert figures.count() >= 2, "expected the chapter's figures"
-    widths = page.eval_on_selector_all(".cell_output img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
-    assert widths and min(widths) > 100, f"a figure failed to load: widths {widths}"
-    assert page.locator("a.download[href$='.ipynb'], a[href*='_downloads'][href$='.ipynb']").count() >= 1
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{chapter}.png"), full_page=False)
-    assert external == [], f"the page requested the network: {external}"
-    page.close()
+def hangul_fonts(page):
+    """Fonts Chromium really used for the first visible Hangul text of the page (CSS.getPlatformFontsForNode)."""
+    count = page.evaluate("""() => {
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const el = node.parentElement;
+            if (/[\\uac00-\\ud7a3]/.test(node.textContent) && el.offsetParent !== null && el.getClientRects().length) {
+                el.setAttribute("data-hangul-probe", "1");
+                return (el.textContent.match(/[\\uac00-\\ud7a3]/g) || []).length;
+            }
+        }
+        return 0; }""")
+    assert count, "no visible Hangul on a Korean page"
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "[data-hangul-probe]"})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    cdp.detach()
+    return count, fonts
 
 
-def test_intro_and_bibliography_render(server, browser):
-    page, external = load(browser, f"{server}/book/intro.html")
-    assert "Normalization and Regularization" in page.title()
-    page.close()
-    page, _ = load(browser, f"{server}/book/bibliography.html")
-    assert page.locator(".citation, dl.citation, div.citation").count() >= 5
-    page.close()
-    assert external == []
+def check_phone_layout(visit, what):
+    """At 390 px: nothing wider than the screen, code wraps, display math scrolls, the menu opens."""
+    page = visit.page
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(300)
+    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{what}: the page is wider than a phone ({width[0]} > {width[1]} px)"
+    cut = page.evaluate("""() => [...document.querySelectorAll('article pre')]
+        .filter(p => p.offsetParent !== null && p.scrollWidth > p.clientWidth + 1).length""")
+    assert cut == 0, f"{what}: {cut} code block(s) wider than their box (cut off at the right)"
+    overflowing = page.evaluate("""() => [...document.querySelectorAll('mjx-container[display="true"]')]
+        .filter(m => m.scrollWidth > m.clientWidth + 1 && !['auto', 'scroll'].includes(getComputedStyle(m).overflowX))
+        .length""")
+    assert overflowing == 0, f"{what}: {overflowing} display formula(s) overflow instead of scrolling"
+    # the menu: the visible button opens the chapter list
+    toggle = page.locator(".primary-toggle:visible").first
+    toggle.click()
+    dialog = page.locator("#pst-primary-sidebar-modal")
+    dialog.wait_for(state="visible", timeout=5_000)
+    links = dialog.locator("nav a.reference.internal")
+    assert links.count() >= len(PAGES) and links.last.is_visible(), f"{what}: the phone menu shows no chapter links"
+    page.keyboard.press("Escape")
+    page.set_viewport_size(DESKTOP)
+
+
+@pytest.mark.parametrize("page_name", PAGES, ids=lambda p: Path(p).name)
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_page_renders_in_both_editions(server, browser, edition, page_name):
+    what = f"{edition}/{page_name}"
+    visit = Visit(browser, f"{server}/{what}.html")
+    page = visit.page
+    try:
+        assert page.evaluate("document.documentElement.lang") == edition
+        if page_name in CHAPTERS:
+            # "attached", not "visible": the first formula may sit in a heading copied into a hidden sidebar
+            page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
+            assert page.locator("mjx-container").count() >= 3, f"{what}: MathJax typeset too few formulas"
+            assert page.locator(".MathJax merror, mjx-merror").count() == 0, f"{what}: MathJax reports a TeX error"
+            assert page.locator("img[src*='_images'], .cell_output img").count() >= 2, f"{what}: figures missing"
+            widths = page.eval_on_selector_all(".cell_output img",
+                                               "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+            assert widths and min(widths) > 100, f"{what}: a figure failed to load: widths {widths}"
+            if page_name in EXERCISES:  # a chapter with an exercise links its notebook
+                assert page.locator("a.download[href$='.ipynb'], a[href*='_downloads'][href$='.ipynb']").count() >= 1
+        if page_name.endswith("bibliography"):
+            assert page.locator(".citation, dl.citation, div.citation").count() >= 5
+        if edition == "ko":
+            count, fonts = hangul_fonts(page)
+            korean = sum(f["glyphCount"] for f in fonts if KOREAN_FONT.search(f["familyName"]))
+            assert korean >= count, f"{what}: Hangul not drawn in a Korean font (tofu?): {fonts}"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{edition}-{Path(page_name).name}.png"), full_page=False)
+        check_phone_layout(visit, what)
+        # the language switch lands on the same page in the other edition
+        page.locator("a.edition-switch").first.click()
+        page.wait_for_url(f"{server}/{OTHER[edition]}/{page_name}.html", timeout=10_000)
+        assert page.evaluate("document.documentElement.lang") == OTHER[edition]
+        page.wait_for_load_state("load")
+        visit.check_clean(what)
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize(("locale", "edition"), [("ko-KR", "ko"), ("en-US", "en"), ("fr-FR", "en")])
+def test_front_page_sends_the_reader_to_their_language(server, browser, locale, edition):
+    visit = Visit(browser, f"{server}/index.html", locale=locale)
+    try:
+        visit.page.wait_for_url(re.compile(rf"/{edition}/{TOC['root']}\.html$"), timeout=10_000)
+        visit.check_clean(f"index.html in {locale}")
+    finally:
+        visit.close()
+
+
+def test_front_page_shows_both_editions_and_remembers_the_choice(server, browser):
+    visit = Visit(browser, f"{server}/index.html?choose", locale="en-US")
+    page = visit.page
+    try:
+        for label in ("English edition", "한국어판"):
+            assert page.get_by_role("link", name=label).is_visible()
+        page.get_by_role("link", name="한국어판").click()
+        page.wait_for_url(re.compile(rf"/ko/{TOC['root']}\.html$"), timeout=10_000)
+        page.goto(f"{server}/index.html")  # an English browser, but the reader chose Korean
+        page.wait_for_url(re.compile(rf"/ko/{TOC['root']}\.html$"), timeout=10_000)
+        visit.check_clean("index.html")
+    finally:
+        visit.close()

@@ -1,0 +1,163 @@
+"""Sphinx extension for the course book: two editions from one source, and theme fixes.
+
+- Language switch: every page gets a link (article header) to the same page in the other edition,
+  ``_build/html/<lang>/<page>.html``; ``language`` (``-D language=ko``) says which edition is built.
+- The Korean edition links the Korean exercise release (``exercises/release-ko/``) wherever the English
+  source links ``exercises/release/``, so translated messages keep the English link target.
+- Translated configuration strings (book title, search box, code cell prompts) from the catalogs.
+- Theme fixes: the phone-width menu button and the doubled ``const THEBE_JS_URL`` script (static JS and a
+  de-duplication of page scripts); long code lines wrap and display math scrolls instead of being cut
+  off, Hangul gets a Korean font (CSS).
+
+Loaded through ``sphinx: local_extensions`` in ``_config.yml``.
+"""
+
+import html
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+from sphinx import addnodes
+from sphinx.transforms import SphinxTransform
+
+HERE = Path(__file__).resolve().parent
+# Edition code -> label shown in its own language (the switch names the target edition).
+EDITIONS = {"en": "English", "ko": "한국어"}
+RELEASE = "exercises/release/"
+RELEASE_BY_EDITION = {"en": RELEASE, "ko": "exercises/release-ko/"}
+
+
+def edition_of(config):
+    return (config.language or "en").split("_")[0]
+
+
+def register_paths(app, config):
+    # Absolute paths: the build's conf.py lives in _build/conf/, away from this folder and the book.
+    # first: the themes put their component folders on templates_path too, and author.html overrides one
+    config.templates_path.insert(0, str(HERE / "templates"))
+    config.html_static_path.append(str(HERE / "static"))
+    # _config.yml's paths are relative to the book root (the JB CLI's confdir); sphinxcontrib-bibtex
+    # resolves them against the confdir.
+    if getattr(config, "bibtex_bibfiles", None):
+        config.bibtex_bibfiles = [str(Path(app.srcdir, bib)) for bib in config.bibtex_bibfiles]
+
+
+def catalog_string(app, config, msgid, domains):
+    """The translation of ``msgid`` in the first of the catalogs ``domains`` (globs) that has it."""
+    for locale_dir in config.locale_dirs:
+        folder = Path(app.srcdir, locale_dir, config.language, "LC_MESSAGES")
+        for domain in domains:
+            for po in sorted(folder.glob(f"{domain}.po")):
+                with po.open("rb") as handle:
+                    message = read_po(handle).get(msgid)
+                if message and message.string and not message.fuzzy:
+                    return message.string
+    return None
+
+
+def translate_config(app, config):
+    """Configuration strings that a translated edition shows, translated from the catalogs.
+
+    Sphinx translates page text and template strings, not configuration: the book title (the root
+    page's heading, so its translation is in the page catalogs), the search box text and myst-nb's
+    code cell prompts (in the interface catalog ``sphinx.po``).
+    """
+    if edition_of(config) == "en":
+        return
+    if config.html_title:
+        config.html_title = catalog_string(app, config, config.html_title, ["book/*"]) or config.html_title
+    options = config.html_theme_options
+    if options.get("search_bar_text"):
+        options["search_bar_text"] = catalog_string(app, config, options["search_bar_text"], ["sphinx"]) \
+            or options["search_bar_text"]
+    for name in ("nb_code_prompt_show", "nb_code_prompt_hide"):
+        english = getattr(config, name, None)
+        if english:
+            setattr(config, name, catalog_string(app, config, english, ["sphinx"]) or english)
+
+
+def other_edition(edition):
+    return next(code for code in EDITIONS if code != edition)
+
+
+def add_language_switch(app, pagename, templatename, context, doctree):
+    """Put the switch template into the article header and give it the other edition's URL."""
+    if app.builder.format != "html":
+        return
+    edition = edition_of(app.config)
+    other = other_edition(edition)
+    # Pages live in _build/html/<edition>/<pagename>.html: up to _build/html/, then down into the other.
+    up = "../" * (pagename.count("/") + 1)
+    context["edition"] = edition
+    context["edition_other"] = other
+    context["edition_other_label"] = EDITIONS[other]
+    context["edition_other_url"] = f"{up}{other}/{pagename}.html"
+    items = context.get("theme_article_header_end") or []
+    if isinstance(items, str):  # theme.conf gives a comma-separated string until pydata converts it
+        items = [item.strip() for item in items.split(",") if item.strip()]
+    if "edition-switch.html" not in items:
+        context["theme_article_header_end"] = [*items, "edition-switch.html"]
+    context["metatags"] = context.get("metatags", "") + (
+        f'\n<link rel="alternate" hreflang="{other}" href="{up}{other}/{pagename}.html" />'
+        # an empty icon: without one the browser requests /favicon.ico and logs a 404
+        '\n<link rel="icon" href="data:," />')
+
+
+def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
+    """Keep the first of identical scripts.
+
+    sphinx-thebe's inline ``const THEBE_JS_URL = ...`` reaches every page twice (registered once with
+    the file name None and once with "", which Sphinx takes for two scripts), and the second
+    declaration throws "Identifier 'THEBE_JS_URL' has already been declared".
+    """
+    seen, kept = set(), []
+    for script in context.get("script_files", []):
+        key = (script.filename or "", tuple(sorted(script.attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            kept.append(script)
+    if "script_files" in context:
+        context["script_files"] = kept
+
+
+def write_edition_index(app, exception):
+    """``<edition>/index.html``: a redirect to the first page (sphinx-external-toc writes none when
+    one exists), with an empty icon so that the browser does not ask for /favicon.ico (a 404)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    first, title = f"{app.config.root_doc}.html", html.escape(app.config.html_title)
+    Path(app.outdir, "index.html").write_text(
+        f'<!DOCTYPE html>\n<html lang="{edition_of(app.config)}">\n<head>\n<meta charset="utf-8" />\n'
+        f'<meta http-equiv="Refresh" content="0; url={first}" />\n<link rel="icon" href="data:," />\n'
+        f'<title>{title}</title>\n</head>\n<body><a href="{first}">{title}</a>'
+        f"</body>\n</html>\n", encoding="utf-8")
+
+
+class EditionExerciseDownloads(SphinxTransform):
+    """In the Korean edition, ``{download}`` links to the English release point to the Korean one.
+
+    Runs after the i18n transform (priority 20), so translated messages keep the English target (the
+    catalog tests require identical links) and still link the Korean notebook.
+    """
+
+    default_priority = 25
+
+    def apply(self, **kwargs):
+        release = RELEASE_BY_EDITION.get(edition_of(self.config), RELEASE)
+        if release == RELEASE:
+            return
+        for node in self.document.findall(addnodes.download_reference):
+            target = node.get("reftarget", "")
+            if RELEASE in target:
+                node["reftarget"] = target.replace(RELEASE, release)
+
+
+def setup(app):
+    app.connect("config-inited", register_paths)
+    app.connect("config-inited", translate_config)
+    app.connect("html-page-context", add_language_switch)
+    app.connect("html-page-context", drop_duplicate_scripts, priority=900)
+    app.add_transform(EditionExerciseDownloads)
+    app.connect("build-finished", write_edition_index, priority=400)  # before sphinx-external-toc's
+    app.add_css_file("editions.css")
+    app.add_js_file("editions.js", defer="defer")
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,44 @@
+// Theme fixes and the language switch (see _ext/editions/__init__.py).
+(() => {
+  // pydata-sphinx-theme 0.17 binds only the first ".primary-toggle" / ".secondary-toggle" on the
+  // page, which is a hidden header button in sphinx-book-theme; the visible buttons do nothing (the
+  // chapter list cannot be opened on a phone). Forward their clicks to the bound button, so that
+  // both themes' handlers (dialog on narrow screens, collapse on wide ones) run as designed.
+  const forwardToggleClicks = (selector) => {
+    const buttons = Array.from(document.querySelectorAll(selector));
+    const bound = buttons[0];
+    buttons.slice(1).forEach((button) => {
+      button.addEventListener("click", (event) => {
+        event.preventDefault();
+        event.stopPropagation();
+        bound.click();
+        button.blur();
+      });
+    });
+  };
+
+  // Remember the reader's choice: the front page (_build/html/index.html) prefers it to the
+  // browser's language.
+  const rememberEdition = () => {
+    document.querySelectorAll("a.edition-switch").forEach((link) => {
+      link.addEventListener("click", () => {
+        try {
+          window.localStorage.setItem("course-edition", link.dataset.edition);
+        } catch (error) {
+          // storage can be disabled (private mode, file:// in some browsers): the link still works
+        }
+      });
+    });
+  };
+
+  const init = () => {
+    forwardToggleClicks(".primary-toggle");
+    forwardToggleClicks(".secondary-toggle");
+    rememberEdition();
+  };
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
