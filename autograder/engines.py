@@ -36,9 +36,10 @@ def render_task(notebook_json, assignment_id, scores, max_score, status, detail,
 
     from autograder import feedback
 
+    started = time.monotonic()
     with feedback.time_limit(seconds):
         nb = nbformat.reads(notebook_json, as_version=4)
-        return feedback.render(nb, assignment_id, scores, max_score, status, detail)
+        return feedback.render(nb, assignment_id, scores, max_score, status, detail), time.monotonic() - started
 
 
 _SLOT = {}

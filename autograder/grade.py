@@ -247,7 +247,7 @@ def status_page(outcome, max_score):
             f"<p>{html.escape(outcome.detail)}</p></body></html>")
 
 
-def write_outputs(out, outcome, judged, page):
+def write_outputs(out, outcome, judged, page, timings=None):
     """Feedback HTML and the autograded notebook of one outcome (atomic writes)."""
     sid, aid = outcome.student_id, outcome.assignment_id
 
@@ -261,7 +261,8 @@ def write_outputs(out, outcome, judged, page):
         return
     put(out / "feedback" / sid / aid / f"{aid}.html", page)
     if judged is not None:
-        judged.metadata["autograder"] = {"status": outcome.status.value, "detail": outcome.detail[:2000]}
+        judged.metadata["autograder"] = {"status": outcome.status.value, "detail": outcome.detail[:2000],
+                                         "seconds": {k: round(v, 4) for k, v in (timings or {}).items()}}
         put(out / "autograded" / sid / aid / f"{aid}.ipynb", nbformat.writes(judged))
 
 
@@ -372,7 +373,9 @@ class Grader:
         if run.grader_error:
             print(f"grader error on {job.student_id}/{job.assignment_id} ({run.worker}):\n{run.grader_error}",
                   file=self.batch.log)
+        started = time.monotonic()
         outcome, judged = decide(self.batch, job, run)
+        run.timings["judge"] = time.monotonic() - started
         if judged is None:
             self._finish(job, outcome, None, run, page=None)
         else:
@@ -387,6 +390,8 @@ class Grader:
 
     def _finish(self, job, outcome, judged, run, page):
         mst = self.batch.masters[job.assignment_id]
+        if isinstance(page, tuple):
+            page, run.timings["render"] = page
         if isinstance(page, BaseException):
             outcome = Outcome(outcome.student_id, outcome.assignment_id, outcome.status,
                               "; ".join(filter(None, [outcome.detail, f"feedback could not be rendered "
@@ -394,9 +399,13 @@ class Grader:
                               outcome.scores, outcome.mistakes, outcome.repaired, outcome.forked)
             page = None
         with self.batch.interrupts.critical():
-            write_outputs(self.batch.out, outcome, judged, page or status_page(outcome, mst.max_score))
+            started = time.monotonic()
+            write_outputs(self.batch.out, outcome, judged, page or status_page(outcome, mst.max_score), run.timings)
             gradebook.record(self.batch.gb, job, outcome, judged, run.timings.get("total"), run.worker,
                              review=self.batch.review.get(job.key, ()))
+            run.timings["record"] = time.monotonic() - started
+            for phase, seconds in run.timings.items():
+                self.batch.phases[phase] = self.batch.phases.get(phase, 0.0) + seconds
             self.on_outcome(outcome)
 
 
@@ -501,7 +510,7 @@ def _grade(batch, engine, box):
     interrupts.install()
     feedback.install_mathjax(out / "feedback")
     where = engine.describe()  # before the batch: a cluster may be gone at the end
-    batch.forked = 0
+    batch.forked, batch.phases = 0, {}
     started = time.monotonic()
     bar = tqdm(total=len(batch.todo), file=sys.stderr, unit="nb", dynamic_ncols=True, smoothing=0.05,
                desc="grading", disable=not batch.todo)
@@ -562,6 +571,11 @@ def print_summary(batch, where, box, counts, problems, elapsed, interrupted, gon
         print(f"listed for review: {len(batch.review)} submission(s) (future timestamps, replaced submissions)")
     if box is not None:
         print(f"sandbox: {box.describe()}" + "".join(f"; {n}" for n in box.notes))
+    if graded and batch.phases:
+        order = ["prepare", "kernel_start", "cells", "judge", "render", "record"]
+        print("seconds per notebook: " + ", ".join(f"{p} {batch.phases[p] / graded:.2f}" for p in order
+                                                    if p in batch.phases)
+              + " (prepare, kernel start and cells on the workers; judging, rendering (a worker) and recording here)")
     if box is None or box.enabled:
         print(f"kernels: {batch.forked} of {graded} forked by a fork server per worker slot (the course's imports "
               "done once), the others started afresh")
