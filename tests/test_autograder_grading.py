@@ -2,7 +2,7 @@
 
 The class (tests/autograder_fixtures/attacks.py) uses the tiny course (one answer, two test cells,
 numpy only), so ~90 kernels cost little. It is graded once per module by the real command line with
-short limits (--cell-timeout 10, --notebook-timeout 40, --memory-mb 1024); the tests then read what the
+short limits (--cell-timeout 10, --notebook-timeout 25, --memory-mb 1024); the tests then read what the
 command wrote. The attacks aim at listeners of the test's own: a TCP socket on 127.0.0.1 and a unix
 socket in a host folder; neither may see a byte.
 """
@@ -25,7 +25,7 @@ from autograder.paths import REPO
 from tests.autograder_fixtures import attacks, cli, tiny
 
 CELL_TIMEOUT = 10  # printing 100 MB takes ~2 s on an idle core, 4-8 s when the test suite loads both cores
-NOTEBOOK_TIMEOUT = 40
+NOTEBOOK_TIMEOUT = 25
 MEMORY_MB = 1024
 
 

@@ -268,10 +268,12 @@ def test_a_repaired_shape_says_so_in_one_line(batch):
     rows = _rows(batch)
     for (student, chapter), row in rows.items():
         repaired = [part for part in row["detail"].split("; ") if part.startswith("repaired:")]
-        if student.endswith(("pristine", "vscode", "jupyterlab", "scratch", "split", "nbformat4.0", "nbformat4.4")):
+        # shapes in which every test cell is still there, after its answer, run as they are
+        if student.endswith(("pristine", "vscode", "jupyterlab", "scratch", "split", "merged", "retyped",
+                             "nbformat4.0", "nbformat4.4")):
             assert not repaired, (student, chapter, row["detail"])
         elif not student.startswith("attack"):
-            assert repaired, (student, chapter, row["detail"])
+            assert len(repaired) in (1, 2), (student, chapter, row["detail"])
     page = (batch["out"] / "feedback" / "honest fresh_functions" / "01-normalization" / "01-normalization.html")
     assert "repaired:" in page.read_text(encoding="utf-8")
     report = (batch["out"] / "report.html").read_text(encoding="utf-8")
@@ -285,8 +287,9 @@ def test_attacks_on_every_kind_of_exercise_earn_nothing(batch):
             assert float(row["score"] or 0) == 0.0, (student, chapter, row)
 
 
-def test_grades_equal_plain_nbgrader_for_pristine_notebooks_of_every_chapter_kind(batch):
-    """The pristine honest and wrong notebooks are graded by plain nbgrader too (checks in-process)."""
+def test_grades_equal_plain_nbgrader_for_pristine_modules_and_random_functions(batch):
+    """The pristine honest and wrong notebooks of chapter 5 (random functions, modules) are graded by plain
+    nbgrader too (checks in-process); chapter 1's functions: tests/test_autograder_nbgrader.py."""
     import os
     import subprocess
     import sys
@@ -296,14 +299,15 @@ def test_grades_equal_plain_nbgrader_for_pristine_notebooks_of_every_chapter_kin
     course = copy_course(batch["out"].parent / "course")
     env = dict(cli.env(), PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}")
     submitted = course / "submitted"
+    equal = ["05-dropout"]
     for variant in ("honest pristine", "wrong pristine"):
-        for chapter_id in CHAPTERS:
+        for chapter_id in equal:
             target = submitted / variant / chapter_id
             target.mkdir(parents=True)
             src = batch["class"] / variant / chapter_id / f"{chapter_id}.ipynb"
             (target / f"{chapter_id}.ipynb").write_bytes(src.read_bytes())
     nbgrader = [sys.executable, "-m", "nbgrader"]
-    for chapter_id in CHAPTERS:
+    for chapter_id in equal:
         for args in (["generate_assignment", chapter_id, "--force"], ["autograde", chapter_id]):
             done = subprocess.run(nbgrader + args, cwd=course, env=env, capture_output=True, text=True, timeout=900)
             assert done.returncode == 0, done.stderr[-3000:]
@@ -313,7 +317,7 @@ def test_grades_equal_plain_nbgrader_for_pristine_notebooks_of_every_chapter_kin
     ours = _rows(batch)
     for key, score in theirs.items():
         assert float(ours[key]["score"]) == score, (key, score, ours[key])
-    assert len(theirs) == 2 * len(CHAPTERS)
+    assert len(theirs) == 2 * len(equal)
 
 
 def test_students_can_hand_in_from_colab(batch):

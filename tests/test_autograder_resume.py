@@ -17,12 +17,12 @@ import pytest
 
 from tests.autograder_fixtures import cli, tiny
 
-# Each answer sleeps 0.5 s so that a batch of 12 lasts long enough to be interrupted.
+# Each answer sleeps 0.5 s so that a batch of 8 lasts long enough to be interrupted.
 SLOW = "import time\ntime.sleep(0.5)\n"
 
 
 ANSWERS = [(tiny.CORRECT, "3"), (tiny.WRONG, "0"), ("raise NotImplementedError()", "0")]
-STUDENTS = 12
+STUDENTS = 8
 
 
 @pytest.fixture(scope="module")
