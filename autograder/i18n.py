@@ -71,7 +71,9 @@ def markdown_parts(text):
             closing = (re.compile(r"^\s*" + re.escape(fence.group(1))) if fence else MATH_FENCE)
             j = i + 1
             if not (MATH_FENCE.match(line) and line.strip().endswith("$$") and len(line.strip()) > 2):
-                while j < len(lines) and not closing.match(lines[j]):
+                # A $$ block may close on its own line or at the end of its last formula line.
+                while j < len(lines) and not (closing.match(lines[j])
+                                              or (not fence and lines[j].rstrip().endswith("$$"))):
                     j += 1
                 j = min(j + 1, len(lines))
             parts.append(("fixed", "".join(lines[i:j])))
