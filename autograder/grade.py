@@ -221,7 +221,9 @@ def decide(batch, job, run):
             if grade_id in scores and nbutils.is_grade(cell):
                 score, points = nbutils.determine_grade(cell)
                 scores[grade_id] = (float(score or 0.0), float(points))
-        mistakes = tuple(dict.fromkeys(m.id for v in verdicts.values() for m in v.diagnosis))
+        mistakes = tuple(dict.fromkeys([m.id for v in verdicts.values() for m in v.diagnosis]
+                                       + [judging.UNANSWERED_PREFIX + chapter.test(g).answer
+                                          for g, v in verdicts.items() if v.unanswered]))
         leaked = feedback.leaks(judged, batch.secrets[job.assignment_id] - _student_lines(judged))
         if leaked:
             status, judged, mistakes = Status.GRADER_ERROR, None, ()
@@ -577,7 +579,8 @@ def print_summary(batch, where, box, counts, problems, elapsed, interrupted, gon
                                                     if p in batch.phases)
               + " (prepare, kernel start and cells on the workers; judging, rendering (a worker) and recording here)")
     if box is None or box.enabled:
-        print(f"kernels: {batch.forked} of {graded} forked by a fork server per worker slot (the course's imports "
+        started = graded - counts[Status.INVALID_NOTEBOOK] - counts[Status.MISSING_NOTEBOOK]
+        print(f"kernels: {batch.forked} of {started} forked by a fork server per worker slot (the course's imports "
               "done once), the others started afresh")
     elif batch.args.scheduler:
         print("sandbox: bubblewrap on each Dask worker, probed there (the pre-flight graded the reference through it)")

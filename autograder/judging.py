@@ -22,6 +22,18 @@ class Verdict:
     grade_id: str
     message: str | None  # None: passed
     diagnosis: tuple = ()  # Mistake objects whose outputs equal the student's
+    unanswered: bool = False  # every case stopped at the release's stub (or a missing definition)
+
+
+# What a case raises when the student has not written the answer yet: the release's stub, or no definition.
+STUB_ERRORS = ("NotImplementedError", "NameError")
+UNANSWERED_PREFIX = "not_answered:"  # in the mistakes column: not_answered:<answer>
+
+
+def _unanswered(got):
+    """True when every case's first exception is a stub's: the answer was left as released, not got wrong."""
+    firsts = [next((v for v in case.values() if isinstance(v, probe.Raised)), None) for case in got]
+    return bool(firsts) and all(r is not None and r.name in STUB_ERRORS for r in firsts)
 
 
 def _decode(grade_id, texts):
@@ -49,7 +61,8 @@ def judge(run, chapter):
             continue
         message = verdict.judge(test, got, verdict.reference(chapter, test))
         found = tuple(mistakes.diagnose(chapter, test, got)) if message is not None else ()
-        out[test.grade_id] = Verdict(test.grade_id, message, found)
+        unanswered = message is not None and not found and _unanswered(got)
+        out[test.grade_id] = Verdict(test.grade_id, message, found, unanswered)
     return out
 
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from autograder import gradebook
+from autograder import gradebook, judging
 
 UNGRADED = {"invalid_notebook", "missing_notebook", "grader_error"}
 
@@ -87,16 +87,20 @@ def mistake_table(rows):
         for answer in chapter.answers:
             tests = {t.grade_id for t in chapter.tests if t.answer == answer}
             failed = [r for r in graded if r["lost_tests"] & tests]
-            made = defaultdict(list)
+            made, unanswered = defaultdict(list), []
             for r in graded:
                 for mistake_id in filter(None, (r.get("mistakes") or "").split(";")):
                     if mistake_id in entries and entries[mistake_id].target == answer:
                         made[mistake_id].append(r["student_id"])
-            explained = {s for students in made.values() for s in students}
-            unexplained = [r["student_id"] for r in failed if r["student_id"] not in explained]
+                    elif mistake_id == judging.UNANSWERED_PREFIX + answer:
+                        unanswered.append(r["student_id"])
+            explained = {s for students in made.values() for s in students} | set(unanswered)
+            # a notebook that stopped (timeout, kernel died, memory) lost these points to its status, listed below
+            unexplained = [r["student_id"] for r in failed if r["student_id"] not in explained and r["status"] == "ok"]
             if graded:
                 table[(chapter.id, answer)] = {"graded": len(graded), "failed": len(failed), "made": dict(made),
-                                               "unexplained": unexplained, "entries": entries}
+                                               "unexplained": unexplained, "unanswered": unanswered,
+                                               "entries": entries}
     return table
 
 
@@ -145,14 +149,17 @@ def _figures(out, rows, per_test, mistakes):
             for (c, a), info in sorted(mistakes.items()) for m, students in sorted(info["made"].items())]
     bars += [(f"{c} / {a}: (failed, no diagnosis)", 100 * len(info["unexplained"]) / info["graded"])
              for (c, a), info in sorted(mistakes.items()) if info["unexplained"]]
+    bars += [(f"{c} / {a}: (not answered)", 100 * len(info["unanswered"]) / info["graded"])
+             for (c, a), info in sorted(mistakes.items()) if info["unanswered"]]
     fig, ax = plt.subplots(figsize=(8, max(2.5, 0.28 * len(bars) + 1)))
     ax.barh(range(len(bars)), [v for _, v in bars],
-            color=["tab:gray" if "no diagnosis" in k else "tab:purple" for k, _ in bars])
+            color=["tab:gray" if "no diagnosis" in k else "lightgray" if "not answered" in k else "tab:purple"
+                   for k, _ in bars])
     ax.set_yticks(range(len(bars)), [k for k, _ in bars], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of graded submissions")
-    ax.set_title("Diagnosed mistakes (gray: failed, no diagnosis)")
+    ax.set_title("Diagnosed mistakes (gray: failed, no diagnosis; light gray: not answered)")
     fig.tight_layout()
     fig.savefig(out / "report-mistakes.png", dpi=110)
     plt.close(fig)
@@ -232,7 +239,8 @@ def render(gb, out):
     parts.append("<h2>Which mistakes the class made</h2>")
     parts.append("<p>A failing check whose outputs equal those of a catalogued mistake names it in the student's "
                  "feedback. Gray bars: failures no catalogued mistake explains (where the catalogue should "
-                 "grow).</p>")
+                 "grow); light gray: answers left as released (the stub raises <code>NotImplementedError</code>) "
+                 "or not defined.</p>")
     parts.append(f"<img src='{figures['mistakes']}' alt='diagnosed mistakes per exercise'>")
     parts.append("<table><tr><th>chapter</th><th>exercise</th><th>mistake</th><th>submissions</th><th>share</th>"
                  "<th>what it means</th><th>students</th></tr>")
@@ -248,6 +256,12 @@ def render(gb, out):
                          f"{100 * len(info['unexplained']) / info['graded']:.0f}%</td><td>failed a check; no "
                          f"catalogued mistake has these outputs</td><td>{_e(', '.join(sorted(info['unexplained'])))}"
                          "</td></tr>")
+        if info["unanswered"]:
+            parts.append(f"<tr><td>{_e(chapter)}</td><td>{_e(answer)}</td><td><i>not answered</i></td>"
+                         f"<td class=num>{len(info['unanswered'])}</td><td class=num>"
+                         f"{100 * len(info['unanswered']) / info['graded']:.0f}%</td><td>the answer cell was left "
+                         f"as released, or its function is not defined</td>"
+                         f"<td>{_e(', '.join(sorted(info['unanswered'])))}</td></tr>")
     parts.append("</table>")
     counts = Counter(r["status"] for r in rows)
     parts.append("<h2>Status counts</h2>")

@@ -228,6 +228,16 @@ def test_records_decide_and_forgeries_fail():
         assert verdict.message, name
 
 
+def test_an_answer_left_as_released_is_not_answered_rather_than_undiagnosed():
+    test_id = "test_min_max_scale_tiny"
+    stub, missing, wrong = {"np": __import__("numpy")}, {}, {"np": __import__("numpy")}
+    exec("def min_max_scale(X, feature_range=(0, 1)):\n    raise NotImplementedError()", stub)
+    exec("def min_max_scale(X, feature_range=(0, 1)):\n    raise ValueError('not like this')", wrong)
+    for namespace, expected in ((stub, True), (missing, True), (wrong, False)):
+        verdict = judging.judge(_run({test_id: _records(test_id, namespace)}), tiny_chapter.CHAPTER)[test_id]
+        assert verdict.message and verdict.unanswered is expected, (namespace.keys(), verdict)
+
+
 # -- classification -----------------------------------------------------------------------------------
 
 
