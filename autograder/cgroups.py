@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 ROOT = Path("/sys/fs/cgroup")
 
 
@@ -88,10 +90,10 @@ def _rmdir(path):
 
 def remove_batch(batch_pid):
     """Remove every folder of the batch ``batch_pid`` (its workers' groups), at the end of the batch."""
-    remove_stale(alive=lambda pid: pid != int(batch_pid) and Path(f"/proc/{pid}").exists())
+    remove_stale(alive=lambda pid: pid != int(batch_pid) and psutil.pid_exists(pid))
 
 
-def remove_stale(alive=lambda pid: Path(f"/proc/{pid}").exists()):
+def remove_stale(alive=psutil.pid_exists):
     """Remove the folders of graders that were killed (their processes are killed first)."""
     try:
         own = _own_paths()

@@ -21,7 +21,9 @@ import atexit
 import math
 import secrets
 import time
+from queue import Empty
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -43,9 +45,41 @@ def kernel_argv():
     return [sys.executable, "-I", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
 
 
+class PromptClient(AsyncKernelClient):
+    """jupyter_client's client, without the 0.2 s of IOPub silence its ``wait_for_ready`` waits for last.
+
+    Ready means what jupyter_client checks first: a ``kernel_info_reply`` on shell, then a message on
+    IOPub (ipykernel answers each subscription with ``iopub_welcome``), so IOPub is connected. The
+    final flush only drops the startup's status messages, which nbclient ignores anyway (it reads
+    only messages whose parent is its own request); it cost 0.2 s of every notebook.
+    """
+
+    async def _async_wait_for_ready(self, timeout=None):
+        deadline = time.monotonic() + (math.inf if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                try:
+                    await self.iopub_channel.get_msg(timeout=0.2)
+                except Empty:
+                    pass
+                else:
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
+    wait_for_ready = _async_wait_for_ready
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel started through the sandbox's command, interrupted by message (no signals cross the sandbox)."""
-
     sandbox = None  # autograder.sandbox.KernelSandbox (a fresh sandbox per kernel)
     zygote = None  # or autograder.forkserver.Zygote (a kernel forked in the slot's sandbox)
     spawn_args = None
@@ -73,6 +107,7 @@ def make_kernel_manager(kernel_sandbox, folder, zygote=None, spawn_args=None):
     km._kernel_spec = KernelSpec(argv=kernel_argv(), display_name="Python 3", language="python",
                                  interrupt_mode="message")
     km.sandbox, km.zygote, km.spawn_args = kernel_sandbox, zygote, spawn_args
+    km.client_factory = PromptClient
     return km
 
 

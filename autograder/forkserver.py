@@ -41,7 +41,7 @@ def preload_lines():
     for chapter in all_chapters():
         lines += [line for line in chapter.setup if line.startswith(("import ", "from ")) and line not in lines]
     return lines + ["import matplotlib", "matplotlib.use('Agg')", "import matplotlib.pyplot",
-                    "import ipykernel.kernelapp", "import ipykernel.ipkernel"]
+                    "import ipykernel.kernelapp", "import ipykernel.ipkernel", "import ipykernel.debugger"]
 
 
 class Zygote:

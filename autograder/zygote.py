@@ -194,7 +194,7 @@ def serve(config):
     job_pid = None
     _reply({"ready": True, "threads": len(os.listdir("/proc/self/task"))})
     while True:
-        readable, _, _ = select.select([sys.stdin], [], [], 0.05)
+        readable, _, _ = select.select([sys.stdin], [], [], 0.01 if job_pid is not None else 0.05)
         if job_pid is not None:
             pid, raw = os.waitpid(job_pid, os.WNOHANG)
             if pid:
