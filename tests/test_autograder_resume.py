@@ -21,7 +21,9 @@ from tests.autograder_fixtures import cli, tiny
 SLOW = "import time\ntime.sleep(0.5)\n"
 
 
-ANSWERS = [(tiny.CORRECT, "3"), (tiny.WRONG, "0"), ("raise NotImplementedError()", "0")]
+# (answer, score, mistakes column): a stub left as released is marked not answered.
+ANSWERS = [(tiny.CORRECT, "3", ""), (tiny.WRONG, "0", ""),
+           ("raise NotImplementedError()", "0", "not_answered:min_max_scale")]
 STUDENTS = 8
 
 
@@ -30,7 +32,7 @@ def course(tmp_path_factory):
     root = tmp_path_factory.mktemp("resume")
     source = tiny.make_course(root / "course")
     for i in range(STUDENTS):
-        answer, _score = ANSWERS[i % 3]
+        answer, _score, _mistakes = ANSWERS[i % 3]
         tiny.write(root / "class", f"student{i:02d}", notebook=tiny.student_notebook(SLOW + answer))
     return root, source
 
@@ -38,7 +40,8 @@ def course(tmp_path_factory):
 def _uninterrupted_rows():
     """grades.csv of an uninterrupted run of the class, as read by cli.read_csv."""
     return [{"student_id": f"student{i:02d}", "assignment": tiny.ASSIGNMENT, "score": ANSWERS[i % 3][1],
-             "max_score": "3", "status": "ok", "mistakes": "", "detail": ""} for i in range(STUDENTS)]
+             "max_score": "3", "status": "ok", "mistakes": ANSWERS[i % 3][2], "detail": ""}
+            for i in range(STUDENTS)]
 
 
 def _grade(root, source, out):
