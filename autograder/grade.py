@@ -39,7 +39,8 @@ from autograder.submissions import UsageError
 from solutions import chapters as course
 
 tqdm.monitor_interval = 0  # no monitor thread in the parent: pool workers are forked from it
-MAX_ATTEMPTS = 3  # a job whose worker process died is run this many times in all
+MAX_ATTEMPTS = 3  # a job whose worker process died, or whose kernel did not start, is run this many times in all
+RETRY_DELAY = 2.0  # seconds before a kernel that did not start is tried again (times the attempt)
 IN_FLIGHT_PER_WORKER = 2
 
 
@@ -312,6 +313,7 @@ class Grader:
         self.batch, self.engine, self.sandboxed = batch, engine, sandboxed
         self.on_outcome = on_outcome or (lambda outcome: None)
         self.attempts = Counter()
+        self.deferred = []  # (monotonic time, job): kernels that did not start, to be tried again
         self.futures = {}  # future -> ("run", job) or ("render", (job, outcome, judged, run))
         self.shared = {aid: engine.share(m) for aid, m in batch.masters.items()}
 
@@ -323,9 +325,15 @@ class Grader:
     def run(self, jobs):
         queue = list(jobs)
         limit = max(2, IN_FLIGHT_PER_WORKER * getattr(self.engine, "workers", 2))
-        while queue or self.futures:
+        while queue or self.futures or self.deferred:
+            now = time.monotonic()
+            queue += [job for when, job in self.deferred if when <= now]
+            self.deferred = [(when, job) for when, job in self.deferred if when > now]
             while queue and sum(1 for k, _ in self.futures.values() if k == "run") < limit:
                 self._submit_run(queue.pop(0))
+            if not self.futures:  # only deferred jobs: wait for the first to be due
+                time.sleep(0.05)
+                continue
             for future in self.engine.wait(set(self.futures)):
                 kind, payload = self.futures.pop(future)
                 try:
@@ -337,10 +345,25 @@ class Grader:
                     raise
                 except Exception as err:  # noqa: BLE001 - a task raised: a grader error, never the student's
                     value = err
+                if kind == "run" and self._retry_start(payload, value):
+                    continue
                 if kind == "run":
                     self._judged(payload, value)
                 else:
                     self._finish(*payload, page=value)
+
+    def _retry_start(self, job, run):
+        """Defer a job whose kernel failed before any student code ran (e.g. without root, another
+        kernel's fork bomb holds every process the shared uid may have): it is no one's fault, and
+        a later try usually starts. The last attempt's failure is judged as a grader error."""
+        if not (getattr(run, "grader_error", "") and getattr(run, "died_at", None) == -1):
+            return False
+        self.attempts[job.key] += 1
+        if self.attempts[job.key] >= MAX_ATTEMPTS:
+            return False
+        print(f"retrying {job.student_id}/{job.assignment_id}: {run.grader_error}", file=self.batch.log)
+        self.deferred.append((time.monotonic() + RETRY_DELAY * self.attempts[job.key], job))
+        return True
 
     def _lost(self, kind, payload, lost, queue):
         job = payload if kind == "run" else payload[0]

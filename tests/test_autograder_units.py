@@ -296,3 +296,54 @@ def test_alembic_head_shortcut_equals_nbgrader():
 
     original = getattr(get_alembic_version, "__wrapped__", None) or get_alembic_version
     assert gradebook.alembic_head() == original()
+
+
+class _ScriptedEngine:
+    """An engine whose job runs return the given KernelRuns in order (a fake of engines.LocalEngine)."""
+
+    workers = 1
+
+    def __init__(self, runs):
+        self.runs, self.submitted = list(runs), 0
+
+    def share(self, value):
+        return value
+
+    def submit(self, fn, *args):
+        import concurrent.futures as cf
+
+        future = cf.Future()
+        future.set_result(self.runs[self.submitted])
+        self.submitted += 1
+        return future
+
+    def wait(self, futures, timeout=1.0):
+        return set(futures)
+
+    def result(self, future):
+        return future.result()
+
+
+@pytest.mark.parametrize("failures", [1, 2, 3])
+def test_a_kernel_that_did_not_start_is_tried_again_and_then_is_a_grader_error(monkeypatch, failures):
+    import io
+    import types
+
+    from autograder import grade
+    from autograder.records import Job
+
+    monkeypatch.setattr(grade, "RETRY_DELAY", 0.0)
+    not_started = KernelRun("ann", "99-tiny", died_at=-1,
+                            grader_error="the kernel did not start: RuntimeError(\"can't start new thread\")")
+    ran = KernelRun("ann", "99-tiny", notebook="{}")
+    engine = _ScriptedEngine([not_started] * failures + [ran])
+    batch = types.SimpleNamespace(masters={"99-tiny": None}, log=io.StringIO(), limits=None)
+    grader = grade.Grader(batch, engine, sandboxed=True)
+    judged = []
+    monkeypatch.setattr(grader, "_judged", lambda job, run: judged.append(run))
+    grader.run([Job("ann", "99-tiny", b"{}", "99-tiny.ipynb", "sha", "", ())])
+    attempts = min(failures + 1, grade.MAX_ATTEMPTS)
+    assert engine.submitted == attempts
+    # judged once: the run that started, or after MAX_ATTEMPTS failures the last failure (a grader error)
+    assert judged == [ran if failures < grade.MAX_ATTEMPTS else not_started]
+    assert batch.log.getvalue().count("retrying ann/99-tiny") == attempts - 1

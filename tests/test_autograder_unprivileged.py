@@ -106,10 +106,18 @@ except OSError:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _why(out):
+    """The batch's grades and the end of grader.log (where a grader error's traceback is), for a failure message."""
+    log = out / "grader.log"
+    return f"{cli.read_csv(out / 'grades.csv')}\n{log.read_text()[-3000:] if log.exists() else ''}"
+
+
 def _printed(batch, student):
     import nbformat
 
-    nb = nbformat.read(str(batch["out"] / "autograded" / student / tiny.ASSIGNMENT / "99-tiny.ipynb"), 4)
+    path = batch["out"] / "autograded" / student / tiny.ASSIGNMENT / "99-tiny.ipynb"
+    assert path.exists(), _why(batch["out"])
+    nb = nbformat.read(str(path), 4)
     return "".join(str(o.get("text", "")) for c in nb.cells for o in c.get("outputs", []))
 
 
@@ -117,10 +125,11 @@ def test_the_grader_runs_unprivileged_and_grades(unprivileged_batch):
     proc = unprivileged_batch["proc"]
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "memory by RLIMIT_DATA" in proc.stdout and "user namespace" in proc.stdout, proc.stdout[-800:]
+    why = _why(unprivileged_batch["out"])
     rows = {r["student_id"]: (r["status"], r["score"]) for r in cli.read_csv(unprivileged_batch["out"] / "grades.csv")}
-    assert rows["correct"] == ("ok", "3") and rows["wrong"] == ("ok", "0")
-    assert rows["fork_bomb"] == ("ok", "3")
-    assert rows["memory_bomb"][0] == "memory_limit" and rows["memory_bomb"][1] == "0"
+    assert rows["correct"] == ("ok", "3") and rows["wrong"] == ("ok", "0"), why
+    assert rows["fork_bomb"] == ("ok", "3"), why
+    assert rows["memory_bomb"][0] == "memory_limit" and rows["memory_bomb"][1] == "0", why
 
 
 def test_unprivileged_kernels_have_no_network_and_see_no_host_files(unprivileged_batch):
