@@ -103,3 +103,19 @@ def copy_course(dst):
     shutil.copytree(COURSE_ROOT, dst, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("release", "autograded", "submitted", "feedback", "*.db"))
     return dst
+
+
+def executed_page(path):
+    """A book page with its outputs: from the book's jupyter-cache when its code is cached there (``make book``
+    and nbval fill it), else executed now in ``book/``."""
+    nb = read(path)
+    cache = REPO / "_build" / ".jupyter_cache"
+    if cache.is_dir():
+        from jupyter_cache import get_cache
+
+        try:
+            _, merged = get_cache(str(cache)).merge_match_into_notebook(nb)
+            return merged
+        except KeyError:  # not cached (or its code changed since)
+            pass
+    return execute(nb, Path(path).resolve().parent, timeout=600, with_repo=False)
