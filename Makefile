@@ -57,10 +57,16 @@ _build/.jupyter_cache.venv: $(STAMP)
 	rm -rf _build/.jupyter_cache
 	mkdir -p _build && touch $@
 
+# A notebook that fails to execute fails the build (never a page with a traceback); myst-nb's execution
+# reports are moved out of the published site into _build/reports/<edition>/.
 book: setup release $(BOOK_CONF)/conf.py _build/.jupyter_cache.venv
 	@for lang in $(EDITIONS); do \
 	  start=$$(date +%s); \
-	  $(SPHINX) -D language=$$lang -d _build/doctrees/$$lang . _build/html/$$lang || exit 1; \
+	  $(SPHINX) -D language=$$lang -d _build/doctrees/$$lang . _build/html/$$lang; status=$$?; \
+	  rm -rf _build/reports/$$lang; \
+	  if [ -d _build/html/$$lang/reports ]; then mkdir -p _build/reports && mv _build/html/$$lang/reports _build/reports/$$lang; \
+	    echo "execution reports: _build/reports/$$lang/"; fi; \
+	  [ $$status = 0 ] || exit $$status; \
 	  echo "built the $$lang edition in $$(( $$(date +%s) - start )) s: _build/html/$$lang/"; \
 	done
 	cp _ext/editions/index.html _build/html/index.html
@@ -80,8 +86,13 @@ lint: $(STAMP)
 # the tests of the built book), tests/nbval_cache.py stores the executed pages in the book's jupyter-cache,
 # the book is built from that cache in seconds, then the built editions are tested in Chromium. One BLAS
 # and torch thread per process: the two workers already fill the two cores.
+# The suite runs on other CPU kernels than a plain `make book`: torch's baseline code (ATEN_CPU_CAPABILITY=
+# default) and numpy's (its SIMD features disabled, tests/cpu_kernels.py), so the book's asserted claims and
+# nbval's stored outputs are checked on a second kernel set without running anything twice.
+OTHER_KERNELS = ATEN_CPU_CAPABILITY=default NPY_DISABLE_CPU_FEATURES="$$($(PY) -m tests.cpu_kernels)"
+
 test: setup release lint $(BOOK_CONF)/conf.py _build/.jupyter_cache.venv
-	OMP_NUM_THREADS=1 $(PYTEST) -n $(WORKERS) --dist loadscope -p tests.nbval_cache \
+	OMP_NUM_THREADS=1 $(OTHER_KERNELS) $(PYTEST) -n $(WORKERS) --dist loadscope -p tests.nbval_cache \
 	  tests --ignore=tests/test_browser.py --ignore=tests/test_book.py \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 \
 	  book exercises/source

@@ -11,7 +11,8 @@ import yaml
 
 from autograder.i18n import release_path
 from autograder.paths import COURSE_ROOT, REPO, chapter_ids, source_notebook
-from tests.notebooks import answer_cells, read
+from tests.notebooks import answer_cells, executed_page, read
+from tests.prose_numbers import typed_numbers
 
 BOOK = REPO / "book"
 HTML = REPO / "_build" / "html"
@@ -60,6 +61,14 @@ def test_narrative_conventions(nb_path):
         assert "NBVAL_" not in cell.source, f"{chapter}: cell {index} shows an nbval marker; use a cell tag"
 
 
+@pytest.mark.parametrize("nb_path", NARRATIVES, ids=lambda p: p.stem)
+def test_prose_numbers_are_glued_from_the_outputs(nb_path):
+    """No number typed in prose that a code cell of the page prints (tests/prose_numbers.py): glue it."""
+    typed = typed_numbers(executed_page(nb_path))
+    assert not typed, f"{nb_path.name}: {len(typed)} number(s) typed where an output exists, glue them:\n" + \
+        "\n".join(map(str, typed))
+
+
 def built_pages(edition=None):
     assert HTML.is_dir(), "_build/html is missing: run `make book` (make test does)"
     return sorted((HTML / edition if edition else HTML).rglob("*.html"))
@@ -72,6 +81,15 @@ def test_html_loads_nothing_from_the_network():
         offenders += [f"{page.relative_to(HTML)}: {m}"
                       for m in re.findall(r"<(?:script|link|img)[^>]+(?:src|href)=\"https?://[^\"]+", text)]
     assert offenders == []
+
+
+def test_no_page_shows_a_traceback_and_no_report_is_published():
+    for page in built_pages():
+        text = page.read_text(encoding="utf-8")
+        assert "Traceback (most recent call last)" not in text and 'class="output traceback' not in text, \
+            f"{page.relative_to(HTML)} shows a traceback"
+    published = [p.relative_to(HTML) for p in HTML.rglob("*") if "reports" in p.relative_to(HTML).parts]
+    assert published == [], f"execution reports inside the site: {published[:5]}"
 
 
 def test_front_page_offers_both_editions():
