@@ -6,6 +6,7 @@ builds first (`make book`).
 
 import re
 
+import nbformat
 import pytest
 import yaml
 
@@ -132,15 +133,19 @@ def test_korean_edition_is_translated_where_the_catalogs_are():
 @pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("chapter", chapter_ids())
 def test_chapter_page_links_its_exercise_download(edition, chapter):
+    """The link carries the edition's release itself (a data: URL, so that it saves from file:// too)."""
+    import base64
+
     page = HTML / edition / "book" / f"{chapter}.html"
     built_pages()
     text = page.read_text(encoding="utf-8")
-    links = re.findall(rf'href="([^"]*_downloads/[^"]*/{chapter}\.ipynb)"', text)
-    assert links, f"{edition}/{page.name}: no download link to {chapter}.ipynb"
-    target = (page.parent / links[0]).resolve()
-    released = read(target)
+    links = re.findall(rf'download="{re.escape(chapter)}\.ipynb" href="data:application/x-ipynb\+json;base64,([^"]+)"',
+                       text)
+    assert links, f"{edition}/{page.name}: no download link carrying {chapter}.ipynb"
+    data = base64.b64decode(links[0])
+    released = nbformat.reads(data.decode("utf-8"), as_version=4)
     assert set(answer_cells(released)) == set(answer_cells(read(source_notebook(chapter))))
-    assert "### BEGIN SOLUTION" not in target.read_text(encoding="utf-8")
+    assert b"### BEGIN SOLUTION" not in data
     # each edition links its own release: exercises/release/ (English), exercises/release-ko/ (Korean)
     expected = release_path(COURSE_ROOT, chapter, edition)
-    assert target.read_bytes() == expected.read_bytes(), f"{edition}/{page.name} links a notebook other than {expected}"
+    assert data == expected.read_bytes(), f"{edition}/{page.name} links a notebook other than {expected}"

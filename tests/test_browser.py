@@ -118,6 +118,23 @@ def check_phone_layout(visit, what):
         .filter(m => m.scrollWidth > m.clientWidth + 1 && !['auto', 'scroll'].includes(getComputedStyle(m).overflowX))
         .length""")
     assert overflowing == 0, f"{what}: {overflowing} display formula(s) overflow instead of scrolling"
+    # the back-to-top button (shown after scrolling down) is a small icon in the bottom-right corner
+    page.mouse.wheel(0, 3000)
+    page.wait_for_timeout(400)
+    page.mouse.wheel(0, -200)  # the theme shows it when the reader scrolls back up
+    page.wait_for_timeout(400)
+    box = page.evaluate("""() => { const b = document.getElementById('pst-back-to-top');
+        if (!b || getComputedStyle(b).display === 'none') return null;
+        const r = b.getBoundingClientRect(); return [r.width, r.height, r.right, window.innerWidth]; }""")
+    if box is not None:
+        assert box[0] <= 48 and box[1] <= 48 and box[3] - box[2] <= 16, f"{what}: back-to-top button {box}"
+    # a formula or table that scrolls shows a shadow where it continues
+    cues = page.evaluate("""() => [...document.querySelectorAll(
+            'mjx-container[display="true"], div.pst-scrollable-table-container')]
+        .filter(m => m.offsetParent !== null && m.scrollWidth > m.clientWidth + 1)
+        .map(m => getComputedStyle(m).backgroundImage.includes('radial-gradient'))""")
+    assert all(cues), f"{what}: {cues.count(False)} scrolling formula(s) or table(s) without a scroll shadow"
+    page.evaluate("window.scrollTo(0, 0)")
     # the menu: the visible button opens the chapter list
     toggle = page.locator(".primary-toggle:visible").first
     toggle.click()
@@ -147,7 +164,8 @@ def test_page_renders_in_both_editions(server, browser, edition, page_name):
                                                "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
             assert widths and min(widths) > 100, f"{what}: a figure failed to load: widths {widths}"
             if page_name in EXERCISES:  # a chapter with an exercise links its notebook
-                assert page.locator("a.download[href$='.ipynb'], a[href*='_downloads'][href$='.ipynb']").count() >= 1
+                name = Path(page_name).name
+                assert page.locator(f"a.download[download='{name}.ipynb'][href^='data:']").count() >= 1
         if page_name.endswith("bibliography"):
             assert page.locator(".citation, dl.citation, div.citation").count() >= 5
         if edition == "ko":
@@ -158,8 +176,9 @@ def test_page_renders_in_both_editions(server, browser, edition, page_name):
         page.screenshot(path=str(SHOTS / f"{edition}-{Path(page_name).name}.png"), full_page=False)
         check_phone_layout(visit, what)
         # the language switch lands on the same page in the other edition
-        page.locator("a.edition-switch").first.click()
-        page.wait_for_url(f"{server}/{OTHER[edition]}/{page_name}.html", timeout=10_000)
+        page.locator("a.edition-switch").first.dispatch_event("click")  # where the reader is: no scrolling
+        page.wait_for_url(re.compile(rf"^{re.escape(server)}/{OTHER[edition]}/{re.escape(page_name)}\.html(#[\w-]+)?$"),
+                          timeout=10_000)
         assert page.evaluate("document.documentElement.lang") == OTHER[edition]
         page.wait_for_load_state("load")
         visit.check_clean(what)
@@ -188,5 +207,74 @@ def test_front_page_shows_both_editions_and_remembers_the_choice(server, browser
         page.goto(f"{server}/index.html")  # an English browser, but the reader chose Korean
         page.wait_for_url(re.compile(rf"/ko/{TOC['root']}\.html$"), timeout=10_000)
         visit.check_clean("index.html")
+    finally:
+        visit.close()
+
+
+def _file_visit(browser, path, **kwargs):
+    return Visit(browser, (HTML / path).as_uri(), **kwargs)
+
+
+@pytest.mark.parametrize("chapter", EXERCISES, ids=lambda p: Path(p).name)
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_exercise_download_saves_the_notebook_from_a_local_file(browser, edition, chapter):
+    """Opened as a file (the README's `_build/html/index.html`), the link saves the edition's release."""
+    from autograder.i18n import release_path
+    from autograder.paths import COURSE_ROOT
+
+    name = Path(chapter).name
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    try:
+        page.goto((HTML / edition / f"{chapter}.html").as_uri())
+        with page.expect_download(timeout=10_000) as download:
+            page.locator(f"a.reference.download[download='{name}.ipynb']").first.click()
+        saved = Path(download.value.path()).read_bytes()
+        assert download.value.suggested_filename == f"{name}.ipynb"
+        assert saved == release_path(COURSE_ROOT, name, edition).read_bytes(), f"{edition}/{name}: another notebook"
+        assert page.url.endswith(f"{chapter}.html"), f"{edition}/{name}: the link opened {page.url}"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("over", ["file", "http"])
+@pytest.mark.parametrize(("edition", "query"), [("en", "dropout"), ("ko", "드롭아웃"), ("en", "regularization")])
+def test_search_lists_pages_with_clean_excerpts(server, browser, over, edition, query):
+    url = f"{server}/{edition}/search.html?q={query}" if over == "http" else \
+        (HTML / edition / "search.html").as_uri() + f"?q={query}"
+    visit = Visit(browser, url)
+    page = visit.page
+    try:
+        page.wait_for_selector("#search-results li p.context", timeout=20_000)
+        page.wait_for_timeout(500)
+        results = page.locator("#search-results li").count()
+        excerpts = page.locator("#search-results li p.context").all_inner_texts()
+        assert results >= 3 and len(excerpts) == results, f"{over}: {results} results, {len(excerpts)} excerpts"
+        for text in excerpts:
+            assert "\\(" not in text and "\\[" not in text, f"raw math in an excerpt: {text[:120]}"
+            assert not text.lstrip(".").lstrip().startswith(("한국어", "English", "Contents", "목차")), \
+                f"interface text in an excerpt: {text[:120]}"
+        if over == "http":
+            visit.check_clean(f"search {query}")
+        else:
+            assert visit.errors == [], f"search over file://: {visit.errors}"
+    finally:
+        visit.close()
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_language_switch_keeps_the_readers_section(browser, edition):
+    chapter = CHAPTERS[1]
+    visit = _file_visit(browser, f"{edition}/{chapter}.html")
+    page = visit.page
+    try:
+        page.wait_for_timeout(1500)  # MathJax and figures settle the layout
+        target = page.evaluate("() => document.querySelectorAll('article section[id]')[3].id")
+        page.evaluate(f"document.getElementById('{target}').scrollIntoView()")
+        page.wait_for_timeout(300)
+        page.locator("a.edition-switch").first.dispatch_event("click")
+        page.wait_for_url(re.compile(rf"/{OTHER[edition]}/{re.escape(chapter)}\.html#{re.escape(target)}$"),
+                          timeout=10_000)
+        assert page.locator(f"[id='{target}']").count() == 1, f"no section {target} in the other edition"
     finally:
         visit.close()

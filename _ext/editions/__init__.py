@@ -7,12 +7,23 @@
 - Translated configuration strings (book title, search box, code cell prompts) from the catalogs.
 - Theme fixes: the phone-width menu button and the doubled ``const THEBE_JS_URL`` script (static JS and a
   de-duplication of page scripts); long code lines wrap and display math scrolls instead of being cut
-  off, Hangul gets a Korean font (CSS).
+  off, with a shadow where a formula or table continues; the back-to-top button stays small in a corner at
+  phone width; Hangul gets a Korean font (CSS). The language switch keeps the reader's section.
+- Exercise downloads work from ``file://`` too: a browser ignores the ``download`` attribute of a link
+  to another local file and shows the notebook's JSON, so each ``.ipynb`` download link carries the file
+  itself (a ``data:`` URL with the file name in ``download``), which every browser saves.
+- Search excerpts without fetching pages: Sphinx's search fetches each result page to show an excerpt,
+  which fails over ``file://`` (no excerpts, console errors) and picks up interface text (the language
+  switch, "Contents") and raw math source. ``search-texts.js`` holds each page's text, sections by id,
+  math as its TeX without delimiters, and answers those requests on the search page.
 
 Loaded through ``sphinx: local_extensions`` in ``_config.yml``.
 """
 
+import base64
 import html
+import json
+import re
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -119,6 +130,81 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
         context["script_files"] = kept
 
 
+_DOWNLOAD_LINK = re.compile(
+    r'(<a class="reference download[^"]*" download="")( href=")([^"]*_downloads/([^"/]+)/([^"/]+\.ipynb))"')
+
+
+def embed_notebook_downloads(app, pagename, templatename, context, doctree):
+    """Each ``.ipynb`` download link carries its file as a ``data:`` URL (see the module docstring)."""
+    body = context.get("body")
+    if app.builder.format != "html" or not body or "_downloads/" not in body:
+        return
+    sources = {dest: source for source, (_docs, dest) in app.env.dlfiles.items()}
+
+    def embed(match):
+        source = sources.get(f"{match.group(4)}/{match.group(5)}")
+        if source is None:
+            return match.group(0)
+        data = base64.b64encode(Path(app.srcdir, source).read_bytes()).decode("ascii")
+        name = html.escape(match.group(5), quote=True)
+        opening = match.group(1).replace(' download=""', f' download="{name}"')
+        return f'{opening}{match.group(2)}data:application/x-ipynb+json;base64,{data}"'
+
+    context["body"] = _DOWNLOAD_LINK.sub(embed, body)
+
+
+def _section_html(node):
+    """A page's text as HTML blocks that keep their ids (sections, glossary terms, targets): what the search
+    cuts its excerpts from. Code cell outputs are left out; math is its TeX source without delimiters."""
+    from docutils import nodes
+
+    parts = []
+    for child in node.children:
+        if not isinstance(child, nodes.Element) or isinstance(child, (nodes.comment, nodes.system_message,
+                                                                       nodes.raw, nodes.substitution_definition)):
+            continue
+        if "cell_output" in child.get("classes", []):
+            continue
+        ids = child.get("ids") or []
+        anchor = f' id="{html.escape(ids[0], quote=True)}"' if ids else ""
+        if isinstance(child, nodes.section):
+            parts.append(f"<section{anchor}>{_section_html(child)}</section>")
+        elif ids or isinstance(child, nodes.TextElement):
+            parts.append(f"<div{anchor}>{html.escape(_plain_text(child))}</div>")
+        else:
+            parts.append(_section_html(child))
+    return "\n".join(parts)
+
+
+def _plain_text(node):
+    """The text of a node, math as its TeX source without delimiters."""
+    from docutils import nodes
+
+    if isinstance(node, (nodes.math, nodes.math_block)):
+        return " ".join(node.astext().split())
+    node = node.deepcopy()
+    for math in list(node.findall(lambda n: isinstance(n, (nodes.math, nodes.math_block)))):
+        if math.parent is not None:
+            math.replace_self(nodes.Text(math.astext()))
+    return " ".join(node.astext().split())
+
+
+def collect_search_text(app, doctree, docname):
+    """Keep each page's text (after glue and references are resolved) for ``search-texts.js``."""
+    if app.builder.format == "html":
+        app.builder.course_search_texts = getattr(app.builder, "course_search_texts", {})
+        app.builder.course_search_texts[docname] = f'<div role="main">{_section_html(doctree)}</div>'
+
+
+def write_search_texts(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    texts = getattr(app.builder, "course_search_texts", {})
+    pages = {f"{name}{app.builder.out_suffix}": text for name, text in sorted(texts.items())}
+    Path(app.outdir, "_static", "search-texts.js").write_text(
+        "window.COURSE_SEARCH_TEXTS = " + json.dumps(pages, ensure_ascii=False) + ";\n", encoding="utf-8")
+
+
 def write_edition_index(app, exception):
     """``<edition>/index.html``: a redirect to the first page (sphinx-external-toc writes none when
     one exists), with an empty icon so that the browser does not ask for /favicon.ico (a 404)."""
@@ -156,8 +242,13 @@ def setup(app):
     app.connect("config-inited", translate_config)
     app.connect("html-page-context", add_language_switch)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
+    app.connect("html-page-context", embed_notebook_downloads)
+    app.connect("doctree-resolved", collect_search_text)
+    app.connect("build-finished", write_search_texts)
     app.add_transform(EditionExerciseDownloads)
     app.connect("build-finished", write_edition_index, priority=400)  # before sphinx-external-toc's
     app.add_css_file("editions.css")
     app.add_js_file("editions.js", defer="defer")
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
+    app.add_js_file("search-excerpts.js")
+    # the page texts for the search are collected while pages are written: one writing process
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": False}

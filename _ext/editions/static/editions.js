@@ -17,11 +17,30 @@
     });
   };
 
+  // The section the reader is in: the one named in the address, else the last section whose heading is
+  // above the first third of the window. Both editions give a section the same id (Sphinx keeps the
+  // English ids in a translated page), so the switch can land on the same section.
+  const currentSection = () => {
+    if (window.location.hash.length > 1) {
+      return window.location.hash;
+    }
+    let found = "";
+    document.querySelectorAll("article section[id]").forEach((section) => {
+      // a page's own title section needs no anchor: the switch opens the page at its top
+      const heading = section.querySelector(":scope > h1, :scope > h2, :scope > h3, :scope > h4");
+      if (heading && heading.tagName !== "H1" && section.getBoundingClientRect().top < window.innerHeight / 3) {
+        found = `#${section.id}`;
+      }
+    });
+    return found;
+  };
+
   // Remember the reader's choice: the front page (_build/html/index.html) prefers it to the
-  // browser's language.
+  // browser's language. Keep the reader's place in the other edition.
   const rememberEdition = () => {
     document.querySelectorAll("a.edition-switch").forEach((link) => {
       link.addEventListener("click", () => {
+        link.href = link.href.split("#")[0] + currentSection();
         try {
           window.localStorage.setItem("course-edition", link.dataset.edition);
         } catch (error) {
