@@ -50,7 +50,7 @@ SPHINX := $(VENV)/bin/sphinx-build -c $(BOOK_CONF) --fail-on-warning --nitpicky 
 EDITIONS := en ko
 
 $(BOOK_CONF)/conf.py: _config.yml _toc.yml $(STAMP)
-	$(PY) -m autograder.i18n conf $(BOOK_CONF)
+	$(PY) -m coursebook.translation conf $(BOOK_CONF)
 
 # Cached outputs belong to one set of packages: a reinstalled venv empties the cache.
 _build/.jupyter_cache.venv: $(STAMP)
@@ -71,7 +71,7 @@ book: setup release $(BOOK_CONF)/conf.py _build/.jupyter_cache.venv
 translations: $(STAMP) $(BOOK_CONF)/conf.py
 	rm -rf _build/gettext
 	$(VENV)/bin/sphinx-build -c $(BOOK_CONF) -b gettext -D nb_execution_mode=off -q . _build/gettext
-	$(PY) -m autograder.i18n update --pot-dir _build/gettext
+	$(PY) -m coursebook.translation update --pot-dir _build/gettext
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -36,7 +36,9 @@ sys.path.insert(0, str(REPO))
 
 import nbformat  # noqa: E402
 
-from autograder import demo, gradebook, paths  # noqa: E402
+from autograder.authoring import demo  # noqa: E402
+from autograder.grading import gradebook  # noqa: E402
+from coursebook import paths  # noqa: E402
 
 PHASES = ["prepare", "kernel_start", "cells", "judge", "render", "record"]
 

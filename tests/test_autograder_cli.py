@@ -7,7 +7,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import demo, paths
+from autograder.authoring import demo
+from coursebook import paths
 from tests.autograder_fixtures import cli, tiny
 
 

@@ -18,9 +18,11 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder import demo, gradebook, paths
+from autograder.authoring import demo
+from autograder.grading import gradebook
+from checks import mistakes as catalogue
+from coursebook import paths
 from solutions.chapters import chapter as declared
-from solutions.checks import mistakes as catalogue
 from tests.autograder_fixtures import cli
 
 CHAPTERS = {"01-normalization": "normalize_rows", "05-dropout": "Dropout"}  # chapter -> the answer made wrong

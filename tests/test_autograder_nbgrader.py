@@ -16,7 +16,9 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import demo, gradebook, paths
+from autograder.authoring import demo
+from autograder.grading import gradebook
+from coursebook import paths
 from tests.autograder_fixtures import cli
 from tests.notebooks import copy_course
 

@@ -9,9 +9,10 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder import classify, feedback, gradebook, judging, layout, master, notebook_io, submissions
-from autograder.records import KernelRun, Limits, Status
-from solutions.checks import probe
+from autograder.common.records import KernelRun, Limits, Status
+from autograder.execution import layout, notebook_io, submissions
+from autograder.grading import classify, feedback, gradebook, judging, master
+from checks import probe
 from tests.autograder_fixtures import tiny, tiny_chapter
 
 # -- submissions ---------------------------------------------------------------------------
@@ -200,7 +201,7 @@ def _run(records, notebook=""):
 
 
 def _records(test_id, namespace):
-    from solutions.checks import verdict  # noqa: F401 - the probe and the plans of the test
+    from checks import verdict  # noqa: F401 - the probe and the plans of the test
 
     test = tiny_chapter.CHAPTER.test(test_id)
     cases = probe.run_plans(test.plans(), namespace)
@@ -329,8 +330,8 @@ def test_a_kernel_that_did_not_start_is_tried_again_and_then_is_a_grader_error(m
     import io
     import types
 
-    from autograder import grade
-    from autograder.records import Job
+    from autograder.common.records import Job
+    from autograder.grading import grade
 
     monkeypatch.setattr(grade, "RETRY_DELAY", 0.0)
     not_started = KernelRun("ann", "99-tiny", died_at=-1,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.paths import REPO
+from coursebook.paths import REPO
 from tests.autograder_fixtures import cli, tiny
 
 NOBODY = 65534

@@ -9,8 +9,8 @@ import re
 import pytest
 import yaml
 
-from autograder.i18n import release_path
-from autograder.paths import COURSE_ROOT, REPO, chapter_ids, source_notebook
+from coursebook.paths import COURSE_ROOT, REPO, chapter_ids, source_notebook
+from coursebook.translation import release_path
 from tests.notebooks import answer_cells, read
 
 BOOK = REPO / "book"

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from playwright.sync_api import sync_playwright
 
-from autograder.paths import REPO, chapter_ids
+from coursebook.paths import REPO, chapter_ids
 
 HTML = REPO / "_build" / "html"
 SHOTS = REPO / "_build" / "screenshots"

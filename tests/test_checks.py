@@ -21,8 +21,8 @@ import re
 
 import pytest
 
+from checks import mistakes, probe, verdict
 from solutions.chapters import all_chapters
-from solutions.checks import mistakes, probe, verdict
 from tests.notebooks import answer_cells, nbgrader_meta, read
 from tests.notebooks import test_cells as graded_test_cells
 

@@ -14,8 +14,8 @@ import sys
 
 import pytest
 
-from autograder import gradebook
-from autograder.paths import COURSE_ROOT, REPO, chapter_ids, source_notebook
+from autograder.grading import gradebook
+from coursebook.paths import COURSE_ROOT, REPO, chapter_ids, source_notebook
 from solutions.chapters import all_chapters
 from tests.notebooks import (
     answer_cells,

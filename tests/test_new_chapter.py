@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.paths import REPO
+from coursebook.paths import REPO
 from tests.autograder_fixtures import cli
 
 TEMPLATE = Path(__file__).with_name("chapter_template")

@@ -21,9 +21,9 @@ import polib
 import pytest
 import yaml
 
-from autograder import i18n
-from autograder.leaks import find_leaks
-from autograder.paths import COURSE_ROOT, REPO, chapter_ids, source_notebook
+from autograder.authoring.leaks import find_leaks
+from coursebook import translation as i18n
+from coursebook.paths import COURSE_ROOT, REPO, chapter_ids, source_notebook
 
 LANGUAGE = "ko"
 CATALOGS = i18n.catalogs(LANGUAGE)

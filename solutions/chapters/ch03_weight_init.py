@@ -34,9 +34,9 @@ import math
 
 import numpy as np
 
-from solutions.checks import judge as J
-from solutions.checks.probe import Array, Opaque, Raised
-from solutions.checks.spec import (
+from checks import judge as J
+from checks.probe import Array, Opaque, Raised
+from checks.spec import (
     Case,
     Chapter,
     Test,

@@ -15,9 +15,9 @@ import math
 
 import numpy as np
 
-from solutions.checks import judge as J
-from solutions.checks.probe import Raised
-from solutions.checks.spec import (
+from checks import judge as J
+from checks.probe import Raised
+from checks.spec import (
     Case,
     Chapter,
     Test,

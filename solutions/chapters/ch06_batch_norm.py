@@ -17,9 +17,9 @@ inputs, and names the one it matches.
 
 import numpy as np
 
-from solutions.checks import judge as J
-from solutions.checks.probe import Raised
-from solutions.checks.spec import Case, Chapter, Test, attribute, call, let, method, record, var
+from checks import judge as J
+from checks.probe import Raised
+from checks.spec import Case, Chapter, Test, attribute, call, let, method, record, var
 
 RTOL, ATOL = 1e-8, 1e-10  # see the module docstring
 CACHE_KEYS = ("xhat", "gamma", "inv_std")

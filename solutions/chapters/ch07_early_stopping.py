@@ -16,9 +16,9 @@ import math
 
 import numpy as np
 
-from solutions.checks import judge as J
-from solutions.checks.probe import Array, Raised
-from solutions.checks.spec import Case, Chapter, Test, attribute, call, function_case, let, method, module, record, var
+from checks import judge as J
+from checks.probe import Array, Raised
+from checks.spec import Case, Chapter, Test, attribute, call, function_case, let, method, module, record, var
 
 VARIANT_RTOL, VARIANT_ATOL = 1e-11, 1e-13  # a wrong formula computed in float64 agrees with its variant to ~1e-15
 CHECK_RTOL, CHECK_ATOL = 1e-10, 1e-12  # the steps' tolerance: a variant closer than this to the right answer passes
@@ -56,7 +56,7 @@ def _same(a, b, rtol=VARIANT_RTOL, atol=VARIANT_ATOL):
 
 
 class _State:
-    """What :func:`solutions.checks.spec.module` needs of a model: its state_dict."""
+    """What :func:`checks.spec.module` needs of a model: its state_dict."""
 
     def __init__(self, state):
         self._state = state

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import nbformat
 from nbformat import NotebookNode
 
-from solutions.checks import mistakes, probe, verdict
+from checks import mistakes, probe, verdict
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Built on nbgrader's ``Execute`` preprocessor (its timeout output, its handling of an error reply
 without an error output); the only step of nbgrader's autograde chain the grader replaces. On top:
 
-- before the first cell, one silent request installs the probe (:mod:`solutions.checks.probe`,
+- before the first cell, one silent request installs the probe (:mod:`checks.probe`,
   sent as source) and the notebook's call plans; test cells then call it instead of hidden tests;
 - record messages (display data of type ``probe.MIME``) are taken out of the outputs and kept per
   cell for the parent to judge; the kernel cannot write them into the graded notebook;
@@ -35,7 +35,7 @@ CELL_OUTPUT_LIMIT = 256 * 1024  # characters of output kept per cell
 NOTEBOOK_OUTPUT_LIMIT = 2 * 2**20  # characters of output kept per notebook
 ERROR_TEXT_LIMIT = 20_000  # characters kept of an error message
 RECORDS_LIMIT = 64 * 2**20  # characters of records accepted per notebook
-MIME = "application/vnd.course-autograder.records+json"  # == solutions.checks.probe.MIME (tested)
+MIME = "application/vnd.course-autograder.records+json"  # == checks.probe.MIME (tested)
 
 
 def kernel_argv():
@@ -80,13 +80,13 @@ class PromptClient(AsyncKernelClient):
 
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel started through the sandbox's command, interrupted by message (no signals cross the sandbox)."""
-    sandbox = None  # autograder.sandbox.KernelSandbox (a fresh sandbox per kernel)
-    zygote = None  # or autograder.forkserver.Zygote (a kernel forked in the slot's sandbox)
+    sandbox = None  # autograder.sandbox.bwrap.KernelSandbox (a fresh sandbox per kernel)
+    zygote = None  # or autograder.sandbox.forkserver.Zygote (a kernel forked in the slot's sandbox)
     spawn_args = None
 
     async def _async_pre_start_kernel(self, **kw):
         if self.zygote is not None and self.provisioner is None:
-            from autograder.forkserver import ZygoteProvisioner
+            from autograder.sandbox.forkserver import ZygoteProvisioner
 
             self.provisioner = ZygoteProvisioner(kernel_id=self.kernel_id or "", kernel_spec=self.kernel_spec,
                                                  parent=self)

@@ -3,8 +3,8 @@
 ``python -m autograder release [CHAPTER ...] [--course-root DIR]`` runs ``nbgrader
 generate_assignment`` for each chapter (all by default) into ``exercises/release/``, writes the
 translated editions next to it (``exercises/release-ko/``: Markdown and answer-cell docstrings from
-the catalogs in ``locales/``, see :mod:`autograder.i18n`) and checks every released notebook, English
-and translated, with :func:`autograder.leaks.find_leaks`. It exits 1 naming the notebook and cell of
+the catalogs in ``locales/``, see :mod:`coursebook.translation`) and checks every released notebook, English
+and translated, with :func:`autograder.authoring.leaks.find_leaks`. It exits 1 naming the notebook and cell of
 each problem, 0 when the release is clean.
 """
 
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.i18n import LANGUAGES, write_translated_release
-from autograder.leaks import find_leaks
-from autograder.paths import COURSE_ROOT, chapter_ids, source_notebook
+from autograder.authoring.leaks import find_leaks
+from coursebook.paths import COURSE_ROOT, chapter_ids, source_notebook
+from coursebook.translation import LANGUAGES, write_translated_release
 
 
 def add_arguments(parser):

@@ -28,7 +28,7 @@ from nbgrader.converters.generate_assignment import GenerateAssignment
 from nbgrader.preprocessors import SaveCells
 from traitlets.config import Config
 
-from autograder import notebook_io
+from autograder.execution import notebook_io
 
 MAX_CELLS = 2000  # a course notebook has about 30; 20,000 cells are an attack on the grader's time
 HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*", re.S | re.M)
@@ -80,7 +80,7 @@ def register(db_url, assignment_id, source_nb, config):
 @functools.cache
 def _worker_gradebook(assignment_id, source_sha, kernel_nb_json):
     """A gradebook of this worker process holding the kernel version of the source (built once)."""
-    from autograder import gradebook  # its shortcut for nbgrader's schema version (no `alembic` subprocess)
+    from autograder.grading import gradebook  # its shortcut for nbgrader's schema version (no `alembic` subprocess)
 
     gradebook.speed_up_nbgrader()
     folder = tempfile.mkdtemp(prefix=f"autograder-gb{os.getpid()}-", dir=os.environ.get("AUTOGRADER_STAGING") or None)

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import gradebook, paths
+from autograder.grading import gradebook
+from coursebook import paths
 
 TIMESTAMP = "2026-01-15 09:30:00.000000 UTC"
 _SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.M)
@@ -34,8 +35,8 @@ def add_arguments(parser):
 
 def load_mistakes():
     """{chapter id: [(mistake id, target, wrong answer source), ...]} from the catalogues."""
+    from checks import mistakes
     from solutions.chapters import all_chapters
-    from solutions.checks import mistakes
 
     return {c.id: [(m.id, m.target, mistakes.source_of(c, m)) for m in mistakes.catalogue(c)]
             for c in all_chapters()}
@@ -134,7 +135,7 @@ def _reference_module(source_path):
 
 
 def run(args):
-    from autograder import grade
+    from autograder.grading import grade
 
     out = Path(args.out)
     root = out / "demo-class"

@@ -7,7 +7,7 @@ caught before 500 students get zeros. A success is cached (``~/.cache/autograder
 per source notebook, limits, sandbox, engine and environment, so a rerun or a resume does not pay it.
 
 :func:`secret_lines` lists the lines the feedback must never show (the reference, the checks, the
-hidden and solution regions of the source), for :func:`autograder.feedback.leaks`.
+hidden and solution regions of the source), for :func:`autograder.grading.feedback.leaks`.
 """
 
 import hashlib
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import gradebook
-from autograder.records import Job, Status
+from autograder.grading import gradebook
+from autograder.common.records import Job, Status
 
 MIN_SECRET_LENGTH = 30  # shorter lines (``X = np.array(X, dtype=float)``) are common knowledge
 
@@ -34,7 +34,7 @@ def _cache_file():
 
 def _environment():
     packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions())
-    code = b"".join(p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py")))
+    code = b"".join(p.read_bytes() for p in sorted(Path(__file__).parents[1].rglob("*.py")))
     return hashlib.sha256("\n".join([sys.version, *packages]).encode() + code).hexdigest()
 
 
@@ -90,8 +90,8 @@ def _answers_of(source_path):
 
 def run(batch, engine, sandboxed):
     """None when every chapter's reference answers get full marks, else one line saying what broke."""
-    from autograder import engines
-    from autograder.grade import decide
+    from autograder.execution import engines
+    from autograder.grading.grade import decide
 
     cache = _load()
     todo = {}

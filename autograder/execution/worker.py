@@ -2,7 +2,7 @@
 
 :func:`run_job` is the unit of work of both engines: a process of the local pool calls it, and so
 does a Dask worker (``dask.distributed``). It makes no verdict: it returns a
-:class:`~autograder.records.KernelRun` with the executed notebook, the raw records the kernel sent
+:class:`~autograder.common.records.KernelRun` with the executed notebook, the raw records the kernel sent
 during each test cell, and the facts about the kernel (death, timeouts, memory, processes). A bug
 here becomes ``grader_error`` with the traceback, never the student's status.
 """
@@ -21,9 +21,11 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import forkserver, layout, notebook_io, sandbox
-from autograder.execute import SandboxedExecute, make_kernel_manager, not_run_output
-from autograder.records import KernelRun
+from autograder.common.records import KernelRun
+from autograder.execution import layout, notebook_io
+from autograder.execution.execute import SandboxedExecute, make_kernel_manager, not_run_output
+from autograder.sandbox import bwrap as sandbox
+from autograder.sandbox import forkserver
 
 _MEMORY_ERRORS = ("MemoryError", "_ArrayMemoryError", "OutOfMemoryError")
 

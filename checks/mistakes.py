@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from solutions.checks import probe, verdict
+from checks import probe, verdict
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 _SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.M)
 MATCH_RTOL, MATCH_ATOL = 1e-7, 1e-10  # outputs "equal" a mistake's: far tighter than any mistake's effect
 

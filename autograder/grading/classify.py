@@ -7,7 +7,7 @@ not change the status (repairs of the notebook's shape, output dropped, a refuse
 
 import signal
 
-from autograder.records import Status
+from autograder.common.records import Status
 
 _SIGNALS = {signal.SIGSEGV: "a segmentation fault", signal.SIGABRT: "an abort", signal.SIGBUS: "a bus error",
             signal.SIGKILL: "SIGKILL", signal.SIGXCPU: "the CPU-time limit", signal.SIGILL: "an illegal instruction",
@@ -32,7 +32,7 @@ def _exit_text(code):
 
 
 def classify(run, limits):
-    """(Status, detail) of a :class:`~autograder.records.KernelRun` under ``limits``."""
+    """(Status, detail) of a :class:`~autograder.common.records.KernelRun` under ``limits``."""
     notes = []
     if run.grader_error:
         first = run.grader_error.strip().splitlines()[-1][:300] if run.grader_error.strip() else "unknown"

@@ -33,9 +33,18 @@ import nbformat
 from nbgrader import utils as nbutils
 from tqdm import tqdm
 
-from autograder import classify, engines, feedback, gradebook, judging, master, paths, preflight, sandbox, submissions
-from autograder.records import Job, Limits, Outcome, Status
-from autograder.submissions import UsageError
+from autograder.grading import classify
+from autograder.execution import engines
+from autograder.grading import feedback
+from autograder.grading import gradebook
+from autograder.grading import judging
+from autograder.grading import master
+from coursebook import paths
+from autograder.grading import preflight
+from autograder.sandbox import bwrap as sandbox
+from autograder.execution import submissions
+from autograder.common.records import Job, Limits, Outcome, Status
+from autograder.execution.submissions import UsageError
 from solutions import chapters as course
 
 tqdm.monitor_interval = 0  # no monitor thread in the parent: pool workers are forked from it
@@ -379,7 +388,7 @@ class Grader:
                     self._render(*p)
         self.attempts[job.key] += 1
         if self.attempts[job.key] >= MAX_ATTEMPTS:
-            from autograder.records import KernelRun
+            from autograder.common.records import KernelRun
 
             run = KernelRun(job.student_id, job.assignment_id,
                             grader_error=f"the worker process died {MAX_ATTEMPTS} times on this submission ({lost})")
@@ -391,7 +400,7 @@ class Grader:
 
     def _judged(self, job, run):
         if isinstance(run, BaseException):
-            from autograder.records import KernelRun
+            from autograder.common.records import KernelRun
 
             text = "".join(traceback.format_exception(run))[-3000:]
             run = KernelRun(job.student_id, job.assignment_id, grader_error=text)
@@ -440,7 +449,7 @@ def remove_stale():
     import shutil
     import tempfile
 
-    from autograder import cgroups
+    from autograder.sandbox import cgroups
 
     for folder in Path(tempfile.gettempdir()).glob("autograder-*"):
         match = re.match(r"autograder-(?:w|gb)?(\d+)-", folder.name)
@@ -472,7 +481,7 @@ def batch_staging():
         else:
             os.environ["AUTOGRADER_STAGING"] = previous
         shutil.rmtree(folder, ignore_errors=True)
-        from autograder import cgroups
+        from autograder.sandbox import cgroups
 
         cgroups.remove_batch(os.getpid())
 
@@ -526,7 +535,7 @@ def _run(args):
 
 
 def _grade(batch, engine, box):
-    from autograder import report
+    from autograder.grading import report
 
     out = batch.out
     counts, problems = Counter(), []

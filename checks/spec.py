@@ -3,9 +3,9 @@
 A :class:`Chapter` is declared once (``solutions/chapters/chNN_*.py``) and read by the release, the
 grader, the test suite and the table of contents. Each graded test cell of the exercise notebook is
 a :class:`Test`: the answer it grades (a function or class name), and the :class:`Case` s that
-decide it. A case is a call plan (plain data, see :mod:`solutions.checks.probe`) plus a judge: a
+decide it. A case is a call plan (plain data, see :mod:`checks.probe`) plus a judge: a
 trusted function of the student's records and the reference's records that raises
-:class:`~solutions.checks.judge.Fail` with the student's message.
+:class:`~checks.judge.Fail` with the student's message.
 
 Inputs are generated here, on the trusted side (seeded numpy / torch generators), and travel as
 data; a kernel that tampers with its own random state cannot change them.
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from solutions.checks import judge as J
-from solutions.checks import probe
+from checks import judge as J
+from checks import probe
 
 
 class Raw(dict):
@@ -122,7 +122,7 @@ class Case:
     """One hidden (or visible) case: a call plan and the judge of its records.
 
     ``judge(got, expected)`` gets two :class:`Result` s (the student's, the reference's) and raises
-    :class:`~solutions.checks.judge.Fail`; ``label`` names the case in messages.
+    :class:`~checks.judge.Fail`; ``label`` names the case in messages.
     """
 
     label: str

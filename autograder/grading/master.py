@@ -11,9 +11,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import layout
-from autograder.records import Master, TestCell
-from solutions.checks import probe
+from autograder.execution import layout
+from autograder.common.records import Master, TestCell
+from checks import probe
 
 
 def build(chapter, source_path, source_sha):

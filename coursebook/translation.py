@@ -12,9 +12,9 @@ One English source, catalogs in ``locales/<lang>/LC_MESSAGES/``:
 
 Commands (``make translations`` runs the first two)::
 
-    python -m autograder.i18n conf DIR            # DIR/conf.py from _config.yml, for sphinx-build
-    python -m autograder.i18n update --pot-dir D  # exercise templates into D, then update locales/
-    python -m autograder.i18n stats               # translated / fuzzy / untranslated per catalog
+    python -m coursebook.translation conf DIR            # DIR/conf.py from _config.yml, for sphinx-build
+    python -m coursebook.translation update --pot-dir D  # exercise templates into D, then update locales/
+    python -m coursebook.translation stats               # translated / fuzzy / untranslated per catalog
 
 A message that is untranslated or fuzzy falls back to English, as gettext does.
 """
@@ -31,7 +31,7 @@ from pathlib import Path
 import nbformat
 import polib
 
-from autograder.paths import REPO, chapter_ids, source_notebook
+from coursebook.paths import REPO, chapter_ids, source_notebook
 
 LOCALES = REPO / "locales"
 LANGUAGES = ("ko",)

@@ -1,7 +1,7 @@
 """The worker's side of the fork server: one zygote per slot, a forked kernel per job.
 
 A :class:`Zygote` is started once per worker slot, in the same bubblewrap sandbox as a kernel (plus
-the capability to build namespaces, see :mod:`autograder.zygote`), with the course's imports done.
+the capability to build namespaces, see :mod:`autograder.sandbox.zygote`), with the course's imports done.
 Each job then costs a fork instead of a Python start and seconds of imports. As root the zygote and
 its current kernel share the slot's control group: its memory limit is ``--memory-mb`` plus what
 the zygote itself holds, so a kernel can use as much as a freshly started one would, and the
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from jupyter_client.provisioning import LocalProvisioner
 
-from autograder import sandbox as sb
+from autograder.sandbox import bwrap as sb
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
 START_TIMEOUT = 120.0  # seconds for a zygote to import the course's libraries on a busy machine

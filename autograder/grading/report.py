@@ -16,7 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from autograder import gradebook, judging
+from autograder.grading import gradebook
+from autograder.grading import judging
 
 UNGRADED = {"invalid_notebook", "missing_notebook", "grader_error"}
 
@@ -75,7 +76,7 @@ def mistake_table(rows):
     instructor's report shows who made which mistake.
     """
     from solutions import chapters as course
-    from solutions.checks import mistakes as catalogue
+    from checks import mistakes as catalogue
 
     table = {}
     graded_chapters = {r["assignment_id"] for r in rows}

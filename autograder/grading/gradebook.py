@@ -35,8 +35,8 @@ from sqlalchemy.engine import Engine
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder import layout
-from autograder.records import Status
+from autograder.execution import layout
+from autograder.common.records import Status
 
 CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "mistakes", "detail"]
 STATUSES = [s.value for s in Status]
@@ -255,7 +255,7 @@ def record(gb, job, outcome, judged_nb, seconds, worker, review=()):
 
 
 def _id_problem(student_id):
-    from autograder.submissions import id_problem
+    from autograder.execution.submissions import id_problem
 
     return id_problem(student_id)
 

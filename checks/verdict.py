@@ -1,20 +1,20 @@
 """Verdicts: run a test's plans, compare with the reference, and say what the student did wrong.
 
 The same functions decide a grade everywhere: in the grading parent (on records a kernel sent),
-under plain ``nbgrader autograde`` (on records of an in-process run, :func:`solutions.checks.check`)
+under plain ``nbgrader autograde`` (on records of an in-process run, :func:`checks.check`)
 and in the test suite (on the records of catalogued mistakes).
 """
 
 import functools
 import warnings
 
-from solutions.checks import probe
-from solutions.checks.judge import Fail
-from solutions.checks.spec import Result
+from checks import probe
+from checks.judge import Fail
+from checks.spec import Result
 
 
 def results(cases):
-    """Decoded records (a list per case) as :class:`~solutions.checks.spec.Result` s."""
+    """Decoded records (a list per case) as :class:`~checks.spec.Result` s."""
     return [Result(case) for case in cases]
 
 

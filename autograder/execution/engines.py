@@ -26,7 +26,7 @@ class EngineGone(Exception):
 
 
 def execute_task(job, master, limits, sandboxed):
-    from autograder import worker
+    from autograder.execution import worker
 
     return worker.run_job(job, master, limits, sandboxed=sandboxed, slot=_SLOT.get("slot"))
 
@@ -34,7 +34,7 @@ def execute_task(job, master, limits, sandboxed):
 def render_task(notebook_json, assignment_id, scores, max_score, status, detail, seconds):
     import nbformat
 
-    from autograder import feedback
+    from autograder.grading import feedback
 
     started = time.monotonic()
     with feedback.time_limit(seconds):

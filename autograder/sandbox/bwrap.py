@@ -29,7 +29,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import cgroups
+from autograder.sandbox import cgroups
 
 LAUNCHER = Path(__file__).with_name("launcher.py")
 HOME = "/home/student"

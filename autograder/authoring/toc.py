@@ -7,7 +7,7 @@ exits 1 when the file on disk differs (the test suite runs it), so a chapter is 
 
 import sys
 
-from autograder.paths import REPO
+from coursebook.paths import REPO
 
 HEADER = "# Table of contents, written by `python -m autograder toc` from solutions/chapters (do not edit).\n"
 

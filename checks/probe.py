@@ -12,7 +12,7 @@ It runs in two places:
   plans against the notebook's namespace and ships the records to the grader as one display_data
   message of type :data:`MIME`. The kernel never sees a hidden test, a tolerance or the reference;
 - in trusted processes, on the reference and on catalogued mistakes (the grader, plain nbgrader's
-  ``solutions.checks.check``, the test suite).
+  ``checks.check``, the test suite).
 
 So it depends on the standard library and numpy only, and on torch when a value is a tensor
 (imported lazily: chapters 1-2 never pay for torch). The wire format is JSON; arrays travel as

@@ -2,12 +2,12 @@
 
 A judge raises :class:`Fail` with a message that says what was checked, what was expected, what
 came back and the usual mistake behind the difference. Judges see decoded records only
-(:mod:`solutions.checks.probe`): numpy arrays, numbers, strings, :class:`~solutions.checks.probe.Raised`.
+(:mod:`checks.probe`): numpy arrays, numbers, strings, :class:`~checks.probe.Raised`.
 """
 
 import numpy as np
 
-from solutions.checks.probe import Array, Opaque, Raised
+from checks.probe import Array, Opaque, Raised
 
 
 class Fail(AssertionError):
