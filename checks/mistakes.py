@@ -4,7 +4,8 @@ Each chapter has a catalogue (``solutions/mistakes/chNN_*.py``, instructor side,
 list of :class:`Mistake` s, each a wrong implementation of one answer, preferably written as a
 change of the reference answer (the answer cell of the source notebook), so that it follows the
 reference when the reference changes. The mutant tests, the demo class and the diagnosis all read
-this one catalogue.
+this one catalogue. The reference answers are passed in (``answers``: answer name -> source, as
+:func:`autograder.course.sources.reference_answers` reads them): this framework reads no course file.
 
 Diagnosis: when a test fails, every catalogued mistake of that answer runs the same plans in the
 trusted process; a mistake whose records equal the student's (within a small tolerance) is the
@@ -13,17 +14,12 @@ diagnosis. It never changes a score.
 
 import functools
 import importlib
-import json
-import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from checks import probe, verdict
 
-REPO = Path(__file__).resolve().parents[1]
-_SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.M)
 MATCH_RTOL, MATCH_ATOL = 1e-7, 1e-10  # outputs "equal" a mistake's: far tighter than any mistake's effect
 
 
@@ -50,23 +46,6 @@ class Mistake:
     code: str = ""
 
 
-def reference_answers(chapter):
-    """answer name -> source of the reference answer cell (solution markers removed)."""
-    return _reference_answers(chapter.id)
-
-
-@functools.cache
-def _reference_answers(chapter_id):
-    path = REPO / "exercises" / "source" / chapter_id / f"{chapter_id}.ipynb"
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    answers = {}
-    for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution") and cell["cell_type"] == "code":
-            answers[meta["grade_id"]] = _SOLUTION_MARKERS.sub("", "".join(cell["source"]))
-    return answers
-
-
 def catalogue(chapter):
     """The chapter's mistakes (empty when it declares none)."""
     if not chapter.mistakes:
@@ -74,11 +53,11 @@ def catalogue(chapter):
     return tuple(importlib.import_module(chapter.mistakes).MISTAKES)
 
 
-def source_of(chapter, mistake):
-    """The complete wrong answer cell of ``mistake``."""
+def source_of(chapter, mistake, answers):
+    """The complete wrong answer cell of ``mistake`` (``answers``: the chapter's reference answers)."""
     if mistake.code:
         return mistake.code
-    source = reference_answers(chapter)[mistake.target]
+    source = answers[mistake.target]
     for old, new in mistake.change:
         if source.count(old) != 1:
             raise ValueError(f"{chapter.id}/{mistake.id}: {old!r} occurs {source.count(old)} times in the "
@@ -95,10 +74,14 @@ def namespace_with(chapter, answer_source):
     return namespace
 
 
-@functools.cache
-def records_of(chapter, test, mistake):
+def records_of(chapter, test, mistake, answers):
     """Records of ``test``'s plans run against ``mistake`` (cached: the plans are deterministic)."""
-    return verdict.run(test, namespace_with(chapter, source_of(chapter, mistake)))
+    return _records_of(chapter, test, source_of(chapter, mistake, answers))
+
+
+@functools.cache
+def _records_of(chapter, test, source):
+    return verdict.run(test, namespace_with(chapter, source))
 
 
 def _same(a, b):
@@ -131,7 +114,7 @@ def same_records(got, other):
         g.keys() == o.keys() and all(_same(g[k], o[k]) for k in g) for g, o in zip(got, other, strict=True))
 
 
-def diagnose(chapter, test, got):
+def diagnose(chapter, test, got, answers):
     """The catalogued mistakes of ``test.answer`` whose records equal the student's ``got``."""
     return [m for m in catalogue(chapter)
-            if m.target == test.answer and same_records(got, records_of(chapter, test, m))]
+            if m.target == test.answer and same_records(got, records_of(chapter, test, m, answers))]

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from autograder.grading import gradebook
+from autograder.course.config import course_config, release_version
 from coursebook.paths import COURSE_ROOT, REPO, chapter_ids, source_notebook
 from solutions.chapters import all_chapters
 from tests.notebooks import (
@@ -76,7 +76,7 @@ def test_visible_tests_pass_without_the_reference_package(chapter, tmp_path):
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_released_stubs_fail_every_graded_cell(chapter, tmp_path):
-    released = gradebook.release_version(source_notebook(chapter), gradebook.course_config(COURSE_ROOT / "source"))
+    released = release_version(source_notebook(chapter), course_config(COURSE_ROOT / "source"))
     for cell in answer_cells(released).values():
         assert "raise NotImplementedError()" in cell.source
     errors = errors_by_grade_id(execute(released, tmp_path))

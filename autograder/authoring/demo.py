@@ -10,19 +10,20 @@ The class goes to ``<out>/demo-class/`` and is graded into ``<out>`` with the de
 second run only regrades what changed.
 """
 
-import json
 import re
 import shutil
-from argparse import Namespace
 from pathlib import Path
 
 import nbformat
 
-from autograder.grading import gradebook
+from autograder.course.config import course_config, release_version
+from autograder.course.sources import reference_answers, with_answers
+from autograder.grading import command
+from checks import mistakes
 from coursebook import paths
+from solutions.chapters import chapter as declared
 
 TIMESTAMP = "2026-01-15 09:30:00.000000 UTC"
-_SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.M)
 
 # Broken submissions, one per chapter in turn: (student id, kind).
 BROKEN = ["truncated_json", "os_exit", "imports_solutions", "renamed", "memory_bomb", "missing"]
@@ -33,29 +34,9 @@ def add_arguments(parser):
     parser.add_argument("--workers", type=int, default=None, help="parallel kernels (default: number of CPUs)")
 
 
-def load_mistakes():
-    """{chapter id: [(mistake id, target, wrong answer source), ...]} from the catalogues."""
-    from checks import mistakes
-    from solutions.chapters import all_chapters
-
-    return {c.id: [(m.id, m.target, mistakes.source_of(c, m)) for m in mistakes.catalogue(c)]
-            for c in all_chapters()}
-
-
-def reference_answers(source_nb):
-    """grade_id -> the source's answer code without the solution markers (a correct student)."""
-    return {c.metadata.nbgrader["grade_id"]: _SOLUTION_MARKERS.sub("", c.source)
-            for c in source_nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
-
-
-def student_notebook(release_nb, answers):
-    """The release notebook with the given answer cells filled in (grade_id -> code)."""
-    nb = nbformat.from_dict(json.loads(json.dumps(release_nb)))
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers and cell.metadata.nbgrader.get("solution"):
-            cell.source = answers[grade_id].strip("\n")
-    return nb
+def catalogued_mistakes(chapter, answers):
+    """[(mistake id, target, wrong answer source), ...] of the chapter's catalogue."""
+    return [(m.id, m.target, mistakes.source_of(chapter, m, answers)) for m in mistakes.catalogue(chapter)]
 
 
 def fresh_notebook(answers):
@@ -81,48 +62,47 @@ def build_class(root, chapters=None, source=None):
     """Write the demo class into ``root``; returns [(student, chapter, kind)]."""
     source = Path(source or paths.SOURCE)
     chapters = chapters or paths.chapter_ids()
-    config = gradebook.course_config(source)
-    catalogue = load_mistakes()
+    config = course_config(source)
     roster = []
     for index, chapter in enumerate(chapters):
         source_path = source / chapter / f"{chapter}.ipynb"
-        release = gradebook.release_version(source_path, config)
-        correct = reference_answers(nbformat.read(str(source_path), as_version=4))
+        release = release_version(source_path, config)
+        correct = reference_answers(source_path, config)
 
         def add(student, kind, nb=None, chapter=chapter, **kwargs):
             write_submission(root, student, chapter, nb=nb, **kwargs)
             roster.append((student, chapter, kind))
 
-        add("ada", "correct", student_notebook(release, correct))
-        wrong = [m for m in catalogue.get(chapter, []) if m[1] in correct]
+        add("ada", "correct", with_answers(release, correct))
+        wrong = [m for m in catalogued_mistakes(declared(chapter), correct) if m[1] in correct]
         if wrong:
             first = wrong[index % len(wrong)]
-            add("björn", f"mistake {first[0]}", student_notebook(release, {**correct, first[1]: first[2]}))
+            add("björn", f"mistake {first[0]}", with_answers(release, {**correct, first[1]: first[2]}))
             picked = {}
             for m in wrong:  # two more mistakes, in two other functions: partly right
                 if m[1] != first[1] and m[1] not in picked and len(picked) < 2:
                     picked[m[1]] = m
             if picked:
                 add("chen li", "mistakes " + ", ".join(m[0] for m in picked.values()),
-                    student_notebook(release, {**correct, **{t: m[2] for t, m in picked.items()}}))
-        add("dana", "release untouched", student_notebook(release, {}))
+                    with_answers(release, {**correct, **{t: m[2] for t, m in picked.items()}}))
+        add("dana", "release untouched", with_answers(release, {}))
         add("farah", "fresh notebook with only the functions (no nbgrader metadata)", fresh_notebook(correct))
         kind = BROKEN[index % len(BROKEN)]
         first_answer = next(iter(correct), None)
         if kind == "truncated_json":
-            text = nbformat.writes(student_notebook(release, correct))
+            text = nbformat.writes(with_answers(release, correct))
             add("emil", kind, text=text[: len(text) // 2])
         elif kind == "os_exit" and first_answer:
-            add("emil", kind, student_notebook(release, {**correct, first_answer: "import os\nos._exit(3)"}))
+            add("emil", kind, with_answers(release, {**correct, first_answer: "import os\nos._exit(3)"}))
         elif kind == "imports_solutions" and first_answer:
             module = _reference_module(source_path)
             code = f"from solutions.{module} import {first_answer}" if module else "import solutions"
-            add("emil", kind, student_notebook(release, {**correct, first_answer: code}))
+            add("emil", kind, with_answers(release, {**correct, first_answer: code}))
         elif kind == "renamed":
-            add("emil", kind, student_notebook(release, correct), name=f"{chapter} (1).ipynb")
+            add("emil", kind, with_answers(release, correct), name=f"{chapter} (1).ipynb")
         elif kind == "memory_bomb" and first_answer:
             bomb = "hog = bytearray(64 * 2**30)  # far beyond --memory-mb\n" + correct[first_answer]
-            add("emil", kind, student_notebook(release, {**correct, first_answer: bomb}))
+            add("emil", kind, with_answers(release, {**correct, first_answer: bomb}))
         else:
             add("emil", "missing")
     return roster
@@ -135,8 +115,6 @@ def _reference_module(source_path):
 
 
 def run(args):
-    from autograder.grading import grade
-
     out = Path(args.out)
     root = out / "demo-class"
     shutil.rmtree(root, ignore_errors=True)
@@ -145,9 +123,5 @@ def run(args):
     for student, chapter, kind in roster:
         if kind not in ("correct", "release untouched"):
             print(f"  {student:<8} {chapter:<22} {kind}")
-    workers = args.workers or grade.default_workers()
-    grade_args = Namespace(submissions=str(root), out=str(out), workers=workers, scheduler=None,
-                           cell_timeout=120.0, notebook_timeout=600.0, memory_mb=2048, db_url=None,
-                           source=str(paths.SOURCE), book_url="", no_sandbox=False, tls_ca_file=None,
-                           tls_cert=None, tls_key=None)
-    return grade.run(grade_args)
+    workers = args.workers or command.default_workers()
+    return command.run(command.parse([root, "--out", out, "--workers", workers]))

@@ -1,5 +1,6 @@
 """Typed records that cross process boundaries: the parent sends a :class:`Job`, a worker (a local
-pool process or a Dask worker) returns a :class:`KernelRun`, the parent decides an :class:`Outcome`.
+pool process or a Dask worker) returns a :class:`KernelRun`, the parent decides an :class:`Outcome`
+and has a worker render a :class:`FeedbackRequest` into a :class:`FeedbackPage`.
 
 All are plain picklable dataclasses of strings, numbers, bytes and tuples: a worker on another
 machine needs nothing but these (it never reads the submissions folder or the gradebook).
@@ -37,6 +38,11 @@ class Limits:
     def cpu_limit(self):
         return int(self.cpu_seconds or self.notebook_timeout * 2) + 5
 
+    @classmethod
+    def from_args(cls, args):
+        """The limits a command line chose (``--cell-timeout``, ``--notebook-timeout``, ``--memory-mb``)."""
+        return cls(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout, memory_mb=args.memory_mb)
+
 
 @dataclass(frozen=True)
 class TestCell:
@@ -59,8 +65,9 @@ class Master:
     tests: tuple  # TestCell, in notebook order
     setup_ids: tuple  # grade_ids of the locked setup cells (restored at the top when missing)
     plans_json: str  # {grade_id: [case steps]}: the inputs the kernel receives
-    probe_source: str  # solutions/checks/probe.py: the code the kernel runs the plans with
+    probe_source: str  # checks/probe.py: the code the kernel runs the plans with
     kernel_nb_json: str  # the source notebook with each hidden region replaced by the probe call
+    preload: tuple = ()  # the course's import lines, run once by each worker slot's fork server
 
     @property
     def max_score(self):
@@ -83,7 +90,6 @@ class Job:
     timestamp_text: str
     notes: tuple  # what discovery noticed (renamed notebook, duplicates, unreadable timestamp)
     invalid: str = ""  # discovery already knows the submission cannot be graded (a symlink, a bad id)
-    attempt: int = 1
 
     @property
     def key(self):
@@ -119,10 +125,32 @@ class KernelRun:
     output_dropped: int = 0  # characters of output not stored
     peak_memory_mb: float | None = None
     grader_error: str = ""  # the worker failed (traceback): never the student's fault
-    kernel_log: str = ""
     timings: dict = field(default_factory=dict)
     worker: str = ""  # where it ran (host:pid), for the log
     forked: bool = False  # the kernel was forked by the slot's fork server (else started afresh)
+
+
+@dataclass(frozen=True)
+class FeedbackRequest:
+    """A judged notebook to render as the student's feedback page (on a worker)."""
+
+    notebook_json: str  # the judged notebook: verdicts written into its test cells
+    assignment_id: str
+    scores: dict  # grade_id -> (score, max)
+    max_score: float
+    status: str
+    detail: str
+    seconds: float  # time limit of the rendering
+    hidden_markers: tuple  # (begin, end) of hidden-test regions, from the course's nbgrader config
+
+
+@dataclass(frozen=True)
+class FeedbackPage:
+    """A rendered feedback page, or why there is none."""
+
+    html: str | None
+    seconds: float
+    error: str = ""  # the rendering failed: the type and start of the exception
 
 
 @dataclass(frozen=True)

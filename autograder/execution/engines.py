@@ -1,11 +1,11 @@
 """Where jobs run: a pool of local worker processes, or a Dask cluster (``--scheduler``).
 
-Both run the same two task functions (:func:`execute_task`: a job in a sandboxed kernel;
-:func:`render_task`: a feedback page) and return their plain records; the grading parent is the
-only place that judges and the only writer of the gradebook. An engine's :meth:`wait` returns the
-finished futures; a future's ``result()`` raises :class:`WorkerLost` when the process that ran it
-died (the local pool is restarted and the job resubmitted; Dask reschedules by itself) and
-:class:`EngineGone` when the cluster itself went away.
+Both run the grading parent's task functions (:func:`execute_task`: a job in a sandboxed kernel;
+:func:`autograder.grading.feedback.render_task`: a feedback page) and return their plain records;
+the grading parent is the only place that judges and the only writer of the gradebook. An engine's
+:meth:`wait` returns the finished futures; a future's ``result()`` raises :class:`WorkerLost` when
+the process that ran it died (the parent runs the task again, see :mod:`autograder.common.retry`)
+and :class:`EngineGone` when the cluster itself went away.
 """
 
 import concurrent.futures as cf
@@ -13,6 +13,8 @@ import multiprocessing as mp
 import os
 import signal
 import time
+
+from autograder.compat import futures as futures_compat
 
 LOST_AFTER = 20.0  # seconds without the scheduler before a batch gives up (what was recorded is kept)
 
@@ -30,16 +32,6 @@ def execute_task(job, master, limits, sandboxed):
 
     return worker.run_job(job, master, limits, sandboxed=sandboxed, slot=_SLOT.get("slot"))
 
-
-def render_task(notebook_json, assignment_id, scores, max_score, status, detail, seconds):
-    import nbformat
-
-    from autograder.grading import feedback
-
-    started = time.monotonic()
-    with feedback.time_limit(seconds):
-        nb = nbformat.reads(notebook_json, as_version=4)
-        return feedback.render(nb, assignment_id, scores, max_score, status, detail), time.monotonic() - started
 
 
 _SLOT = {}
@@ -109,11 +101,7 @@ class LocalEngine:
     def kill(self):
         if self.executor is None:
             return
-        for proc in list(getattr(self.executor, "_processes", {}).values()):
-            try:
-                proc.kill()
-            except (OSError, AttributeError):
-                pass
+        futures_compat.kill_workers(self.executor)
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.executor = None
 
@@ -163,7 +151,8 @@ class DaskEngine:
             return 1
 
     def submit(self, fn, *args):
-        # pure=False: a resubmitted job runs again; retries: a task whose worker died runs elsewhere
+        # pure=False: a resubmitted job runs again. retries=0: Dask does not rerun a task whose worker died
+        # (result() raises WorkerLost); the grading parent resubmits it, counting its attempts
         try:
             return self.client.submit(fn, *args, pure=False, retries=0)
         except Exception as err:  # noqa: BLE001 - a closed client

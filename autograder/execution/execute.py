@@ -17,18 +17,18 @@ without an error output); the only step of nbgrader's autograde chain the grader
 """
 
 import asyncio
-import atexit
 import math
 import secrets
 import time
-from queue import Empty
 
-from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec
-from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
+
+from autograder.compat.jupyter_client import PromptClient, ProvisionerHookKernelManager, set_kernel_spec
+from autograder.compat.nbclient import TimeoutHooks, forget_kernel
+from autograder.sandbox.forkserver import ZygoteProvisioner
 
 INTERRUPT_GRACE = 5  # seconds for a kernel to go idle after the timeout interrupt
 CELL_OUTPUT_LIMIT = 256 * 1024  # characters of output kept per cell
@@ -45,53 +45,18 @@ def kernel_argv():
     return [sys.executable, "-I", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
 
 
-class PromptClient(AsyncKernelClient):
-    """jupyter_client's client, without the 0.2 s of IOPub silence its ``wait_for_ready`` waits for last.
-
-    Ready means what jupyter_client checks first: a ``kernel_info_reply`` on shell, then a message on
-    IOPub (ipykernel answers each subscription with ``iopub_welcome``), so IOPub is connected. The
-    final flush only drops the startup's status messages, which nbclient ignores anyway (it reads
-    only messages whose parent is its own request); it cost 0.2 s of every notebook.
-    """
-
-    async def _async_wait_for_ready(self, timeout=None):
-        deadline = time.monotonic() + (math.inf if timeout is None else timeout)
-        while True:
-            self.kernel_info()
-            try:
-                reply = await self.shell_channel.get_msg(timeout=1)
-            except Empty:
-                reply = None
-            if reply is not None and reply["msg_type"] == "kernel_info_reply":
-                try:
-                    await self.iopub_channel.get_msg(timeout=0.2)
-                except Empty:
-                    pass
-                else:
-                    self._handle_kernel_info_reply(reply)
-                    return
-            if not await self._async_is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
-
-    wait_for_ready = _async_wait_for_ready
-
-
-class SandboxedKernelManager(AsyncKernelManager):
+class SandboxedKernelManager(ProvisionerHookKernelManager):
     """A kernel started through the sandbox's command, interrupted by message (no signals cross the sandbox)."""
     sandbox = None  # autograder.sandbox.bwrap.KernelSandbox (a fresh sandbox per kernel)
     zygote = None  # or autograder.sandbox.forkserver.Zygote (a kernel forked in the slot's sandbox)
     spawn_args = None
 
-    async def _async_pre_start_kernel(self, **kw):
-        if self.zygote is not None and self.provisioner is None:
-            from autograder.sandbox.forkserver import ZygoteProvisioner
-
-            self.provisioner = ZygoteProvisioner(kernel_id=self.kernel_id or "", kernel_spec=self.kernel_spec,
-                                                 parent=self)
-            self.provisioner.zygote, self.provisioner.spawn_args = self.zygote, self.spawn_args
-        return await super()._async_pre_start_kernel(**kw)
+    def own_provisioner(self):
+        if self.zygote is None:
+            return None
+        provisioner = ZygoteProvisioner(kernel_id=self.kernel_id or "", kernel_spec=self.kernel_spec, parent=self)
+        provisioner.zygote, provisioner.spawn_args = self.zygote, self.spawn_args
+        return provisioner
 
     def format_kernel_cmd(self, extra_arguments=None):
         box = self.sandbox if self.sandbox is not None else self.zygote.sandbox
@@ -104,8 +69,8 @@ class SandboxedKernelManager(AsyncKernelManager):
 def make_kernel_manager(kernel_sandbox, folder, zygote=None, spawn_args=None):
     km = SandboxedKernelManager(kernel_name="python3", transport="ipc", ip=str(folder / "ipc"),
                                 connection_file=str(folder / "kernel.json"))
-    km._kernel_spec = KernelSpec(argv=kernel_argv(), display_name="Python 3", language="python",
-                                 interrupt_mode="message")
+    set_kernel_spec(km, KernelSpec(argv=kernel_argv(), display_name="Python 3", language="python",
+                                   interrupt_mode="message"))
     km.sandbox, km.zygote, km.spawn_args = kernel_sandbox, zygote, spawn_args
     km.client_factory = PromptClient
     return km
@@ -139,7 +104,7 @@ def boot_code(probe_source, plans_json):
     )
 
 
-class SandboxedExecute(Execute):
+class SandboxedExecute(TimeoutHooks, Execute):
     """nbgrader's Execute, driven cell by cell with death, timeout, output and record accounting."""
 
     def __init__(self, nb, km, limits, probe_source, plans_json, **kwargs):
@@ -173,17 +138,16 @@ class SandboxedExecute(Execute):
         super().on_cell_executed(**kwargs)  # nbgrader: an error reply always leaves an error output
         self.executed.add(kwargs["cell_index"])
 
-    def _get_timeout(self, cell):
+    def cell_timeout(self, cell):
         """A cell's timeout: --cell-timeout, or less when the notebook's own deadline comes first."""
         remaining = self.deadline - time.monotonic()
         return max(1, min(self.timeout, math.ceil(remaining)))
 
-    async def _async_handle_timeout(self, timeout, cell=None):
+    def on_cell_timeout(self, cell):
         if self._current is not None:
             self.timed_out.append(self._current)
         if time.monotonic() >= self.deadline - 0.5:
             self.notebook_timeout = True
-        return await super()._async_handle_timeout(timeout, cell)
 
     def output(self, outs, msg, display_id, cell_index):
         content = msg["content"]
@@ -286,7 +250,7 @@ class SandboxedExecute(Execute):
                 raise
             self.died_at = -1
         finally:
-            atexit.unregister(self._cleanup_kernel)  # nbclient's safety net: the kernel is gone already
+            forget_kernel(self)
 
     def mark_not_run(self, reason):
         """Give every code cell that did not run an error output (so grade cells score 0)."""

@@ -15,74 +15,26 @@
 
 import ast
 import functools
-import json
 import os
-import re
 import tempfile
 
 import nbformat
 from nbformat.v4 import new_code_cell
 from nbgrader import utils as nbutils
 from nbgrader.converters.autograde import Autograde
-from nbgrader.converters.generate_assignment import GenerateAssignment
-from nbgrader.preprocessors import SaveCells
 from traitlets.config import Config
 
+from autograder.compat import nbgrader as nbgrader_compat
+from autograder.course.config import configured, register
 from autograder.execution import notebook_io
 
 MAX_CELLS = 2000  # a course notebook has about 30; 20,000 cells are an attack on the grader's time
-HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*", re.S | re.M)
-
-
-def probe_call(grade_id):
-    """What a test cell's hidden region becomes in the grading kernel."""
-    return f"__autograder__.check({grade_id!r})  # hidden tests: run by the grader, judged outside this kernel"
-
-
-def kernel_source(source_nb):
-    """The source notebook as the kernel may see it: each hidden region removed, the probe call put
-    first in its test cell (so the checks record even when a visible assert fails after them, and a
-    wrong answer can be diagnosed)."""
-    nb = nbformat.from_dict(json.loads(json.dumps(source_nb)))
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") and cell.cell_type == "code":
-            visible = HIDDEN_REGION.sub("", cell.source).rstrip()
-            cell.source = probe_call(meta["grade_id"]) + "\n" + visible
-    return nb
-
-
-def configured(converter, trait, config):
-    """A converter's preprocessor list as the course configures it (nbgrader's default otherwise)."""
-    section = config.get(converter.__name__, {}) if config is not None else {}
-    return list(section[trait]) if trait in section else list(converter.class_traits()[trait].default())
-
-
-def generate_chain(config):
-    """nbgrader generate_assignment's preprocessors, up to and including SaveCells."""
-    chain = configured(GenerateAssignment, "preprocessors", config)
-    return [cls(config=config) for cls in chain[: chain.index(SaveCells) + 1]]
-
-
-def register(db_url, assignment_id, source_nb, config):
-    """Record ``source_nb`` as assignment ``assignment_id`` in the gradebook at ``db_url``, as nbgrader does."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(db_url) as gb:
-        gb.update_or_create_assignment(assignment_id)
-    nb = nbformat.from_dict(json.loads(json.dumps(source_nb)))
-    resources = {"nbgrader": {"db_url": db_url, "assignment": assignment_id, "notebook": assignment_id,
-                              "student": "."}, "unique_key": assignment_id}
-    for pp in generate_chain(config):
-        nb, resources = pp.preprocess(nb, resources)
 
 
 @functools.cache
 def _worker_gradebook(assignment_id, source_sha, kernel_nb_json):
     """A gradebook of this worker process holding the kernel version of the source (built once)."""
-    from autograder.grading import gradebook  # its shortcut for nbgrader's schema version (no `alembic` subprocess)
-
-    gradebook.speed_up_nbgrader()
+    nbgrader_compat.speed_up_schema_version()  # no `alembic` subprocess per worker
     folder = tempfile.mkdtemp(prefix=f"autograder-gb{os.getpid()}-", dir=os.environ.get("AUTOGRADER_STAGING") or None)
     db_url = f"sqlite:///{os.path.join(folder, 'gradebook.db')}"
     register(db_url, assignment_id, nbformat.reads(kernel_nb_json, as_version=4), Config())

@@ -17,6 +17,7 @@ import threading
 import time
 import traceback
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -26,6 +27,7 @@ from autograder.execution import layout, notebook_io
 from autograder.execution.execute import SandboxedExecute, make_kernel_manager, not_run_output
 from autograder.sandbox import bwrap as sandbox
 from autograder.sandbox import forkserver
+from autograder.sandbox.spec import IsolationSpec
 
 _MEMORY_ERRORS = ("MemoryError", "_ArrayMemoryError", "OutOfMemoryError")
 
@@ -39,24 +41,24 @@ class _Process:
         self.staging = None
         self.free = list(range(sandbox.UID_BLOCK - 1))
         self.font_cache = None
-        self.zygotes = {}  # slot -> (limits, Zygote)
+        self.zygotes = {}  # slot -> ((limits, preload), Zygote)
         self.fork_disabled = os.environ.get("AUTOGRADER_FORK_SERVER", "1") == "0"
 
-    def zygote(self, box, slot, limits):
+    def zygote(self, box, slot, limits, preload):
         """The slot's fork server (started on first use, restarted when it died), or None."""
         if self.fork_disabled:
             return None
         known = self.zygotes.get(slot)
-        if known is not None and (known[0] != limits or not known[1].alive()):
+        if known is not None and (known[0] != (limits, preload) or not known[1].alive()):
             self.drop_zygote(slot)
             known = None
         if known is None:
             try:
-                zygote = forkserver.Zygote(box, self.staging / f"zygote-{slot}", slot, limits, _font_files())
+                zygote = forkserver.Zygote(box, self.staging / f"zygote-{slot}", slot, limits, _font_files(), preload)
             except forkserver.ZygoteFailed:
                 self.fork_disabled = True  # this machine cannot: fresh sandboxes from now on
                 return None
-            self.zygotes[slot] = known = (limits, zygote)
+            self.zygotes[slot] = known = ((limits, preload), zygote)
         return known[1]
 
     def drop_zygote(self, slot, disable=False):
@@ -128,41 +130,35 @@ def _font_files():
     return {f".config/matplotlib/{_PROCESS.font_cache.name}": _PROCESS.font_cache}
 
 
-def _fresh_kernel(nb, master, limits, box, slot):
-    """A new sandbox and a new Python for this job (no fork server)."""
+@contextmanager
+def _fresh_start(box, slot, limits):
+    """A new sandbox and a new Python for one kernel (no fork server)."""
     folder = _PROCESS.staging / f"k{slot}-{os.urandom(4).hex()}"
     folder.mkdir(mode=0o700)
-    kernel_box = sandbox.KernelSandbox(box, folder, slot, limits.memory_mb, limits.processes, limits.disk_mb,
-                                       limits.cpu_limit, files=_font_files())
-    executor = None
+    kernel_box = sandbox.KernelSandbox(box, folder, slot, IsolationSpec.of(limits), files=_font_files())
     try:
         km = make_kernel_manager(kernel_box, folder)
-        executor = SandboxedExecute(nb, km, limits, master.probe_source, master.plans_json)
-        log_path = folder / "kernel.log"
-        with open(log_path, "wb") as log:
-            asyncio.run(executor.run(env=kernel_box.launch_env() if box.enabled else kernel_box.kernel_env(),
-                                     log_file=log))
-        exit_code = _exit_code(km)
-        stats = kernel_box.stats()
-        log_text = _tail(log_path)
+        env = kernel_box.launch_env() if box.enabled else kernel_box.kernel_env()
+        with open(folder / "kernel.log", "wb") as log:
+            yield _Start(km, folder / "kernel.log", log, env, finish=lambda _executor: (_exit_code(km),
+                                                                                       kernel_box.stats()))
     finally:
         kernel_box.kill()
         kernel_box.cleanup()
         shutil.rmtree(folder, ignore_errors=True)
-    return executor, exit_code, stats, log_text
 
 
-def _forked_kernel(nb, master, limits, zygote):
-    """A kernel forked by the slot's zygote, in namespaces of its own."""
+@contextmanager
+def _forked_start(zygote):
+    """A kernel forked by the slot's fork server, in namespaces of its own."""
     folder = zygote.folder / f"job-{os.urandom(4).hex()}"
     folder.mkdir(mode=0o700)
     zygote.sandbox.own(folder)
     log_path = folder / "kernel.log"
-    spawn = {"env": zygote.sandbox.kernel_env(), "log": log_path, "rlimits": zygote.sandbox.kernel_rlimits()}
+    spawn = {"env": zygote.sandbox.kernel_env(), "log": log_path, "rlimits": zygote.kernel_rlimits()}
     km = make_kernel_manager(None, folder, zygote=zygote, spawn_args=spawn)
-    executor = SandboxedExecute(nb, km, limits, master.probe_source, master.plans_json)
-    try:
-        asyncio.run(executor.run(env=zygote.sandbox.kernel_env(), log_file=None))
+
+    def finish(executor):
         job = zygote.job
         if job is not None:
             job.kill()
@@ -170,24 +166,45 @@ def _forked_kernel(nb, master, limits, zygote):
         exit_code = job.returncode if job is not None else None
         if exit_code == -9 and executor.died_at is None:
             exit_code = None  # killed by us at shutdown, after the last cell
-        stats = zygote.stats()
-        log_text = _tail(log_path)
+        return exit_code, zygote.stats()
+
+    try:
+        yield _Start(km, log_path, None, zygote.sandbox.kernel_env(), finish)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return executor, exit_code, stats, log_text
+
+
+@dataclass
+class _Start:
+    """How one kernel starts and ends: its manager, log, environment, and what to collect when it is done."""
+
+    manager: object
+    log_path: Path
+    log_file: object  # where the kernel's stdout and stderr go (None: the fork server writes log_path)
+    env: dict
+    finish: object  # executor -> (exit code, (oom killed, peak MB, process limit hit))
+
+
+def _run_kernel(nb, master, limits, start):
+    executor = SandboxedExecute(nb, start.manager, limits, master.probe_source, master.plans_json)
+    asyncio.run(executor.run(env=start.env, log_file=start.log_file))
+    exit_code, stats = start.finish(executor)
+    return executor, exit_code, stats, _tail(start.log_path)
 
 
 def _execute(nb, master, limits, box, slot):
-    zygote = _PROCESS.zygote(box, slot, limits) if box.enabled else None
+    zygote = _PROCESS.zygote(box, slot, limits, master.preload) if box.enabled else None
     if zygote is not None:
         try:
-            executor, exit_code, (oom, peak, pids_hit), log_text = _forked_kernel(nb, master, limits, zygote)
+            with _forked_start(zygote) as start:
+                executor, exit_code, (oom, peak, pids_hit), log_text = _run_kernel(nb, master, limits, start)
         except forkserver.ZygoteFailed:
             _PROCESS.drop_zygote(slot, disable=True)
             zygote = None
     forked = zygote is not None
     if zygote is None:
-        executor, exit_code, (oom, peak, pids_hit), log_text = _fresh_kernel(nb, master, limits, box, slot)
+        with _fresh_start(box, slot, limits) as start:
+            executor, exit_code, (oom, peak, pids_hit), log_text = _run_kernel(nb, master, limits, start)
     if executor.died_at is not None:
         where = "while starting" if executor.died_at < 0 else f"in cell {executor.died_at + 1}"
         executor.mark_not_run(f"not run: the kernel died {where}")
@@ -224,7 +241,6 @@ def _execute(nb, master, limits, box, slot):
                         if executor.died_at == -1 else
                         (executor.boot_failed if executor.boot_failed and executor.died_at is None
                          and executor.unresponsive is None else ""),
-        "kernel_log": log_text[-2000:],
         "timings": {"kernel_start": executor.start_seconds, "cells": executor.cells_seconds},
         "forked": forked,
     }

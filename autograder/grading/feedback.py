@@ -15,46 +15,28 @@ and the verdicts are error outputs written by the grading parent. On top of the 
 
 import copy
 import os
-import shutil
 import signal
 import threading
+import time
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from nbconvert.exporters import HTMLExporter, TemplateExporter
-from nbconvert.filters.highlight import Highlight2HTML
-from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+import nbformat
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbformat.v4 import new_markdown_cell
 from nbgrader import utils as nbutils
 from nbgrader.preprocessors import ClearHiddenTests
 from traitlets.config import Config
 
-HIDDEN_BEGIN = "BEGIN HIDDEN TESTS"
+from autograder.common.fileio import atomic_copytree
+from autograder.common.records import FeedbackPage
+from autograder.compat.nbconvert import FastHTMLExporter
+from autograder.course.markers import Markers
+
 _TEMPLATES = os.path.join(os.path.dirname(nbutils.__file__), "server_extensions", "formgrader")
 _OURS = os.path.join(os.path.dirname(__file__), "templates")
 MATHJAX_FOLDER = "_mathjax"
-
-
-class _FeedbackExporter(HTMLExporter):
-    """nbconvert's HTMLExporter without its final BeautifulSoup pass.
-
-    That pass re-parses the whole page (the feedback template inlines Bootstrap) only to add alt
-    text to images without one and tabindex attributes: 40 % of the rendering time per notebook.
-    The rest is HTMLExporter.from_notebook_node of nbconvert 7, unchanged.
-    """
-
-    def from_notebook_node(self, nb, resources=None, **kw):
-        langinfo = nb.metadata.get("language_info", {})
-        lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
-        highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
-        resources = self._init_resources(resources)
-        filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
-                                                 resources=resources)
-        self.register_filter("highlight_code", highlight_code)
-        self.register_filter("filter_data_type", filter_data_type)
-        return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
 
 @lru_cache(maxsize=1)
@@ -65,22 +47,23 @@ def _exporter():
     c.HTMLExporter.extra_template_paths = [
         os.path.join(_TEMPLATES, "templates"),
         os.path.join(_TEMPLATES, "static", "node_modules", "bootstrap", "dist", "css")]
-    exporter = _FeedbackExporter(config=c)
+    exporter = FastHTMLExporter(config=c)
     exporter.register_preprocessor(CSSHTMLHeaderPreprocessor(config=c), enabled=True)
     return exporter
 
 
-def without_hidden_tests(nb):
-    """A deep copy of ``nb`` that carries no hidden-test source anywhere."""
+def without_hidden_tests(nb, markers=(Markers.begin_hidden, Markers.end_hidden)):
+    """A deep copy of ``nb`` that carries no hidden-test source anywhere (``markers``: begin and end)."""
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
-        if HIDDEN_BEGIN not in cell.source:
+        if markers[0] not in cell.source:
             continue
         if cell.cell_type == "code":
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
-    nb, _ = ClearHiddenTests(enforce_metadata=False).preprocess(nb, {})
+    nb, _ = ClearHiddenTests(enforce_metadata=False, begin_test_delimeter=markers[0],
+                             end_test_delimeter=markers[1]).preprocess(nb, {})
     return nb
 
 
@@ -130,17 +113,23 @@ def install_mathjax(feedback_root):
     import importlib.util
 
     spec = importlib.util.find_spec("sphinx-mathjax-offline")  # the package the book bundles MathJax with
-    source = Path(list(spec.submodule_search_locations)[0]) / "static" / "mathjax"
-    partial = target.with_name(f".{MATHJAX_FOLDER}-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    shutil.copytree(source, partial)
-    os.replace(partial, target)
-    return target
+    return atomic_copytree(Path(list(spec.submodule_search_locations)[0]) / "static" / "mathjax", target)
 
 
-def render(graded_nb, assignment_id, cell_scores, max_score, status, detail):
+def render_task(request):
+    """A worker's task: the :class:`~autograder.common.records.FeedbackPage` of a
+    :class:`~autograder.common.records.FeedbackRequest`, within its time limit."""
+    started = time.monotonic()
+    with time_limit(request.seconds):
+        nb = nbformat.reads(request.notebook_json, as_version=4)
+        page = render(nb, request.assignment_id, request.scores, request.max_score, request.status, request.detail,
+                      request.hidden_markers)
+    return FeedbackPage(html=page, seconds=time.monotonic() - started)
+
+
+def render(graded_nb, assignment_id, cell_scores, max_score, status, detail, hidden_markers=None):
     """HTML feedback for one graded notebook; ``cell_scores`` maps grade_id -> (score, max)."""
-    nb = without_hidden_tests(graded_nb)
+    nb = without_hidden_tests(graded_nb, *([hidden_markers] if hidden_markers else []))
     for cell in nb.cells:
         if nbutils.is_grade(cell):
             score, points = cell_scores.get(cell.metadata.nbgrader["grade_id"], (0.0, 0.0))
@@ -156,17 +145,3 @@ def render(graded_nb, assignment_id, cell_scores, max_score, status, detail):
                               "late_penalty": 0}}
     html, _ = _exporter().from_notebook_node(nb, resources=resources)
     return html
-
-
-def warm_up():
-    """Compile the feedback templates once (about 1 s), in the grading parent before it forks its
-    workers, so that each worker inherits them instead of compiling its own copy."""
-    from nbformat.v4 import new_code_cell, new_notebook, new_output
-
-    cell = new_code_cell("x = 1", metadata={"nbgrader": {
-        "grade": True, "grade_id": "t", "locked": True, "points": 1, "schema_version": 3, "solution": False,
-        "task": False}})
-    cell.outputs = [new_output("stream", name="stdout", text="x"),
-                    new_output("error", ename="AssertionError", evalue="x", traceback=["x"])]
-    render(new_notebook(cells=[new_markdown_cell("x"), cell]), "warm-up", {"t": (0.0, 1.0)}, 1.0, "ok", "")
-

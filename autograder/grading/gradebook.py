@@ -16,26 +16,20 @@ Two tables of our own live next to nbgrader's (nbgrader ignores them):
 """
 
 import csv
-import functools
 import hashlib
-import os
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
-from nbgrader import api as nbgrader_api
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.converters.generate_assignment import GenerateAssignment
 from nbgrader.plugins.export import CsvExportPlugin
-from nbgrader.preprocessors import SaveAutoGrades, SaveCells
-from nbgrader.preprocessors.base import NbGraderPreprocessor
 from sqlalchemy import Boolean, Column, DateTime, Float, MetaData, String, Table, Text, delete, event, insert, select
 from sqlalchemy.engine import Engine
 from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.execution import layout
+from autograder.compat import nbgrader as nbgrader_compat
+from autograder.course import config as course
+from autograder.common.fileio import atomic_write
 from autograder.common.records import Status
 
 CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "mistakes", "detail"]
@@ -95,46 +89,6 @@ def safe_url(url):
         return url
 
 
-def course_config(source_dir):
-    """The course's ``nbgrader_config.py`` (next to ``source/``) as a traitlets Config."""
-    path = Path(source_dir).resolve().parent / "nbgrader_config.py"
-    if not path.is_file():
-        return Config()
-    return PyFileConfigLoader(path.name, str(path.parent)).load_config()
-
-
-def alembic_head():
-    """nbgrader's schema revision, read from its migration scripts.
-
-    ``nbgrader.api.get_alembic_version`` runs the ``alembic heads`` command in a subprocess (about
-    3 s here) each time a new gradebook is created; the scripts give the same answer directly:
-    the one revision that no other script revises. ``tests/test_autograder_units.py`` checks the
-    two agree.
-    """
-    import nbgrader
-
-    revisions, parents = set(), set()
-    pattern = re.compile(r"^(down_revision|revision)\s*=\s*['\"]([0-9a-f]+)['\"]", re.M)
-    for script in (Path(nbgrader.__file__).parent / "alembic" / "versions").glob("*.py"):
-        for key, value in pattern.findall(script.read_text(encoding="utf-8")):
-            (revisions if key == "revision" else parents).add(value)
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None
-
-
-def _fast_alembic_version(original):
-    @functools.wraps(original)  # keeps the original as __wrapped__
-    def get_alembic_version():
-        return alembic_head() or original()
-    return get_alembic_version
-
-
-def speed_up_nbgrader():
-    """Read nbgrader's schema version from its scripts instead of running ``alembic heads`` (3 s)."""
-    if not hasattr(nbgrader_api.get_alembic_version, "__wrapped__"):
-        nbgrader_api.get_alembic_version = _fast_alembic_version(nbgrader_api.get_alembic_version)
-
-
 def open_gradebook(db_url, config):
     """nbgrader's Gradebook on ``db_url`` with the journal tables; SQLite in WAL mode.
 
@@ -145,7 +99,7 @@ def open_gradebook(db_url, config):
     db_url = normalize_db_url(db_url)
     if db_url.startswith("sqlite"):
         event.listen(Engine, "connect", _sqlite_pragmas)
-    speed_up_nbgrader()
+    nbgrader_compat.speed_up_schema_version()
     gb = Gradebook(db_url, course_id)
     _meta.create_all(gb.engine)
     return gb
@@ -179,22 +133,12 @@ def file_sha(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def release_version(source_path, config=None):
-    """The student version of a source notebook, as ``nbgrader generate_assignment`` writes it."""
-    nb = nbformat.read(str(source_path), as_version=4)
-    resources = {"nbgrader": {}}
-    for cls in layout.configured(GenerateAssignment, "preprocessors", config):
-        if cls is not SaveCells:  # needs a database; records nothing the student version shows
-            nb, resources = cls(config=config or Config()).preprocess(nb, resources)
-    return nb
-
-
 def register_assignment(gb, db_url, config, assignment_id, source_path):
     """Record the assignment's cells in the gradebook once per source version (nbgrader's own chain)."""
     sha = file_sha(source_path)
     known = gb.db.execute(select(ASSIGNMENTS.c.source_sha).where(ASSIGNMENTS.c.assignment_id == assignment_id)).scalar()
     if known != sha:
-        layout.register(db_url, assignment_id, nbformat.read(str(source_path), as_version=4), config)
+        course.register(db_url, assignment_id, nbformat.read(str(source_path), as_version=4), config)
         gb.db.execute(delete(ASSIGNMENTS).where(ASSIGNMENTS.c.assignment_id == assignment_id))
         gb.db.execute(insert(ASSIGNMENTS).values(assignment_id=assignment_id, source_sha=sha))
         gb.db.commit()
@@ -204,21 +148,6 @@ def register_assignment(gb, db_url, config, assignment_id, source_path):
 def recorded(gb):
     """{(student, assignment): row} of the journal."""
     return {(r.student_id, r.assignment_id): r for r in gb.db.execute(select(RESULTS))}
-
-
-class _SaveAutoGrades(SaveAutoGrades):
-    """nbgrader's SaveAutoGrades on an already open gradebook (one connection for the batch)."""
-
-    def __init__(self, gradebook, **kwargs):
-        super().__init__(**kwargs)
-        self._open_gradebook = gradebook
-
-    def preprocess(self, nb, resources):
-        self.notebook_id = resources["nbgrader"]["notebook"]
-        self.assignment_id = resources["nbgrader"]["assignment"]
-        self.student_id = resources["nbgrader"]["student"]
-        self.gradebook = self._open_gradebook
-        return NbGraderPreprocessor.preprocess(self, nb, resources)
 
 
 def record(gb, job, outcome, judged_nb, seconds, worker, review=()):
@@ -234,7 +163,7 @@ def record(gb, job, outcome, judged_nb, seconds, worker, review=()):
         gb.update_or_create_submission(aid, sid, **kwargs)
         if judged_nb is not None:
             resources = {"nbgrader": {"notebook": aid, "assignment": aid, "student": sid}}
-            _SaveAutoGrades(gb).preprocess(judged_nb, resources)
+            nbgrader_compat.SaveAutoGradesOnOpenGradebook(gb).preprocess(judged_nb, resources)
         submitted = gb.find_submission_notebook(aid, aid, sid)
         for grade in submitted.grades:
             if grade.name not in outcome.scores or judged_nb is None:  # not graded: 0, never "needs grading"
@@ -263,14 +192,6 @@ def _id_problem(student_id):
 def _source_sha(gb, assignment_id):
     query = select(ASSIGNMENTS.c.source_sha).where(ASSIGNMENTS.c.assignment_id == assignment_id)
     return gb.db.execute(query).scalar() or ""
-
-
-def _atomic_write(path, write):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    write(tmp)
-    os.replace(tmp, path)
 
 
 def rows(gb):
@@ -303,12 +224,12 @@ def export_csv(gb, out):
                 writer.writerow([r["student_id"], r["assignment_id"], _fmt(r["score"]), _fmt(r["max_score"]),
                                  r["status"], r["mistakes"], r["detail"]])
 
-    _atomic_write(Path(out) / "grades.csv", write_grades)
+    atomic_write(Path(out) / "grades.csv", write_grades)
 
     def write_nbgrader(tmp):
         plugin = CsvExportPlugin()
         plugin.to = str(tmp)
         plugin.export(gb)
 
-    _atomic_write(Path(out) / "nbgrader_export.csv", write_nbgrader)
+    atomic_write(Path(out) / "nbgrader_export.csv", write_nbgrader)
     return data

@@ -51,8 +51,8 @@ def _decode(grade_id, texts):
         return None, f"the hidden checks' records are malformed ({str(err)[:120]})"
 
 
-def judge(run, chapter):
-    """{grade_id: Verdict} for every declared test of ``chapter``."""
+def judge(run, chapter, answers):
+    """{grade_id: Verdict} for every declared test of ``chapter`` (``answers``: its reference answers)."""
     out = {}
     for test in chapter.tests:
         got, problem = _decode(test.grade_id, run.records.get(test.grade_id, []))
@@ -60,7 +60,7 @@ def judge(run, chapter):
             out[test.grade_id] = Verdict(test.grade_id, f"{test.answer}: {problem}")
             continue
         message = verdict.judge(test, got, verdict.reference(chapter, test))
-        found = tuple(mistakes.diagnose(chapter, test, got)) if message is not None else ()
+        found = tuple(mistakes.diagnose(chapter, test, got, answers)) if message is not None else ()
         unanswered = message is not None and not found and _unanswered(got)
         out[test.grade_id] = Verdict(test.grade_id, message, found, unanswered)
     return out

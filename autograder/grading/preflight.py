@@ -21,8 +21,12 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.grading import gradebook
+from autograder.common.fileio import atomic_write
 from autograder.common.records import Job, Status
+from autograder.course.config import release_version
+from autograder.course.sources import with_answers
+from autograder.execution import engines
+from autograder.grading.decide import decide
 
 MIN_SECRET_LENGTH = 30  # shorter lines (``X = np.array(X, dtype=float)``) are common knowledge
 
@@ -54,12 +58,8 @@ def _load():
 
 
 def _save(cache):
-    path = _cache_file()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(cache))
-        os.replace(tmp, path)
+        atomic_write(_cache_file(), json.dumps(cache))
     except OSError:
         pass  # an unwritable cache only costs the next run its pre-flight
 
@@ -67,32 +67,16 @@ def _save(cache):
 def reference_job(batch, chapter):
     """The release notebook with the reference answer cells: an honest student with full marks."""
     source = batch.source / chapter.id / f"{chapter.id}.ipynb"
-    nb = gradebook.release_version(source, batch.config)
-    answers = _answers_of(source)
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers and cell.metadata.nbgrader.get("solution"):
-            cell.source = answers[grade_id].strip("\n")
+    nb = with_answers(release_version(source, batch.config), batch.answers[chapter.id])
     data = nbformat.writes(nb).encode()
     return Job(student_id="(pre-flight)", assignment_id=chapter.id, notebook=data,
                notebook_name=f"{chapter.id}.ipynb", submission_sha=hashlib.sha256(data).hexdigest(),
                timestamp_text="", notes=())
 
 
-def _answers_of(source_path):
-    import re
-
-    markers = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.M)
-    nb = nbformat.read(str(source_path), as_version=4)
-    return {c.metadata.nbgrader["grade_id"]: markers.sub("", c.source) for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("solution")}
-
 
 def run(batch, engine, sandboxed):
     """None when every chapter's reference answers get full marks, else one line saying what broke."""
-    from autograder.execution import engines
-    from autograder.grading.grade import decide
-
     cache = _load()
     todo = {}
     for aid, master in batch.masters.items():
@@ -136,7 +120,7 @@ def secret_lines(chapter, source_path, config):
     source = nbformat.read(str(source_path), as_version=4)
     texts += [cell.source for cell in source.cells if cell.cell_type == "code"]
     public = set()
-    for cell in gradebook.release_version(source_path, config).cells:
+    for cell in release_version(source_path, config).cells:
         public |= {line.strip() for line in cell.source.splitlines()}
     secrets = set()
     for text in texts:

@@ -29,12 +29,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.sandbox import cgroups
+from autograder.sandbox import cgroups, programs
+from autograder.sandbox.spec import INNER_UID, IsolationSpec
 
-LAUNCHER = Path(__file__).with_name("launcher.py")
-HOME = "/home/student"
 UID_BASE, UID_BLOCK = 1_000_000, 64  # as root: uid = base + (grader pid % 10000) * block + slot
-INNER_UID = 1000
 
 
 class SandboxUnavailable(RuntimeError):
@@ -100,8 +98,8 @@ def probe(tag, enabled=True):
     scratch = Path(f"/tmp/autograder-probe-{os.getpid()}")
     scratch.mkdir(mode=0o711, exist_ok=True)
     try:
-        kernel = KernelSandbox(sandbox, scratch, slot=UID_BLOCK - 1, memory_mb=512, processes=32, disk_mb=16,
-                               cpu_seconds=30)
+        kernel = KernelSandbox(sandbox, scratch, slot=UID_BLOCK - 1,
+                               spec=IsolationSpec(memory_mb=512, processes=32, disk_mb=16, cpu_seconds=30))
         cmd = kernel.command([sys.executable, "-I", "-c", "import os; assert os.getuid() != 0"])
         try:
             done = subprocess.run(cmd, capture_output=True, timeout=60, env=kernel.launch_env())
@@ -130,24 +128,24 @@ def uid_for(sandbox, slot):
 
 
 class KernelSandbox:
-    """The sandbox of one kernel: its folder, cgroup, and the command that starts it.
+    """The sandbox of one kernel (or of a fork server): its folder, cgroup, and the command that starts it.
 
     ``folder`` (on the host, created by the caller) receives the connection file, the unix sockets
-    and the launcher's config; it is the only host folder the kernel can write to.
+    and the launcher's config; it is the only host folder the kernel can write to. ``spec`` is what
+    the kernel sees and may use.
     """
 
-    def __init__(self, sandbox, folder, slot, memory_mb, processes, disk_mb, cpu_seconds, files=None,
-                 capabilities=(), own_folder=True):
+    def __init__(self, sandbox, folder, slot, spec, files=None, capabilities=(), own_folder=True):
         self.sandbox = sandbox
         self.folder = Path(folder)
         self.uid = uid_for(sandbox, slot)
-        self.memory_mb, self.processes, self.disk_mb = memory_mb, processes, disk_mb
-        self.cpu_seconds = cpu_seconds
+        self.spec = spec
         self.files = dict(files or {})  # path inside HOME -> host file copied into the sandbox
         self.capabilities = tuple(capabilities)  # kept in the sandbox's user namespace (the fork server only)
         self.group = None
         if sandbox.enabled and sandbox.hierarchy is not None:
-            self.group = sandbox.hierarchy.group(f"{self.folder.name}-{os.getpid()}").create(memory_mb, processes)
+            self.group = sandbox.hierarchy.group(f"{self.folder.name}-{os.getpid()}").create(spec.memory_mb,
+                                                                                              spec.processes)
         if self.uid is not None and own_folder:  # the fork server's folder stays root's
             os.chown(self.folder, self.uid, self.uid)
 
@@ -157,39 +155,18 @@ class KernelSandbox:
             os.chown(path, self.uid, self.uid)
 
     def launch_env(self):
+        """The environment of the launcher and bubblewrap (the kernel's own is set by bubblewrap)."""
         return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
 
     def kernel_env(self):
-        venv_bin = os.path.dirname(os.path.abspath(sys.executable))
-        return {
-            "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
-            "HOME": HOME, "USER": "student", "LOGNAME": "student", "TMPDIR": "/tmp",
-            "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-            "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{HOME}/.config/matplotlib",
-            "IPYTHONDIR": f"{HOME}/.ipython", "JUPYTER_PLATFORM_DIRS": "1",
-            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "NBGRADER_EXECUTION": "autograde",
-        }
-
-    def kernel_rlimits(self):
-        """The rlimits a forked kernel sets on itself (the memory cgroup, when there is one, is the zygote's)."""
-        limits = {"CPU": int(self.cpu_seconds), "FSIZE": int(self.disk_mb) * 2**20, "NOFILE": 1024, "CORE": 0}
-        if self.group is None:
-            limits["DATA"] = int(self.memory_mb) * 2**20
-        else:
-            limits["AS"] = (int(self.memory_mb) + 4096) * 2**20
-        return limits
+        return self.spec.env(os.path.dirname(os.path.abspath(sys.executable)))
 
     def rlimits(self):
-        limits = {"CPU": int(self.cpu_seconds), "FSIZE": int(self.disk_mb) * 2**20, "NOFILE": 1024, "CORE": 0}
-        if self.group is None:  # no cgroup: the best the OS offers
-            limits["DATA"] = int(self.memory_mb) * 2**20
-            if not self.sandbox.root:
-                limits["NPROC"] = _own_process_count() + self.processes
-        else:  # a single absurd allocation fails at once (MemoryError) instead of waking the OOM killer
-            limits["AS"] = (int(self.memory_mb) + 4096) * 2**20
-        return limits
+        """The rlimits of what this sandbox starts; without cgroups and root, also a process limit."""
+        nproc = None
+        if self.group is None and not self.sandbox.root:
+            nproc = _own_process_count() + self.spec.processes
+        return self.spec.rlimits(cgroup=self.group is not None, processes=nproc)
 
     def command(self, kernel_argv):
         """The full command: launcher (limits, uid), then bwrap (namespaces, mounts), then the kernel."""
@@ -207,30 +184,26 @@ class KernelSandbox:
         files = []
         for index, (inside, host) in enumerate(sorted(self.files.items())):
             config["files"][f"f{index}"] = str(host)
-            files += ["--file", f"{{fd:f{index}}}", f"{HOME}/{inside}"]
+            files += ["--file", f"{{fd:f{index}}}", f"{self.spec.home}/{inside}"]
         config_path = self.folder / "launcher.json"
         config_path.write_text(json.dumps(config))
-        size = str(int(self.disk_mb) * 2**20)
-        cmd = [sys.executable, "-I", str(LAUNCHER), str(config_path), "--", self.sandbox.bwrap,
-               "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-net", "--unshare-uts",
-               "--unshare-cgroup-try", "--disable-userns", "--die-with-parent", "--new-session",
-               "--uid", str(INNER_UID), "--gid", str(INNER_UID), "--hostname", "grader"]
+        cmd = programs.command("launcher", config_path, "--", self.sandbox.bwrap,
+                               "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-net", "--unshare-uts",
+                               "--unshare-cgroup-try", "--disable-userns", "--die-with-parent", "--new-session",
+                               "--uid", str(INNER_UID), "--gid", str(INNER_UID), "--hostname", "grader")
         for capability in self.capabilities:
             cmd += ["--cap-add", capability]
         cmd += _system_binds()
         cmd += binds
-        cmd += ["--proc", "/proc", "--dev", "/dev",
-                "--perms", "1777", "--size", size, "--tmpfs", "/tmp",
-                "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
-                "--perms", "0700", "--size", size, "--tmpfs", HOME,
-                "--dir", f"{HOME}/.config/matplotlib", "--dir", f"{HOME}/.ipython"]
+        cmd += self.spec.bwrap_args()
         cmd += files
-        cmd += ["--bind", str(self.folder), str(self.folder), "--chdir", HOME, "--clearenv"]
+        cmd += ["--bind", str(self.folder), str(self.folder), "--chdir", self.spec.home, "--clearenv"]
         for key, value in self.kernel_env().items():
             cmd += ["--setenv", key, value]
         return cmd + ["--"] + list(kernel_argv)
 
     def stats(self):
+        """(oom killed, peak MB, process limit hit) of the sandbox's cgroup since it was made."""
         return self.group.stats() if self.group else (False, None, False)
 
     def kill(self):

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import psutil
 
+from autograder.common.retry import CGROUP_REMOVE, GaveUp
+
 ROOT = Path("/sys/fs/cgroup")
 
 
@@ -78,14 +80,17 @@ def remove_hierarchy(hierarchy):
 
 
 def _rmdir(path):
-    for _ in range(50):
+    """Remove a group's folder; its last processes may take a moment to leave it."""
+    def attempt():
         try:
             path.rmdir()
-            return
         except FileNotFoundError:
-            return
-        except OSError:
-            time.sleep(0.02)
+            pass
+
+    try:
+        CGROUP_REMOVE.call(attempt)
+    except GaveUp:
+        pass
 
 
 def remove_batch(batch_pid):
@@ -117,26 +122,19 @@ class Group:
         self.folders = {c: Path(f) / name for c, f in hierarchy.folders}
 
     def create(self, memory_mb, processes):
-        limit = int(memory_mb) * 2**20
-        for controller, folder in self.folders.items():
+        """Make the group's folders with its memory (no swap) and process limits."""
+        for folder in self.folders.values():
             folder.mkdir(exist_ok=True)
+        self.set_memory(memory_mb)
+        for controller, folder in self.folders.items():
             if self.hierarchy.version == 2:
-                (folder / "memory.max").write_text(str(limit))
                 (folder / "memory.swap.max").exists() and (folder / "memory.swap.max").write_text("0")
-                (folder / "pids.max").write_text(str(processes))
-            elif controller == "memory":
-                (folder / "memory.limit_in_bytes").write_text(str(limit))
-                swap = folder / "memory.memsw.limit_in_bytes"
-                if swap.exists():  # memory + swap: no escape into swap
-                    try:
-                        swap.write_text(str(limit))
-                    except OSError:
-                        pass
-            elif controller == "pids":
+            if self.hierarchy.version == 2 or controller == "pids":
                 (folder / "pids.max").write_text(str(processes))
         return self
 
     def set_memory(self, memory_mb):
+        """The memory limit (v1: memory and memory+swap alike, so nothing escapes into swap)."""
         limit = str(int(memory_mb) * 2**20)
         for controller, folder in self.folders.items():
             if self.hierarchy.version == 2:
@@ -177,7 +175,8 @@ class Group:
                         out["peak_mb"] = int((folder / "memory.peak").read_text()) / 2**20
                 elif controller == "memory":
                     control = _keyed(folder / "memory.oom_control")
-                    out["oom"] = control.get("oom_kill", int((folder / "memory.failcnt").read_text()))
+                    out["oom"] = control["oom_kill"] if "oom_kill" in control else int(
+                        (folder / "memory.failcnt").read_text())
                     out["peak_mb"] = int((folder / "memory.max_usage_in_bytes").read_text()) / 2**20
                 elif controller == "pids":
                     out["pids_max"] = _keyed(folder / "pids.events").get("max", 0)
@@ -214,26 +213,9 @@ class Group:
             self.kill_folder(folder)
 
     def stats(self):
-        """(oom_killed, peak memory in MB, process limit hit) of this group."""
-        oom, peak, pids_hit = False, None, False
-        for controller, folder in self.folders.items():
-            try:
-                if self.hierarchy.version == 2:
-                    events = _keyed(folder / "memory.events")
-                    oom = events.get("oom_kill", 0) > 0
-                    peak_file = folder / "memory.peak"
-                    peak = int(peak_file.read_text()) / 2**20 if peak_file.exists() else None
-                    pids_hit = _keyed(folder / "pids.events").get("max", 0) > 0
-                elif controller == "memory":
-                    control = _keyed(folder / "memory.oom_control")
-                    oom = control.get("oom_kill", 0) > 0 or (
-                        "oom_kill" not in control and int((folder / "memory.failcnt").read_text()) > 0)
-                    peak = int((folder / "memory.max_usage_in_bytes").read_text()) / 2**20
-                elif controller == "pids":
-                    pids_hit = _keyed(folder / "pids.events").get("max", 0) > 0
-            except (OSError, ValueError):
-                continue
-        return oom, peak, pids_hit
+        """(oom_killed, peak memory in MB, process limit hit) of this group since it was made."""
+        counters = self.counters()
+        return counters["oom"] > 0, counters["peak_mb"], counters["pids_max"] > 0
 
     def remove(self):
         self.kill()

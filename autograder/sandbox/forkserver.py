@@ -16,15 +16,15 @@ import json
 import os
 import select
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from jupyter_client.provisioning import LocalProvisioner
+from autograder.common.retry import FORK, GaveUp
+from autograder.compat.jupyter_client import HandleProvisioner
+from autograder.sandbox import programs
+from autograder.sandbox.bwrap import KernelSandbox
+from autograder.sandbox.spec import IsolationSpec
 
-from autograder.sandbox import bwrap as sb
-
-ZYGOTE = Path(__file__).with_name("zygote.py")
 START_TIMEOUT = 120.0  # seconds for a zygote to import the course's libraries on a busy machine
 REPLY_TIMEOUT = 30.0
 
@@ -33,35 +33,30 @@ class ZygoteFailed(RuntimeError):
     """The fork server could not start or answer: the worker falls back to a fresh sandbox per kernel."""
 
 
-def preload_lines():
-    """The import lines of every chapter's setup (what a kernel of this course imports), and Jupyter's."""
-    from solutions.chapters import all_chapters
-
-    lines = []
-    for chapter in all_chapters():
-        lines += [line for line in chapter.setup if line.startswith(("import ", "from ")) and line not in lines]
-    return lines + ["import matplotlib", "matplotlib.use('Agg')", "import matplotlib.pyplot",
-                    "import ipykernel.kernelapp", "import ipykernel.ipkernel", "import ipykernel.debugger"]
+class _Refused(Exception):
+    """The fork server refused one fork (EAGAIN while the previous kernel's processes are reaped)."""
 
 
 class Zygote:
     """A fork server in its sandbox, for one worker slot (one kernel at a time)."""
 
-    def __init__(self, box, folder, slot, limits, files):
+    def __init__(self, box, folder, slot, limits, files, preload):
+        """``preload``: the import lines the server runs once (the course's, see ``Master.preload``)."""
         self.box, self.folder, self.slot, self.limits = box, Path(folder), slot, limits
         # a kernel sees this folder read-only (the forked child re-binds it so), its own job folder writable:
         # nothing a kernel writes can reach the next student
         self.folder.mkdir(mode=0o711, parents=True, exist_ok=True)
-        self.sandbox = sb.KernelSandbox(box, self.folder, slot, limits.memory_mb + 1024, limits.processes,
-                                        limits.disk_mb, limits.cpu_limit, files={}, capabilities=("CAP_SYS_ADMIN",),
-                                        own_folder=False)
-        config = {"preload": preload_lines(), "home": sb.HOME, "disk_bytes": int(limits.disk_mb) * 2**20,
+        # the server's own sandbox: a kernel's, with room for its imports until its real limit is known (below)
+        spec = IsolationSpec.of(limits).with_memory(limits.memory_mb + 1024)
+        self.sandbox = KernelSandbox(box, self.folder, slot, spec, files={}, capabilities=("CAP_SYS_ADMIN",),
+                                     own_folder=False)
+        config = {"preload": list(preload), "view": spec.fork_view(),
                   "files": {inside: Path(host).read_text() for inside, host in files.items()}}
         config_path = self.folder / "zygote.json"
         config_path.write_text(json.dumps(config))
         config_path.chmod(0o644)
         # the zygote's source goes on the command line: nothing of the repository is mounted in the sandbox
-        cmd = self.sandbox.command([sys.executable, "-I", "-c", ZYGOTE.read_text(), str(config_path)])
+        cmd = self.sandbox.command(programs.command("zygote", config_path))
         self.log = open(self.folder / "zygote.log", "ab")  # noqa: SIM115 - closed in close()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
                                      env=self.sandbox.launch_env(), cwd=self.folder, bufsize=0)
@@ -75,6 +70,11 @@ class Zygote:
             self.sandbox.group.set_memory(limits.memory_mb + int(peak or 0) + 64)
             self._protect()
         self.job = None
+
+    def kernel_rlimits(self):
+        """The rlimits a forked kernel sets on itself: the server's spec's (as root the memory limit is the
+        slot's cgroup, which the kernel shares with the server)."""
+        return self.sandbox.spec.rlimits(cgroup=self.sandbox.group is not None)
 
     def _protect(self):
         """As root: the OOM killer spares the zygote (its kernel is the one that grew)."""
@@ -124,16 +124,20 @@ class Zygote:
             self.sandbox.group.reset_peak()
         self.counters = self.sandbox.group.counters() if self.sandbox.group is not None else {}
         request = {"spawn": {"connection_file": str(connection_file), "env": env, "log": str(log), "rlimits": rlimits}}
-        deadline = time.monotonic() + REPLY_TIMEOUT
-        while True:  # a fork refused while an earlier kernel's processes are being reaped: try again shortly
+
+        def attempt():
             self._send(request)
             reply = self._read(REPLY_TIMEOUT)
             if reply and "pid" in reply:
-                break
-            if not reply or "error" not in reply or time.monotonic() > deadline:
-                why = (reply or {}).get("error") or self._log_tail()
-                raise ZygoteFailed(f"the fork server did not fork a kernel ({why})")
-            time.sleep(0.25)
+                return reply
+            if reply and "error" in reply:  # refused while an earlier kernel's processes are reaped: again
+                raise _Refused(reply["error"])
+            raise ZygoteFailed(f"the fork server did not fork a kernel ({self._log_tail()})")
+
+        try:
+            FORK.call(attempt, retry_on=_Refused)
+        except GaveUp as err:
+            raise ZygoteFailed(f"the fork server did not fork a kernel ({err})") from None
         self.job = ForkedKernel(self)
         return self.job
 
@@ -192,15 +196,11 @@ class ForkedKernel:
     terminate = kill
 
 
-class ZygoteProvisioner(LocalProvisioner):
+class ZygoteProvisioner(HandleProvisioner):
     """jupyter_client's local provisioner, with the kernel forked by the slot's zygote."""
 
     zygote = None
     spawn_args = None
 
-    async def launch_kernel(self, cmd, **kwargs):
-        self.process = self.zygote.spawn(self.parent.connection_file, **self.spawn_args)
-        self.pid = None
-        self.pgid = None
-        self.cwd = kwargs.get("cwd")
-        return self.connection_info
+    def start_process(self, connection_file):
+        return self.zygote.spawn(connection_file, **self.spawn_args)

@@ -1,7 +1,7 @@
 """Put one grading kernel into its limits, then exec bubblewrap (which builds the sandbox around it).
 
-Run by path, never imported by a kernel (standard library only):
-``python -I launcher.py CONFIG.json -- bwrap ARGS... -- KERNEL ARGS...``. In order:
+Run as a program (standard library and :mod:`autograder.sandbox.linux` only, see
+:mod:`autograder.sandbox.programs`): ``launcher CONFIG.json -- bwrap ARGS... -- KERNEL ARGS...``. In order:
 
 1. join the kernel's control groups (memory, pids: root only), so that everything the kernel
    starts is counted and can be killed as one group;
@@ -16,41 +16,34 @@ Run by path, never imported by a kernel (standard library only):
 Any failure exits with status 97 and one line on stderr (the grader reports it as a grader error).
 """
 
-import ctypes
 import json
 import os
 import resource
 import signal
 import sys
 
+from autograder.sandbox.linux import (
+    CLONE_NEWNS,
+    MS_PRIVATE,
+    MS_REC,
+    PR_SET_NO_NEW_PRIVS,
+    PR_SET_PDEATHSIG,
+    bind_read_only,
+    mount,
+    prctl,
+    unshare,
+)
+
 SETUP_FAILED = 97
-CLONE_NEWNS = 0x00020000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT = 1, 2, 4, 32
-MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _check(result, what):
-    if result != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
-
-
-def _mount(source, target, flags):
-    _check(_libc.mount(os.fsencode(source) if source else None, os.fsencode(target), None,
-                       ctypes.c_ulong(flags), None), f"mount {source} on {target}")
 
 
 def stage(pairs):
     """Bind each (private folder, stage folder) read-only in a private mount namespace."""
-    _check(_libc.unshare(CLONE_NEWNS), "unshare mount namespace")
-    _mount(None, "/", MS_REC | MS_PRIVATE)
+    unshare(CLONE_NEWNS)
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
     for source, target in pairs:
         os.makedirs(target, exist_ok=True)
-        _mount(source, target, MS_BIND | MS_REC)
-        _mount(None, target, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        bind_read_only(source, target)
 
 
 def main(argv):
@@ -76,8 +69,8 @@ def main(argv):
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
-    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the grader died while we were starting
         os._exit(SETUP_FAILED)
     for name, fd in fds.items():

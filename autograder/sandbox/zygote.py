@@ -1,16 +1,17 @@
 """The fork server of one worker slot: imports the course's libraries once, forks a fresh kernel per job.
 
-Run inside a bubblewrap sandbox (``python -I -c <this source> CONFIG.json``: the repository is not
-mounted there) that is the kernels' sandbox plus one capability, CAP_SYS_ADMIN in the sandbox's own
-user namespace, used only to build each kernel's private namespaces. Importing numpy, torch,
-scikit-learn and matplotlib costs seconds of CPU per process; a forked kernel finds them imported
-(copy-on-write memory, shared with nobody).
+Run inside a bubblewrap sandbox as a program (``python -I -c SOURCE CONFIG.json``, see
+:mod:`autograder.sandbox.programs`: the repository is not mounted there) that is the kernels' sandbox
+plus one capability, CAP_SYS_ADMIN in the sandbox's own user namespace, used only to build each
+kernel's private namespaces. Importing numpy, torch, scikit-learn and matplotlib costs seconds of CPU
+per process; a forked kernel finds them imported (copy-on-write memory, shared with nobody).
 
 For every ``spawn`` request (a line of JSON on stdin) the server forks, and the child:
 
-1. gets new mount, PID, IPC, network and UTS namespaces: empty size-capped tmpfs over ``/tmp``,
-   ``/dev/shm`` and the home folder (nothing of an earlier kernel survives), its own ``/proc``, no
-   network, no System V objects of anyone else;
+1. gets new mount, PID, IPC, network and UTS namespaces and the view of the isolation spec
+   (:mod:`autograder.sandbox.spec`: empty size-capped tmpfs over ``/tmp``, ``/dev/shm`` and the home
+   folder, so nothing of an earlier kernel survives), its own ``/proc``, no network, no System V
+   objects of anyone else;
 2. forks the namespace's init (PID 1, which reaps orphans and dies with the child), which forks
    the kernel (PID 2);
 3. the kernel drops every capability (it stays the unprivileged sandbox user), forbids privilege
@@ -22,7 +23,6 @@ code, or minus the signal that killed it), and kills a job on ``kill``. It never
 itself, keeps no state of a job, and is not visible from any kernel (another PID namespace).
 """
 
-import ctypes
 import json
 import os
 import resource
@@ -30,60 +30,49 @@ import select
 import signal
 import sys
 
-CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWIPC = 0x00020000, 0x20000000, 0x08000000
-CLONE_NEWNET, CLONE_NEWUTS = 0x40000000, 0x04000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
-MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE = 1, 38, 4
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _check(result, what):
-    if result != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
-
-
-def _mount(source, target, fstype, flags, data=None):
-    _check(_libc.mount(source.encode() if source else None, target.encode(), fstype.encode() if fstype else None,
-                       ctypes.c_ulong(flags), data.encode() if data else None), f"mount {target}")
-
-
-class _CapHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
-
-
-def drop_capabilities():
-    """No capability left in any set (version 3 capset: two 32-bit words)."""
-    header = _CapHeader(0x20080522, 0)
-    data = (_CapData * 2)()
-    _check(_libc.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
+from autograder.sandbox.linux import (
+    CLONE_NEWIPC,
+    CLONE_NEWNET,
+    CLONE_NEWNS,
+    CLONE_NEWPID,
+    CLONE_NEWUTS,
+    MS_BIND,
+    MS_NODEV,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_PRIVATE,
+    MS_REC,
+    PR_SET_DUMPABLE,
+    PR_SET_NO_NEW_PRIVS,
+    PR_SET_PDEATHSIG,
+    bind_read_only,
+    drop_capabilities,
+    mount,
+    prctl,
+    unshare,
+)
 
 
 def _private_mounts(config, job_folder):
-    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS), "unshare")
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    """The kernel's view (:meth:`autograder.sandbox.spec.IsolationSpec.fork_view`) in new namespaces."""
+    unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS)
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
     keep = os.open(job_folder, os.O_PATH | os.O_DIRECTORY)  # the job's folder may lie below a new tmpfs
     parent = os.path.dirname(job_folder)  # read-only for the kernel: nothing in it outlives the job
-    _mount(parent, parent, None, MS_BIND | MS_REC)
-    _mount(None, parent, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
-    size = config["disk_bytes"]
-    for target, mode in (("/tmp", "1777"), ("/dev/shm", "1777"), (config["home"], "700")):
-        _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode={mode}")
+    bind_read_only(parent, parent)
+    view = config["view"]
+    for target, mode in view["tmpfs"]:
+        mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={view['disk_bytes']},mode={mode}")
     if not os.path.isdir(job_folder):  # covered by a new tmpfs: recreate its path (the sockets' path)
         os.makedirs(job_folder)
-    _mount(f"/proc/self/fd/{keep}", job_folder, None, MS_BIND)  # the job's own folder stays writable
+    mount(f"/proc/self/fd/{keep}", job_folder, None, MS_BIND)  # the job's own folder stays writable
     os.close(keep)
+    for folder in view["home_dirs"]:
+        os.makedirs(os.path.join(view["home"], folder), exist_ok=True)
     for inside, content in config.get("files", {}).items():  # e.g. matplotlib's font list
-        path = os.path.join(config["home"], inside)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as fh:
+        os.makedirs(os.path.dirname(os.path.join(view["home"], inside)), exist_ok=True)
+        with open(os.path.join(view["home"], inside), "w") as fh:
             fh.write(content)
-    os.makedirs(os.path.join(config["home"], ".ipython"), exist_ok=True)
 
 
 def _init(kernel_pid):
@@ -110,8 +99,8 @@ def _kernel(job):
     devnull = os.open("/dev/null", os.O_RDONLY)
     os.dup2(devnull, 0)
     drop_capabilities()
-    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-    _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # an ordinary process of its own namespace again
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    prctl(PR_SET_DUMPABLE, 1)  # an ordinary process of its own namespace again
     try:  # the zygote is spared by the OOM killer; its kernel must not be (raising it needs no privilege)
         with open("/proc/self/oom_score_adj", "w") as fh:
             fh.write("0")
@@ -155,15 +144,15 @@ def spawn(job, config):
         return pid
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         _private_mounts(config, os.path.dirname(job["connection_file"]))
         init = os.fork()  # PID 1 of the new PID namespace
         if init == 0:
-            _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-            _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
             kernel = os.fork()
             if kernel == 0:
-                _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+                prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
                 try:
                     _kernel(job)
                 except BaseException as err:  # noqa: BLE001 - setup failed: say so in the log, distinct status
@@ -190,7 +179,7 @@ def serve(config):
     for line in config.get("preload", []):  # the course's imports, once
         exec(line, namespace)  # noqa: S102 - the course's own import lines (chapter setups), never student code
     del namespace
-    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # nothing of ours can be traced or read through /proc
+    prctl(PR_SET_DUMPABLE, 0)  # nothing of ours can be traced or read through /proc
     job_pid = None
     _reply({"ready": True, "threads": len(os.listdir("/proc/self/task"))})
     while True:
