@@ -110,20 +110,17 @@ def _plain(value):
     return value
 
 
+def fail(what, message, hint=""):
+    """Raise :class:`Fail` with ``what: message`` and the hint on the next line."""
+    raise Fail(_join(f"{what}: {message}", hint))
+
+
 def raises(got, exception, what, hint=""):
     """The step raised ``exception`` (a class name, subclasses accepted)."""
     if not isinstance(got, Raised):
         raise Fail(_join(f"{what}: must raise {exception}, but returned {describe(got)}", hint))
     if not got.is_a(exception):
         raise Fail(_join(f"{what}: must raise {exception}, but raised {got.name}: {got.message[:200]}", hint))
-
-
-def same_outcome(got, expected, what, hint="", rtol=1e-10, atol=1e-12):
-    """Raise where the reference raises (same exception class), else equal numbers."""
-    if isinstance(expected, Raised):
-        raises(got, expected.name, what, hint)
-        return
-    close(got, expected, what, hint, rtol=rtol, atol=atol)
 
 
 def dtype_is(got, dtype, what, hint=""):

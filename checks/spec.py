@@ -130,6 +130,11 @@ class Case:
     judge: Callable
 
 
+def seeded(seed, case):
+    """``case`` with torch's default generator seeded first (answers that ignore ``generator`` are reproducible)."""
+    return Case(label=case.label, steps=[library("torch.manual_seed", seed), *case.steps], judge=case.judge)
+
+
 def function_case(fn, *args, hint="", rtol=1e-10, atol=1e-12, label=None, outputs=None, unchanged=True,
                   compare=None, **kwargs):
     """The common case: call ``fn(*args, **kwargs)`` and compare the result with the reference's.

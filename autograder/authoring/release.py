@@ -15,6 +15,8 @@ from pathlib import Path
 import nbformat
 
 from autograder.authoring.leaks import find_leaks
+from autograder.course.config import course_config
+from autograder.course.markers import Markers
 from coursebook.paths import COURSE_ROOT, chapter_ids, source_notebook
 from coursebook.translation import LANGUAGES, write_translated_release
 
@@ -43,13 +45,14 @@ def run(args):
     if unknown:
         print(f"unknown chapter(s): {', '.join(unknown)}; known: {', '.join(known)}", file=sys.stderr)
         return 2
+    markers = Markers.of(course_config(Path(root) / "source"))
     problems = []
     for chapter in args.chapters or known:
         source = nbformat.read(source_notebook(chapter, root), as_version=4)
         released = [generate(chapter, course_root=root)]
         released += [write_translated_release(chapter, root, language) for language in LANGUAGES]
         leaks = [f"{path}: {leak}" for path in released
-                 for leak in find_leaks(source, nbformat.read(path, as_version=4))]
+                 for leak in find_leaks(source, nbformat.read(path, as_version=4), markers)]
         problems += leaks
         editions = ", ".join(["en", *LANGUAGES])
         print(f"released {chapter} ({editions}): {'LEAKS' if leaks else 'clean'}")

@@ -14,10 +14,12 @@ from traitlets.config import Config
 
 @dataclass(frozen=True)
 class Markers:
-    begin_solution: str = "BEGIN SOLUTION"
-    end_solution: str = "END SOLUTION"
-    begin_hidden: str = "BEGIN HIDDEN TESTS"
-    end_hidden: str = "END HIDDEN TESTS"
+    """The four delimiters; :meth:`of` reads them (nbgrader's defaults where the config is silent)."""
+
+    begin_solution: str
+    end_solution: str
+    begin_hidden: str
+    end_hidden: str
 
     @classmethod
     def of(cls, config=None):

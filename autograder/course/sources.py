@@ -52,7 +52,7 @@ def kernel_source(source_nb, markers=None):
     """The source notebook as the kernel may see it: each hidden region removed, the probe call put
     first in its test cell (so the checks record even when a visible assert fails after them, and a
     wrong answer can be diagnosed)."""
-    markers = markers or Markers()
+    markers = markers or Markers.of()
     nb = nbformat.from_dict(json.loads(json.dumps(source_nb)))
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})

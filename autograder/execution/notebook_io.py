@@ -76,9 +76,3 @@ def parse(raw):
 def _first_line(err):
     text = str(err).strip().splitlines()
     return (text[0] if text else type(err).__name__)[:200]
-
-
-def read(path):
-    with open(path, "rb") as fh:
-        raw = fh.read(MAX_BYTES + 1)
-    return parse(raw)

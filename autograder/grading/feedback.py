@@ -52,8 +52,12 @@ def _exporter():
     return exporter
 
 
-def without_hidden_tests(nb, markers=(Markers.begin_hidden, Markers.end_hidden)):
-    """A deep copy of ``nb`` that carries no hidden-test source anywhere (``markers``: begin and end)."""
+def without_hidden_tests(nb, markers=None):
+    """A deep copy of ``nb`` that carries no hidden-test source anywhere (``markers``: begin and end,
+    the course's; nbgrader's defaults when not given)."""
+    if markers is None:
+        defaults = Markers.of()
+        markers = (defaults.begin_hidden, defaults.end_hidden)
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if markers[0] not in cell.source:
@@ -129,7 +133,7 @@ def render_task(request):
 
 def render(graded_nb, assignment_id, cell_scores, max_score, status, detail, hidden_markers=None):
     """HTML feedback for one graded notebook; ``cell_scores`` maps grade_id -> (score, max)."""
-    nb = without_hidden_tests(graded_nb, *([hidden_markers] if hidden_markers else []))
+    nb = without_hidden_tests(graded_nb, hidden_markers)
     for cell in nb.cells:
         if nbutils.is_grade(cell):
             score, points = cell_scores.get(cell.metadata.nbgrader["grade_id"], (0.0, 0.0))
