@@ -41,16 +41,15 @@ release: $(STAMP)
 	$(PY) -m autograder toc
 	$(PY) -m autograder release
 
-# The book, in two editions: English from the sources, Korean from the catalogs in locales/ko/.
-# The Jupyter Book CLI cannot pass -D, so its configuration is turned into a conf.py (generated, never
-# edited: _config.yml stays the only configuration) and sphinx-build runs once per edition. Notebooks
-# execute in the first build; the second takes their outputs from the shared jupyter-cache.
+# The book, one build per edition (locales/editions.toml declares them; the source edition first, the
+# others from the catalogs in locales/<code>/). The Jupyter Book CLI cannot pass -D, so its configuration
+# is turned into a conf.py (generated, never edited: _config.yml stays the only configuration) and
+# `python -m coursebook build` runs sphinx-build once per edition, then writes the front page. Notebooks
+# execute in the first build; the others take their outputs from the shared jupyter-cache.
 BOOK_CONF := _build/conf
-SPHINX := $(VENV)/bin/sphinx-build -c $(BOOK_CONF) --fail-on-warning --nitpicky --keep-going -E -a -q
-EDITIONS := en ko
 
 $(BOOK_CONF)/conf.py: _config.yml _toc.yml $(STAMP)
-	$(PY) -m coursebook.translation conf $(BOOK_CONF)
+	$(PY) -m coursebook conf $(BOOK_CONF)
 
 # Cached outputs belong to one set of packages: a reinstalled venv empties the cache.
 _build/.jupyter_cache.venv: $(STAMP)
@@ -58,20 +57,15 @@ _build/.jupyter_cache.venv: $(STAMP)
 	mkdir -p _build && touch $@
 
 book: setup release $(BOOK_CONF)/conf.py _build/.jupyter_cache.venv
-	@for lang in $(EDITIONS); do \
-	  start=$$(date +%s); \
-	  $(SPHINX) -D language=$$lang -d _build/doctrees/$$lang . _build/html/$$lang || exit 1; \
-	  echo "built the $$lang edition in $$(( $$(date +%s) - start )) s: _build/html/$$lang/"; \
-	done
-	cp _ext/editions/index.html _build/html/index.html
-	@echo "open _build/html/index.html (it picks the edition by browser language)"
+	$(PY) -m coursebook build --conf $(BOOK_CONF)
 
 # Translators: extract the English messages (book pages and exercise notebooks) and update the
-# catalogs in locales/ko/ (new messages empty, changed ones fuzzy, removed ones deleted).
+# catalogs of every translated edition in locales/<code>/ (new messages empty, changed ones fuzzy, removed
+# ones deleted).
 translations: $(STAMP) $(BOOK_CONF)/conf.py
 	rm -rf _build/gettext
 	$(VENV)/bin/sphinx-build -c $(BOOK_CONF) -b gettext -D nb_execution_mode=off -q . _build/gettext
-	$(PY) -m coursebook.translation update --pot-dir _build/gettext
+	$(PY) -m coursebook update --pot-dir _build/gettext
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -92,4 +86,4 @@ grade-demo: setup release
 	$(PY) -m autograder demo
 
 clean:
-	rm -rf _build exercises/release exercises/release-ko grading
+	rm -rf _build exercises/release exercises/release-* grading

@@ -9,13 +9,14 @@ import re
 import pytest
 import yaml
 
+from coursebook.editions import codes
 from coursebook.paths import COURSE_ROOT, REPO, chapter_ids, source_notebook
 from coursebook.translation import release_path
 from tests.notebooks import answer_cells, read
 
 BOOK = REPO / "book"
 HTML = REPO / "_build" / "html"
-EDITIONS = ["en", "ko"]
+EDITIONS = list(codes())
 NARRATIVES = sorted(BOOK.glob("*.ipynb"))
 GRADED_NAMES = sorted({name for ch in chapter_ids() for name in answer_cells(read(source_notebook(ch)))})
 

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from playwright.sync_api import sync_playwright
 
+from coursebook.editions import codes
 from coursebook.paths import REPO, chapter_ids
 
 HTML = REPO / "_build" / "html"
@@ -23,8 +24,8 @@ SHOTS = REPO / "_build" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
-EDITIONS = ["en", "ko"]
-OTHER = {"en": "ko", "ko": "en"}
+EDITIONS = list(codes())
+OTHER = {e: next(o for o in EDITIONS if o != e) for e in EDITIONS}  # where the language switch goes
 # every page of the table of contents; the narrative notebooks among them are the chapters
 TOC = yaml.safe_load((REPO / "_toc.yml").read_text())
 PAGES = [TOC["root"]] + [c["file"] for c in TOC.get("chapters", [])]  # "book/intro", ...

@@ -2,10 +2,11 @@
 
 ``python -m autograder release [CHAPTER ...] [--course-root DIR]`` runs ``nbgrader
 generate_assignment`` for each chapter (all by default) into ``exercises/release/``, writes the
-translated editions next to it (``exercises/release-ko/``: Markdown and answer-cell docstrings from
-the catalogs in ``locales/``, see :mod:`coursebook.translation`) and checks every released notebook, English
-and translated, with :func:`autograder.authoring.leaks.find_leaks`. It exits 1 naming the notebook and cell of
-each problem, 0 when the release is clean.
+translated editions next to it (``exercises/release-<code>/`` for each edition of
+``locales/editions.toml``: Markdown and answer-cell docstrings from the catalogs in ``locales/``, see
+:mod:`coursebook.translation`) and checks every released notebook, English and translated, with
+:func:`autograder.authoring.leaks.find_leaks`. It exits 1 naming the notebook and cell of each
+problem, 0 when the release is clean.
 """
 
 import subprocess
@@ -17,8 +18,9 @@ import nbformat
 from autograder.authoring.leaks import find_leaks
 from autograder.course.config import course_config
 from autograder.course.markers import Markers
+from coursebook.editions import codes
 from coursebook.paths import COURSE_ROOT, chapter_ids, source_notebook
-from coursebook.translation import LANGUAGES, write_translated_release
+from coursebook.translation import languages, write_translated_release
 
 
 def add_arguments(parser):
@@ -50,11 +52,11 @@ def run(args):
     for chapter in args.chapters or known:
         source = nbformat.read(source_notebook(chapter, root), as_version=4)
         released = [generate(chapter, course_root=root)]
-        released += [write_translated_release(chapter, root, language) for language in LANGUAGES]
+        released += [write_translated_release(chapter, root, language) for language in languages()]
         leaks = [f"{path}: {leak}" for path in released
                  for leak in find_leaks(source, nbformat.read(path, as_version=4), markers)]
         problems += leaks
-        editions = ", ".join(["en", *LANGUAGES])
+        editions = ", ".join(codes())
         print(f"released {chapter} ({editions}): {'LEAKS' if leaks else 'clean'}")
     for problem in problems:
         print(problem, file=sys.stderr)
