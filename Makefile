@@ -15,15 +15,21 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONPATH := $(CURDIR)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-PYTEST := $(PY) -m pytest -c tests/pytest.ini --rootdir=.
+# pytest's configuration and markers live in pyproject.toml (and tests/facilities.py)
+PYTEST := $(PY) -m pytest
+# The fast tests (no kernel, no sandbox, no build): oracles, declarations, checks, units, compat, translation
+FAST_TESTS := tests/test_solutions_*.py tests/test_checks.py tests/test_exercises.py tests/test_autograder_units.py \
+	tests/test_compat.py tests/test_translation.py
 
-.PHONY: setup system-deps release book translations test lint grade-demo clean
+.PHONY: setup system-deps release book translations test check imports lint grade-demo clean
 
 setup: $(STAMP) system-deps
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@# the `autograder` command (pyproject.toml), running this checkout's code
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation --editable .
 	touch $(STAMP)
 
 # Debian packages, installed only when missing (CI runs as root; elsewhere sudo is tried).
@@ -70,17 +76,25 @@ translations: $(STAMP) $(BOOK_CONF)/conf.py
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+# The import contracts of pyproject.toml: layers, independence, no cycle, no upward import.
+imports: $(STAMP)
+	$(VENV)/bin/lint-imports
+
+# While working: lint, the import contracts and the fast tests, in about a minute on 2 idle cores.
+check: $(STAMP) lint imports
+	OMP_NUM_THREADS=1 $(PYTEST) -n $(WORKERS) --dist loadscope -m "not slow" $(FAST_TESTS)
+
 # Every notebook runs once: nbval executes and checks them (and the exercises, and the whole test suite but
 # the tests of the built book), tests/nbval_cache.py stores the executed pages in the book's jupyter-cache,
 # the book is built from that cache in seconds, then the built editions are tested in Chromium. One BLAS
 # and torch thread per process: the two workers already fill the two cores.
-test: setup release lint $(BOOK_CONF)/conf.py _build/.jupyter_cache.venv
-	OMP_NUM_THREADS=1 $(PYTEST) -n $(WORKERS) --dist loadscope -p tests.nbval_cache \
+test: setup release lint imports $(BOOK_CONF)/conf.py _build/.jupyter_cache.venv
+	OMP_NUM_THREADS=1 $(PYTEST) --require-facilities -n $(WORKERS) --dist loadscope -p tests.nbval_cache \
 	  tests --ignore=tests/test_browser.py --ignore=tests/test_book.py \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 \
 	  book exercises/source
 	$(MAKE) --no-print-directory book
-	$(PYTEST) -n $(WORKERS) --dist loadscope tests/test_book.py tests/test_browser.py
+	$(PYTEST) --require-facilities -n $(WORKERS) --dist loadscope tests/test_book.py tests/test_browser.py
 
 grade-demo: setup release
 	$(PY) -m autograder demo

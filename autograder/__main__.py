@@ -1,4 +1,4 @@
-"""``python -m autograder <command>``: dispatch to one module per command."""
+"""``autograder <command>`` (or ``python -m autograder <command>``): dispatch to one module per command."""
 
 import argparse
 import importlib
@@ -16,7 +16,7 @@ COMMANDS = {
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     # Only the chosen command's module is imported (grading libraries take seconds to import):
     # a usage error or `--help` answers at once.

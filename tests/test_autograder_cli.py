@@ -13,6 +13,8 @@ from coursebook import paths
 from solutions.chapters import chapter as declared
 from tests.autograder_fixtures import cli, tiny
 
+pytestmark = [pytest.mark.bwrap, pytest.mark.slow]
+
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):

@@ -26,6 +26,8 @@ from coursebook import paths
 from solutions.chapters import chapter as declared
 from tests.autograder_fixtures import cli
 
+pytestmark = [pytest.mark.root, pytest.mark.bwrap, pytest.mark.slow]
+
 CHAPTERS = {"01-normalization": "normalize_rows", "05-dropout": "Dropout"}  # chapter -> the answer made wrong
 
 

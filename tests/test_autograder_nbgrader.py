@@ -24,6 +24,8 @@ from solutions.chapters import chapter as declared
 from tests.autograder_fixtures import cli
 from tests.notebooks import copy_course
 
+pytestmark = [pytest.mark.bwrap, pytest.mark.slow]
+
 CHAPTER = paths.chapter_ids()[0]
 
 

@@ -21,6 +21,8 @@ import pytest
 from coursebook.paths import REPO
 from tests.autograder_fixtures import cli, tiny
 
+pytestmark = [pytest.mark.root, pytest.mark.bwrap, pytest.mark.slow]
+
 NOBODY = 65534
 
 

@@ -19,6 +19,8 @@ from playwright.sync_api import sync_playwright
 from coursebook.editions import codes
 from coursebook.paths import REPO, chapter_ids
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 HTML = REPO / "_build" / "html"
 SHOTS = REPO / "_build" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -64,6 +64,7 @@ def test_structure(chapter):
             assert nbgrader_meta(cell).get("locked"), f"{chapter}: code cell {index} must be locked or graded"
 
 
+@pytest.mark.slow  # a kernel per chapter
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_visible_tests_pass_without_the_reference_package(chapter, tmp_path):
     nb = strip_hidden_tests(read(source_notebook(chapter)))
@@ -74,6 +75,7 @@ def test_visible_tests_pass_without_the_reference_package(chapter, tmp_path):
     assert errors == {}, f"{chapter}: visible tests fail on the reference answers: {errors}"
 
 
+@pytest.mark.slow  # a kernel per chapter
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_released_stubs_fail_every_graded_cell(chapter, tmp_path):
     released = release_version(source_notebook(chapter), course_config(COURSE_ROOT / "source"))

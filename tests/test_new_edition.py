@@ -12,10 +12,13 @@ import sys
 
 import nbformat
 import polib
+import pytest
 
 from coursebook.paths import source_notebook
 from coursebook.translation import exercise_messages
 from tests.test_new_chapter import _copy_repository
+
+pytestmark = [pytest.mark.slow]
 
 FRENCH = '''
 [[edition]]

@@ -87,7 +87,8 @@ def add_arguments(parser):
     parser.add_argument("--tls-cert", help="client certificate (tls://)")
     parser.add_argument("--tls-key", help="client key (tls://)")
     parser.add_argument("--cell-timeout", type=_positive_float, default=Limits.cell_timeout,
-                        help=f"seconds of wall time per cell before it is interrupted (default: {Limits.cell_timeout:g})")
+                        help="seconds of wall time per cell before it is interrupted "
+                             f"(default: {Limits.cell_timeout:g})")
     parser.add_argument("--notebook-timeout", type=_positive_float, default=Limits.notebook_timeout,
                         help="seconds of wall time per notebook, whatever its cell count "
                              f"(default: {Limits.notebook_timeout:g})")

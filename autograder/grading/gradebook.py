@@ -27,10 +27,10 @@ from sqlalchemy import Boolean, Column, DateTime, Float, MetaData, String, Table
 from sqlalchemy.engine import Engine
 from traitlets.config import Config
 
-from autograder.compat import nbgrader as nbgrader_compat
-from autograder.course import config as course
 from autograder.common.fileio import atomic_write
 from autograder.common.records import Status
+from autograder.compat import nbgrader as nbgrader_compat
+from autograder.course import config as course
 
 CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "mistakes", "detail"]
 STATUSES = [s.value for s in Status]

@@ -75,8 +75,8 @@ def mistake_table(rows):
     Catalogue entries come from the chapter declarations (explanations, answers); only the
     instructor's report shows who made which mistake.
     """
-    from solutions import chapters as course
     from checks import mistakes as catalogue
+    from solutions import chapters as course
 
     table = {}
     graded_chapters = {r["assignment_id"] for r in rows}
