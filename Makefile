@@ -15,15 +15,21 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONPATH := $(CURDIR)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-PYTEST := $(PY) -m pytest -c tests/pytest.ini --rootdir=.
+# pytest's configuration and markers live in pyproject.toml (and tests/facilities.py)
+PYTEST := $(PY) -m pytest
+# The fast tests (no kernel, no sandbox, no build): oracles, declarations, checks, units, compat, translation
+FAST_TESTS := tests/test_solutions_*.py tests/test_checks.py tests/test_exercises.py tests/test_autograder_units.py \
+	tests/test_compat.py tests/test_translation.py
 
-.PHONY: setup system-deps release book translations test lint grade-demo clean
+.PHONY: setup system-deps release book translations test check imports lint grade-demo clean
 
 setup: $(STAMP) system-deps
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@# the `autograder` command (pyproject.toml), running this checkout's code
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation --editable .
 	touch $(STAMP)
 
 # Debian packages, installed only when missing (CI runs as root; elsewhere sudo is tried).
@@ -41,16 +47,15 @@ release: $(STAMP)
 	$(PY) -m autograder toc
 	$(PY) -m autograder release
 
-# The book, in two editions: English from the sources, Korean from the catalogs in locales/ko/.
-# The Jupyter Book CLI cannot pass -D, so its configuration is turned into a conf.py (generated, never
-# edited: _config.yml stays the only configuration) and sphinx-build runs once per edition. Notebooks
-# execute in the first build; the second takes their outputs from the shared jupyter-cache.
+# The book, one build per edition (locales/editions.toml declares them; the source edition first, the
+# others from the catalogs in locales/<code>/). The Jupyter Book CLI cannot pass -D, so its configuration
+# is turned into a conf.py (generated, never edited: _config.yml stays the only configuration) and
+# `python -m coursebook build` runs sphinx-build once per edition, then writes the front page. Notebooks
+# execute in the first build; the others take their outputs from the shared jupyter-cache.
 BOOK_CONF := _build/conf
-SPHINX := $(VENV)/bin/sphinx-build -c $(BOOK_CONF) --fail-on-warning --nitpicky --keep-going -E -a -q
-EDITIONS := en ko
 
 $(BOOK_CONF)/conf.py: _config.yml _toc.yml $(STAMP)
-	$(PY) -m autograder.i18n conf $(BOOK_CONF)
+	$(PY) -m coursebook conf $(BOOK_CONF)
 
 # Cached outputs belong to one set of packages: a reinstalled venv empties the cache.
 _build/.jupyter_cache.venv: $(STAMP)
@@ -58,29 +63,28 @@ _build/.jupyter_cache.venv: $(STAMP)
 	mkdir -p _build && touch $@
 
 # A notebook that fails to execute fails the build (never a page with a traceback); myst-nb's execution
-# reports are moved out of the published site into _build/reports/<edition>/.
+# reports are kept out of the published site, in _build/reports/<edition>/.
 book: setup release $(BOOK_CONF)/conf.py _build/.jupyter_cache.venv
-	@for lang in $(EDITIONS); do \
-	  start=$$(date +%s); \
-	  $(SPHINX) -D language=$$lang -d _build/doctrees/$$lang . _build/html/$$lang; status=$$?; \
-	  rm -rf _build/reports/$$lang; \
-	  if [ -d _build/html/$$lang/reports ]; then mkdir -p _build/reports && mv _build/html/$$lang/reports _build/reports/$$lang; \
-	    echo "execution reports: _build/reports/$$lang/"; fi; \
-	  [ $$status = 0 ] || exit $$status; \
-	  echo "built the $$lang edition in $$(( $$(date +%s) - start )) s: _build/html/$$lang/"; \
-	done
-	cp _ext/editions/index.html _build/html/index.html
-	@echo "open _build/html/index.html (it picks the edition by browser language)"
+	$(PY) -m coursebook build --conf $(BOOK_CONF)
 
 # Translators: extract the English messages (book pages and exercise notebooks) and update the
-# catalogs in locales/ko/ (new messages empty, changed ones fuzzy, removed ones deleted).
+# catalogs of every translated edition in locales/<code>/ (new messages empty, changed ones fuzzy, removed
+# ones deleted).
 translations: $(STAMP) $(BOOK_CONF)/conf.py
 	rm -rf _build/gettext
 	$(VENV)/bin/sphinx-build -c $(BOOK_CONF) -b gettext -D nb_execution_mode=off -q . _build/gettext
-	$(PY) -m autograder.i18n update --pot-dir _build/gettext
+	$(PY) -m coursebook update --pot-dir _build/gettext
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+# The import contracts of pyproject.toml: layers, independence, no cycle, no upward import.
+imports: $(STAMP)
+	$(VENV)/bin/lint-imports
+
+# While working: lint, the import contracts and the fast tests, in about a minute on 2 idle cores.
+check: $(STAMP) lint imports
+	OMP_NUM_THREADS=1 $(PYTEST) -n $(WORKERS) --dist loadscope -m "not slow" $(FAST_TESTS)
 
 # Every notebook runs once: nbval executes and checks them (and the exercises, and the whole test suite but
 # the tests of the built book), tests/nbval_cache.py stores the executed pages in the book's jupyter-cache,
@@ -91,16 +95,16 @@ lint: $(STAMP)
 # nbval's stored outputs are checked on a second kernel set without running anything twice.
 OTHER_KERNELS = ATEN_CPU_CAPABILITY=default NPY_DISABLE_CPU_FEATURES="$$($(PY) -m tests.cpu_kernels)"
 
-test: setup release lint $(BOOK_CONF)/conf.py _build/.jupyter_cache.venv
-	OMP_NUM_THREADS=1 $(OTHER_KERNELS) $(PYTEST) -n $(WORKERS) --dist loadscope -p tests.nbval_cache \
+test: setup release lint imports $(BOOK_CONF)/conf.py _build/.jupyter_cache.venv
+	OMP_NUM_THREADS=1 $(OTHER_KERNELS) $(PYTEST) --require-facilities -n $(WORKERS) --dist loadscope -p tests.nbval_cache \
 	  tests --ignore=tests/test_browser.py --ignore=tests/test_book.py \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 \
 	  book exercises/source
 	$(MAKE) --no-print-directory book
-	$(PYTEST) -n $(WORKERS) --dist loadscope tests/test_book.py tests/test_browser.py
+	$(PYTEST) --require-facilities -n $(WORKERS) --dist loadscope tests/test_book.py tests/test_browser.py
 
 grade-demo: setup release
 	$(PY) -m autograder demo
 
 clean:
-	rm -rf _build exercises/release exercises/release-ko grading
+	rm -rf _build exercises/release exercises/release-* grading

@@ -1,4 +1,4 @@
-"""``python -m autograder <command>``: dispatch to one module per command."""
+"""``autograder <command>`` (or ``python -m autograder <command>``): dispatch to one module per command."""
 
 import argparse
 import importlib
@@ -6,17 +6,17 @@ import sys
 
 # command name -> (module implementing add_arguments(parser) and run(args), one-line help)
 COMMANDS = {
-    "release": ("autograder.release", "generate the student version of every chapter and check for leaks"),
-    "grade": ("autograder.grade", "grade a class in parallel: feedback, gradebook, grades.csv and report"),
-    "report": ("autograder.report", "re-render the class report from the gradebook"),
-    "demo": ("autograder.demo", "build a demo class from the source notebooks and grade it"),
-    "toc": ("autograder.toc", "write the book's table of contents from the chapter declarations"),
+    "release": ("autograder.authoring.release", "generate the student version of every chapter and check for leaks"),
+    "grade": ("autograder.grading.command", "grade a class in parallel: feedback, gradebook, grades.csv and report"),
+    "report": ("autograder.grading.report", "re-render the class report from the gradebook"),
+    "demo": ("autograder.authoring.demo", "build a demo class from the source notebooks and grade it"),
+    "toc": ("autograder.authoring.toc", "write the book's table of contents from the chapter declarations"),
 }
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     # Only the chosen command's module is imported (grading libraries take seconds to import):
     # a usage error or `--help` answers at once.

@@ -34,23 +34,25 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import nbformat  # noqa: E402
 
-from autograder import demo, gradebook, paths  # noqa: E402
+from autograder.authoring import demo  # noqa: E402
+from autograder.course.config import course_config, release_version  # noqa: E402
+from autograder.course.sources import reference_answers, with_answers  # noqa: E402
+from coursebook import paths  # noqa: E402
+from solutions.chapters import chapter as declared  # noqa: E402
 
 PHASES = ["prepare", "kernel_start", "cells", "judge", "render", "record"]
 
 
 def build(root, students, chapters):
     """The synthetic class; returns the number of notebooks."""
-    mistakes = demo.load_mistakes()
-    config = gradebook.course_config(paths.SOURCE)
+    config = course_config(paths.SOURCE)
     count = 0
     for chapter in chapters:
         source_path = paths.source_notebook(chapter)
-        release = gradebook.release_version(source_path, config)
-        correct = demo.reference_answers(nbformat.read(str(source_path), as_version=4))
-        wrong = [m for m in mistakes.get(chapter, []) if m[1] in correct]
+        release = release_version(source_path, config)
+        correct = reference_answers(source_path)
+        wrong = [m for m in demo.catalogued_mistakes(declared(chapter), correct) if m[1] in correct]
         for i in range(students):
             kind = (i * 7) % 10  # a permutation of 0-9 per block of 10: the same mix for a small class
             if kind < 6 or (not wrong and kind < 9):
@@ -60,7 +62,7 @@ def build(root, students, chapters):
                 answers = {**correct, target: code}
             else:
                 answers = {}
-            demo.write_submission(root, f"student{i:03d}", chapter, nb=demo.student_notebook(release, answers))
+            demo.write_submission(root, f"student{i:03d}", chapter, nb=with_answers(release, answers))
             count += 1
     return count
 

@@ -1,13 +1,20 @@
 """nbgrader configuration of the course (this folder is the course root)."""
 
 import os
+import sys
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
-c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.root = ROOT
 c.CourseDirectory.course_id = "normalization-regularization"
-# Hidden tests import `solutions`, so grading kernels need the repository on their path
-# (`make` exports PYTHONPATH; the autograder sets it for each kernel itself).
-c.ExecutePreprocessor.timeout = 120
+# Plain `nbgrader autograde` (and nbval) run each hidden test's `check(...)` in the kernel, which imports
+# `solutions`: run them with the repository on PYTHONPATH (`make` exports it). The course's grader does not
+# (its kernels see no repository; the checks are judged outside them).
+# The cell timeout is the grader's default --cell-timeout, declared once in autograder/common/records.py.
+sys.path.insert(0, os.path.dirname(ROOT))
+from autograder.common.records import Limits  # noqa: E402
+
+c.ExecutePreprocessor.timeout = int(Limits.cell_timeout)
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.enforce_metadata = True

@@ -7,8 +7,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import demo, paths
+from autograder.authoring import demo
+from checks import mistakes
+from coursebook import paths
+from solutions.chapters import chapter as declared
 from tests.autograder_fixtures import cli, tiny
+
+pytestmark = [pytest.mark.bwrap, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
@@ -141,10 +146,9 @@ def test_demo_class_covers_correct_wrong_untouched_and_broken(tmp_path):
     kinds = {}
     for _student, chapter, kind in roster:
         kinds.setdefault(chapter, []).append(kind)
-    catalogue = demo.load_mistakes()
     for chapter in chapters:
         assert "correct" in kinds[chapter] and "release untouched" in kinds[chapter]
-        assert catalogue.get(chapter), f"{chapter} has no catalogued mistakes"
+        assert mistakes.catalogue(declared(chapter)), f"{chapter} has no catalogued mistakes"
         assert any(k.startswith("mistake") for k in kinds[chapter]), chapter
         assert any(k.startswith("fresh notebook") for k in kinds[chapter]), chapter
         assert len(kinds[chapter]) >= 5

@@ -19,6 +19,8 @@ import pytest
 
 from tests.autograder_fixtures import cli, tiny
 
+pytestmark = [pytest.mark.bwrap, pytest.mark.slow]
+
 DASK = str(Path(sys.executable).parent / "dask")
 SLOW = "import time\ntime.sleep(1.0)\n"
 ANSWERS = [(tiny.CORRECT, "3"), (tiny.WRONG, "0"), ("raise NotImplementedError()", "0")]

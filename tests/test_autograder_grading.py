@@ -20,9 +20,11 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 
-from autograder import gradebook
-from autograder.paths import REPO
+from autograder.grading import gradebook
+from coursebook.paths import REPO
 from tests.autograder_fixtures import attacks, cli, tiny
+
+pytestmark = [pytest.mark.root, pytest.mark.bwrap, pytest.mark.slow]
 
 CELL_TIMEOUT = 10  # printing 100 MB takes ~2 s on an idle core, 4-8 s when the test suite loads both cores
 NOTEBOOK_TIMEOUT = 25

@@ -18,10 +18,15 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder import demo, gradebook, paths
+from autograder.authoring import demo
+from autograder.course.config import course_config, release_version
+from autograder.course.sources import reference_answers, with_answers
+from checks import mistakes as catalogue
+from coursebook import paths
 from solutions.chapters import chapter as declared
-from solutions.checks import mistakes as catalogue
 from tests.autograder_fixtures import cli
+
+pytestmark = [pytest.mark.root, pytest.mark.bwrap, pytest.mark.slow]
 
 CHAPTERS = {"01-normalization": "normalize_rows", "05-dropout": "Dropout"}  # chapter -> the answer made wrong
 
@@ -211,16 +216,16 @@ def batch(tmp_path_factory):
     for chapter_id, wrong_answer in CHAPTERS.items():
         chapter = declared(chapter_id)
         source = paths.source_notebook(chapter_id)
-        release = gradebook.release_version(source, gradebook.course_config(paths.SOURCE))
-        correct = demo.reference_answers(nbformat.read(str(source), as_version=4))
+        release = release_version(source, course_config(paths.SOURCE))
+        correct = reference_answers(source)
         mistake = next(m for m in catalogue.catalogue(chapter) if m.target == wrong_answer)
-        wrong = {**correct, wrong_answer: catalogue.source_of(chapter, mistake)}
+        wrong = {**correct, wrong_answer: catalogue.source_of(chapter, mistake, correct)}
         points = {t.grade_id: next(c.metadata.nbgrader["points"] for c in release.cells
                                    if _meta(c).get("grade_id") == t.grade_id) for t in chapter.tests}
         full = sum(points.values())
         lost = sum(points[t.grade_id] for t in chapter.tests if t.answer == wrong_answer)
-        honest = demo.student_notebook(release, correct)
-        one_wrong = demo.student_notebook(release, wrong)
+        honest = with_answers(release, correct)
+        one_wrong = with_answers(release, wrong)
         for variant, nb, score in (("honest", honest, full), ("wrong", one_wrong, full - lost)):
             demo.write_submission(root, f"{variant} pristine", chapter_id, nb=copy.deepcopy(nb))
             expected[f"{variant} pristine", chapter_id] = score
@@ -233,12 +238,12 @@ def batch(tmp_path_factory):
                 expected[f"{variant} nbformat4.{minor}", chapter_id] = score
     for chapter_id, attacks in ATTACKS.items():
         source = paths.source_notebook(chapter_id)
-        release = gradebook.release_version(source, gradebook.course_config(paths.SOURCE))
+        release = release_version(source, course_config(paths.SOURCE))
         first = next(c.metadata.nbgrader["grade_id"] for c in release.cells if _meta(c).get("solution"))
         for name, code in attacks.items():
             target = first if chapter_id != "05-dropout" or "Dropout(" not in code else "Dropout"
             demo.write_submission(root, f"attack {name}", chapter_id,
-                                  nb=demo.student_notebook(release, {target: code}))
+                                  nb=with_answers(release, {target: code}))
             expected[f"attack {name}", chapter_id] = 0
     out = work / "out"
     proc = cli.run("grade", root, "--out", out, "--workers", 2, timeout=1200)
@@ -324,10 +329,10 @@ def test_students_can_hand_in_from_colab(batch):
     """The release needs nothing of nbgrader's extensions: its visible tests run in a plain kernel."""
     from tests.notebooks import errors_by_grade_id, execute
 
-    release = gradebook.release_version(paths.source_notebook("01-normalization"),
-                                        gradebook.course_config(paths.SOURCE))
-    answers = demo.reference_answers(nbformat.read(str(paths.source_notebook("01-normalization")), as_version=4))
-    nb = colab(demo.student_notebook(release, answers))
+    release = release_version(paths.source_notebook("01-normalization"),
+                                        course_config(paths.SOURCE))
+    answers = reference_answers(paths.source_notebook("01-normalization"))
+    nb = colab(with_answers(release, answers))
     for cell in nb.cells:
         cell.outputs = [] if cell.cell_type == "code" else cell.get("outputs", [])
     ran = execute(nb, Path(batch["out"]), with_repo=False)

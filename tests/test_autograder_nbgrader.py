@@ -12,13 +12,19 @@ import os
 import subprocess
 import sys
 
-import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import demo, gradebook, paths
+from autograder.authoring import demo
+from autograder.course.config import course_config, release_version
+from autograder.course.sources import reference_answers, with_answers
+from autograder.grading import gradebook
+from coursebook import paths
+from solutions.chapters import chapter as declared
 from tests.autograder_fixtures import cli
 from tests.notebooks import copy_course
+
+pytestmark = [pytest.mark.bwrap, pytest.mark.slow]
 
 CHAPTER = paths.chapter_ids()[0]
 
@@ -40,19 +46,19 @@ def _edit(nb, grade_id, source=None):
 def klass(tmp_path_factory):
     root = tmp_path_factory.mktemp("nbgrader-equality")
     source_path = paths.source_notebook(CHAPTER)
-    release = gradebook.release_version(source_path, gradebook.course_config(paths.SOURCE))
-    correct = demo.reference_answers(nbformat.read(str(source_path), as_version=4))
-    mutants = [m for m in demo.load_mistakes().get(CHAPTER, []) if m[1] in correct]
+    release = release_version(source_path, course_config(paths.SOURCE))
+    correct = reference_answers(source_path)
+    mutants = [m for m in demo.catalogued_mistakes(declared(CHAPTER), correct) if m[1] in correct]
     tests = [c.metadata.nbgrader["grade_id"] for c in release.cells if c.metadata.get("nbgrader", {}).get("grade")]
     students = {
-        "ada": demo.student_notebook(release, correct),
-        "dana": demo.student_notebook(release, {}),
-        "eve": _edit(demo.student_notebook(release, correct), tests[0]),  # a deleted test cell
-        "fay": _edit(demo.student_notebook(release, {**correct, mutants[0][1]: mutants[0][2]}),
+        "ada": with_answers(release, correct),
+        "dana": with_answers(release, {}),
+        "eve": _edit(with_answers(release, correct), tests[0]),  # a deleted test cell
+        "fay": _edit(with_answers(release, {**correct, mutants[0][1]: mutants[0][2]}),
                      tests[0], "pass  # my tests now"),  # an edited test cell, restored by both graders
     }
     for i, (_name, target, code) in enumerate(mutants[1::3]):  # (mutants[0] is fay's)
-        students[f"mutant {i}"] = demo.student_notebook(release, {**correct, target: code})
+        students[f"mutant {i}"] = with_answers(release, {**correct, target: code})
     for student, nb in students.items():
         demo.write_submission(root / "class", student, CHAPTER, nb=nb)
     return root
@@ -85,7 +91,7 @@ def nbgrader_scores(klass):
             continue
         proc = subprocess.run(nbgrader + args, cwd=course, env=env, capture_output=True, text=True, timeout=900)
         assert proc.returncode == 0, proc.stderr[-3000:]
-    course_id = gradebook.course_config(paths.SOURCE).CourseDirectory.course_id
+    course_id = course_config(paths.SOURCE).CourseDirectory.course_id
     return _cell_scores(f"sqlite:///{course / 'gradebook.db'}", course_id)
 
 
@@ -96,7 +102,7 @@ def out_two(klass):
 
 def test_parallel_grades_equal_nbgrader_cell_by_cell(out_two, nbgrader_scores):
     out = out_two
-    course_id = gradebook.course_config(paths.SOURCE).CourseDirectory.course_id
+    course_id = course_config(paths.SOURCE).CourseDirectory.course_id
     ours = _cell_scores(gradebook.default_db_url(out), course_id)
     pristine = {s: cells for s, cells in ours.items() if s != "eve"}
     assert pristine == {s: cells for s, cells in nbgrader_scores.items() if s != "eve"}

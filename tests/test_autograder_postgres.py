@@ -20,6 +20,8 @@ import pytest
 
 from tests.autograder_fixtures import cli, tiny
 
+pytestmark = [pytest.mark.postgres, pytest.mark.bwrap, pytest.mark.slow]
+
 
 def _pg_bin(name):
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))

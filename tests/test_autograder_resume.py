@@ -17,6 +17,8 @@ import pytest
 
 from tests.autograder_fixtures import cli, tiny
 
+pytestmark = [pytest.mark.bwrap, pytest.mark.slow]
+
 # Each answer sleeps 0.5 s so that a batch of 8 lasts long enough to be interrupted.
 SLOW = "import time\ntime.sleep(0.5)\n"
 

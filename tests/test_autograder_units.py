@@ -9,9 +9,10 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder import classify, feedback, gradebook, judging, layout, master, notebook_io, submissions
-from autograder.records import KernelRun, Limits, Status
-from solutions.checks import probe
+from autograder.common.records import KernelRun, Limits, Status
+from autograder.execution import layout, notebook_io, submissions
+from autograder.grading import classify, feedback, gradebook, judging, master
+from checks import probe
 from tests.autograder_fixtures import tiny, tiny_chapter
 
 # -- submissions ---------------------------------------------------------------------------
@@ -199,8 +200,11 @@ def _run(records, notebook=""):
     return KernelRun("ann", "99-tiny", notebook=notebook or None, records=records)
 
 
+TINY_ANSWERS = {"min_max_scale": tiny.CORRECT}  # the tiny chapter has no catalogue: nothing is diagnosed
+
+
 def _records(test_id, namespace):
-    from solutions.checks import verdict  # noqa: F401 - the probe and the plans of the test
+    from checks import verdict  # noqa: F401 - the probe and the plans of the test
 
     test = tiny_chapter.CHAPTER.test(test_id)
     cases = probe.run_plans(test.plans(), namespace)
@@ -212,7 +216,7 @@ def test_records_decide_and_forgeries_fail():
     exec(tiny.CORRECT, ns)
     good = {"test_min_max_scale_tiny": _records("test_min_max_scale_tiny", ns),
             "test_min_max_scale_tiny_range": _records("test_min_max_scale_tiny_range", ns)}
-    verdicts = judging.judge(_run(good), tiny_chapter.CHAPTER)
+    verdicts = judging.judge(_run(good), tiny_chapter.CHAPTER, TINY_ANSWERS)
     assert all(v.message is None for v in verdicts.values())
     forged = {
         "missing": {},
@@ -224,7 +228,7 @@ def test_records_decide_and_forgeries_fail():
         "fewer cases": {"test_min_max_scale_tiny": ['{"test": "test_min_max_scale_tiny", "cases": []}']},
     }
     for name, records in forged.items():
-        verdict = judging.judge(_run(records), tiny_chapter.CHAPTER)["test_min_max_scale_tiny"]
+        verdict = judging.judge(_run(records), tiny_chapter.CHAPTER, TINY_ANSWERS)["test_min_max_scale_tiny"]
         assert verdict.message, name
 
 
@@ -234,7 +238,8 @@ def test_an_answer_left_as_released_is_not_answered_rather_than_undiagnosed():
     exec("def min_max_scale(X, feature_range=(0, 1)):\n    raise NotImplementedError()", stub)
     exec("def min_max_scale(X, feature_range=(0, 1)):\n    raise ValueError('not like this')", wrong)
     for namespace, expected in ((stub, True), (missing, True), (wrong, False)):
-        verdict = judging.judge(_run({test_id: _records(test_id, namespace)}), tiny_chapter.CHAPTER)[test_id]
+        run = _run({test_id: _records(test_id, namespace)})
+        verdict = judging.judge(run, tiny_chapter.CHAPTER, TINY_ANSWERS)[test_id]
         assert verdict.message and verdict.unanswered is expected, (namespace.keys(), verdict)
 
 
@@ -291,13 +296,6 @@ def test_feedback_strips_hidden_regions_and_their_tracebacks():
     assert "HIDDEN_MARKER_ALPHA" in nb.cells[3].source  # the input is not modified
 
 
-def test_alembic_head_shortcut_equals_nbgrader():
-    from nbgrader.api import get_alembic_version
-
-    original = getattr(get_alembic_version, "__wrapped__", None) or get_alembic_version
-    assert gradebook.alembic_head() == original()
-
-
 class _ScriptedEngine:
     """An engine whose job runs return the given KernelRuns in order (a fake of engines.LocalEngine)."""
 
@@ -329,21 +327,22 @@ def test_a_kernel_that_did_not_start_is_tried_again_and_then_is_a_grader_error(m
     import io
     import types
 
-    from autograder import grade
-    from autograder.records import Job
+    from autograder.common.records import Job
+    from autograder.common.retry import KERNEL_START, Retry
+    from autograder.grading import scheduler
 
-    monkeypatch.setattr(grade, "RETRY_DELAY", 0.0)
+    monkeypatch.setattr(scheduler, "KERNEL_START", Retry(attempts=KERNEL_START.attempts))  # no waiting
     not_started = KernelRun("ann", "99-tiny", died_at=-1,
                             grader_error="the kernel did not start: RuntimeError(\"can't start new thread\")")
     ran = KernelRun("ann", "99-tiny", notebook="{}")
     engine = _ScriptedEngine([not_started] * failures + [ran])
     batch = types.SimpleNamespace(masters={"99-tiny": None}, log=io.StringIO(), limits=None)
-    grader = grade.Grader(batch, engine, sandboxed=True)
+    grader = scheduler.Grader(batch, engine, sandboxed=True)
     judged = []
-    monkeypatch.setattr(grader, "_judged", lambda job, run: judged.append(run))
+    monkeypatch.setattr(grader, "_judge", lambda job, run: judged.append(run))
     grader.run([Job("ann", "99-tiny", b"{}", "99-tiny.ipynb", "sha", "", ())])
-    attempts = min(failures + 1, grade.MAX_ATTEMPTS)
+    attempts = min(failures + 1, KERNEL_START.attempts)
     assert engine.submitted == attempts
-    # judged once: the run that started, or after MAX_ATTEMPTS failures the last failure (a grader error)
-    assert judged == [ran if failures < grade.MAX_ATTEMPTS else not_started]
+    # judged once: the run that started, or after the last allowed failure the last failure (a grader error)
+    assert judged == [ran if failures < KERNEL_START.attempts else not_started]
     assert batch.log.getvalue().count("retrying ann/99-tiny") == attempts - 1

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.paths import REPO
+from coursebook.paths import REPO
 from tests.autograder_fixtures import cli, tiny
+
+pytestmark = [pytest.mark.root, pytest.mark.bwrap, pytest.mark.slow]
 
 NOBODY = 65534
 

@@ -10,14 +10,15 @@ import nbformat
 import pytest
 import yaml
 
-from autograder.i18n import release_path
-from autograder.paths import COURSE_ROOT, REPO, chapter_ids, source_notebook
+from coursebook.editions import codes
+from coursebook.paths import COURSE_ROOT, REPO, chapter_ids, source_notebook
+from coursebook.translation import release_path
 from tests.notebooks import answer_cells, executed_page, read
 from tests.prose_numbers import typed_numbers
 
 BOOK = REPO / "book"
 HTML = REPO / "_build" / "html"
-EDITIONS = ["en", "ko"]
+EDITIONS = list(codes())
 NARRATIVES = sorted(BOOK.glob("*.ipynb"))
 GRADED_NAMES = sorted({name for ch in chapter_ids() for name in answer_cells(read(source_notebook(ch)))})
 

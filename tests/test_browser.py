@@ -16,15 +16,18 @@ import pytest
 import yaml
 from playwright.sync_api import sync_playwright
 
-from autograder.paths import REPO, chapter_ids
+from coursebook.editions import codes
+from coursebook.paths import REPO, chapter_ids
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 HTML = REPO / "_build" / "html"
 SHOTS = REPO / "_build" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
-EDITIONS = ["en", "ko"]
-OTHER = {"en": "ko", "ko": "en"}
+EDITIONS = list(codes())
+OTHER = {e: next(o for o in EDITIONS if o != e) for e in EDITIONS}  # where the language switch goes
 # every page of the table of contents; the narrative notebooks among them are the chapters
 TOC = yaml.safe_load((REPO / "_toc.yml").read_text())
 PAGES = [TOC["root"]] + [c["file"] for c in TOC.get("chapters", [])]  # "book/intro", ...
@@ -219,8 +222,8 @@ def _file_visit(browser, path, **kwargs):
 @pytest.mark.parametrize("edition", EDITIONS)
 def test_exercise_download_saves_the_notebook_from_a_local_file(browser, edition, chapter):
     """Opened as a file (the README's `_build/html/index.html`), the link saves the edition's release."""
-    from autograder.i18n import release_path
-    from autograder.paths import COURSE_ROOT
+    from coursebook.paths import COURSE_ROOT
+    from coursebook.translation import release_path
 
     name = Path(chapter).name
     context = browser.new_context(accept_downloads=True)

@@ -21,8 +21,10 @@ import re
 
 import pytest
 
+from autograder.course.sources import reference_answers
+from checks import mistakes, probe, verdict
+from coursebook.paths import source_notebook
 from solutions.chapters import all_chapters
-from solutions.checks import mistakes, probe, verdict
 from tests.notebooks import answer_cells, nbgrader_meta, read
 from tests.notebooks import test_cells as graded_test_cells
 
@@ -33,6 +35,11 @@ PLAN_LIMIT = 4 * 2**20  # bytes of plans per chapter sent into a kernel
 
 def source(chapter):
     return read(f"exercises/source/{chapter.id}/{chapter.id}.ipynb")
+
+
+def answers(chapter):
+    """The chapter's reference answers (the source notebook's answer cells)."""
+    return reference_answers(source_notebook(chapter.id))
 
 
 def answers_module(chapter):
@@ -47,7 +54,7 @@ def namespace(chapter, replace=None):
     """The chapter's setup plus every reference answer cell (``replace``: answer -> other source)."""
     ns = {}
     exec("\n".join(chapter.setup), ns)
-    for name, code in mistakes.reference_answers(chapter).items():
+    for name, code in answers(chapter).items():
         exec(compile((replace or {}).get(name, code), f"<{name}>", "exec"), ns)
     return ns
 
@@ -130,7 +137,7 @@ class ChapterChecks:
 
     def test_mistake_is_caught_for_its_reason_and_diagnosed_as_itself(self, mistake):
         chapter = self.chapter
-        code = mistakes.source_of(chapter, mistake)
+        code = mistakes.source_of(chapter, mistake, answers(chapter))
         failed = failures(chapter, namespace(chapter, replace={mistake.target: code}))
         own = {t.grade_id for t in chapter.tests if t.answer == mistake.target}
         assert failed, f"{mistake.id} passes every check"
@@ -140,7 +147,7 @@ class ChapterChecks:
         ns = namespace(chapter, replace={mistake.target: code})
         for test in chapter.tests:
             if test.grade_id in failed:
-                found = [m.id for m in mistakes.diagnose(chapter, test, verdict.run(test, ns))]
+                found = [m.id for m in mistakes.diagnose(chapter, test, verdict.run(test, ns), answers(chapter))]
                 assert found == [mistake.id], f"{test.grade_id}: diagnosed as {found}"
 
 
@@ -153,8 +160,8 @@ class ChapterChecks:
             assert failures(chapter, ns) == {}, f"a correct rewrite of {answer} fails"
             for test in chapter.tests:
                 if test.answer == answer:  # the grader diagnoses failing tests only: count mistakes failing this test
-                    found = [m.id for m in mistakes.diagnose(chapter, test, verdict.run(test, ns))
-                             if verdict.judge(test, mistakes.records_of(chapter, test, m),
+                    found = [m.id for m in mistakes.diagnose(chapter, test, verdict.run(test, ns), answers(chapter))
+                             if verdict.judge(test, mistakes.records_of(chapter, test, m, answers(chapter)),
                                               verdict.reference(chapter, test)) is not None]
                     assert found == [], f"{test.grade_id}: a correct rewrite of {answer} is diagnosed as {found}"
 
@@ -169,7 +176,7 @@ class ChapterChecks:
             assert failed, f"an unseen wrong {answer} passes every check:\n{code}"
             for test in chapter.tests:
                 if test.grade_id in failed:
-                    found = {m.id for m in mistakes.diagnose(chapter, test, verdict.run(test, ns))}
+                    found = {m.id for m in mistakes.diagnose(chapter, test, verdict.run(test, ns), answers(chapter))}
                     assert found <= set(allowed), f"{test.grade_id}: wrong diagnosis {found} (allowed {allowed})"
 
 

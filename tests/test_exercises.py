@@ -14,8 +14,8 @@ import sys
 
 import pytest
 
-from autograder import gradebook
-from autograder.paths import COURSE_ROOT, REPO, chapter_ids, source_notebook
+from autograder.course.config import course_config, release_version
+from coursebook.paths import COURSE_ROOT, REPO, chapter_ids, source_notebook
 from solutions.chapters import all_chapters
 from tests.notebooks import (
     answer_cells,
@@ -64,6 +64,7 @@ def test_structure(chapter):
             assert nbgrader_meta(cell).get("locked"), f"{chapter}: code cell {index} must be locked or graded"
 
 
+@pytest.mark.slow  # a kernel per chapter
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_visible_tests_pass_without_the_reference_package(chapter, tmp_path):
     nb = strip_hidden_tests(read(source_notebook(chapter)))
@@ -74,9 +75,10 @@ def test_visible_tests_pass_without_the_reference_package(chapter, tmp_path):
     assert errors == {}, f"{chapter}: visible tests fail on the reference answers: {errors}"
 
 
+@pytest.mark.slow  # a kernel per chapter
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_released_stubs_fail_every_graded_cell(chapter, tmp_path):
-    released = gradebook.release_version(source_notebook(chapter), gradebook.course_config(COURSE_ROOT / "source"))
+    released = release_version(source_notebook(chapter), course_config(COURSE_ROOT / "source"))
     for cell in answer_cells(released).values():
         assert "raise NotImplementedError()" in cell.source
     errors = errors_by_grade_id(execute(released, tmp_path))

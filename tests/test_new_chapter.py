@@ -13,8 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.paths import REPO
+import pytest
+
+from coursebook.paths import REPO
 from tests.autograder_fixtures import cli
+
+pytestmark = [pytest.mark.slow]
 
 TEMPLATE = Path(__file__).with_name("chapter_template")
 PLACES = {
@@ -59,11 +63,11 @@ def test_a_throwaway_chapter_8_passes_the_generic_tests(tmp_path):
     release = run("-m", "autograder", "release", "08-template")  # with the release's leak check
     assert release.returncode == 0 and re.search(r"released 08-template\b.*: clean", release.stdout), (
         release.stdout + release.stderr)
-    generic = run("-m", "pytest", "-c", "tests/pytest.ini", "--rootdir=.", "-q", "-p", "no:cacheprovider",
+    generic = run("-m", "pytest", "-q", "-p", "no:cacheprovider",
                   "tests/test_checks.py", "tests/test_exercises.py", "tests/test_solutions_clipping.py",
                   "-k", "08-template or clipping or declared_once")
     assert generic.returncode == 0, generic.stdout[-4000:]
     assert " passed" in generic.stdout and "08-template" not in generic.stdout.split("passed")[-1]
-    notebooks = run("-m", "pytest", "-c", "tests/pytest.ini", "--rootdir=.", "-q", "-p", "no:cacheprovider",
+    notebooks = run("-m", "pytest", "-q", "-p", "no:cacheprovider",
                     "--nbval-lax", "--nbval-current-env", "book/08-template.ipynb", "exercises/source/08-template")
     assert notebooks.returncode == 0, notebooks.stdout[-4000:]

@@ -8,8 +8,8 @@ import sys
 import nbformat
 import pytest
 
-from autograder.leaks import find_leaks, secret_lines
-from autograder.paths import REPO, chapter_ids, source_notebook
+from autograder.authoring.leaks import find_leaks, secret_lines
+from coursebook.paths import REPO, chapter_ids, source_notebook
 from tests.notebooks import answer_cells, copy_course, read
 from tests.notebooks import test_cells as graded_test_cells
 

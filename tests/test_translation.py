@@ -1,6 +1,6 @@
 """The Korean edition: catalogs complete and current, translations faithful, one term per concept.
 
-Catalogs: locales/ko/LC_MESSAGES/{book,exercises}/*.po (autograder/i18n.py, README "Translating").
+Catalogs: locales/ko/LC_MESSAGES/{book,exercises}/*.po (coursebook/translation.py, README "Translating").
 A catalog listed in locales/ko/pending.txt is waiting for its translator: its completeness test is
 an expected failure that reports the count; every other check applies to it already.
 No book build needed: the up-to-date test extracts the English messages again (sphinx-build -b
@@ -21,9 +21,10 @@ import polib
 import pytest
 import yaml
 
-from autograder import i18n
-from autograder.leaks import find_leaks
-from autograder.paths import COURSE_ROOT, REPO, chapter_ids, source_notebook
+from autograder.authoring.leaks import find_leaks
+from coursebook import messages
+from coursebook import translation as i18n
+from coursebook.paths import COURSE_ROOT, REPO, chapter_ids, source_notebook
 
 LANGUAGE = "ko"
 CATALOGS = i18n.catalogs(LANGUAGE)
@@ -148,7 +149,7 @@ def test_translations_keep_math_roles_links_and_code(domain):
         if BLOCK_START.match(entry.msgstr) and not BLOCK_START.match(entry.msgid):
             problems.append(f"  {short(entry.msgid)!r}\n    the translation starts like a list or heading: "
                             f"{short(entry.msgstr, 30)!r}; escape it (1\\. ...)")
-        english, korean = i18n.placeables(entry.msgid), i18n.placeables(entry.msgstr)
+        english, korean = messages.placeables(entry.msgid), messages.placeables(entry.msgstr)
         if english != korean:
             lost, added = english - korean, korean - english
             problems.append(f"  {short(entry.msgid)!r}\n    lost: {sorted(lost.elements())}"
@@ -159,7 +160,7 @@ def test_translations_keep_math_roles_links_and_code(domain):
 
 def term_problems(msgid, msgstr):
     """What a translation does wrong with the terms of locales/ko/terms.yml."""
-    prose = i18n.strip_placeables(msgid)
+    prose = messages.strip_placeables(msgid)
     problems = []
     if msgid.lstrip().startswith("\\"):  # a display formula: nothing in it to translate
         return problems
@@ -198,9 +199,9 @@ def test_term_check_catches_the_classic_mistakes(msgid, msgstr, expected):
 def test_placeables_count_role_targets_math_and_code():
     english = "Scale with {term}`Normalization`, see {cite}`ioffe2015batch`, $x_i$ and `np.std`: [doc](https://a.b)."
     korean = "{term}`정규화 <Normalization>`로 스케일을 맞춥니다({cite}`ioffe2015batch`, $x_i$, `np.std`, [문서](https://a.b))."
-    assert i18n.placeables(english) == i18n.placeables(korean)
-    assert i18n.placeables(korean.replace("$x_i$", "$x_j$")) != i18n.placeables(english)
-    assert i18n.placeables("$a$이고 `b`에") == Counter({("math", "a"): 1, ("code", "b"): 1})
+    assert messages.placeables(english) == messages.placeables(korean)
+    assert messages.placeables(korean.replace("$x_i$", "$x_j$")) != messages.placeables(english)
+    assert messages.placeables("$a$이고 `b`에") == Counter({("math", "a"): 1, ("code", "b"): 1})
 
 
 def test_terms_are_the_glossary_renderings():
@@ -219,7 +220,7 @@ def test_terms_are_the_glossary_renderings():
 
 def without_docstrings(source):
     """``source`` with the contents of every docstring emptied (code compared, prose not)."""
-    spans = i18n.docstring_literals(source)
+    spans = messages.docstring_literals(source)
     assert spans is not None, "not valid Python"
     for start, end, _ in reversed(spans):
         source = source[:start] + source[end:]
@@ -257,7 +258,7 @@ def test_exercise_translation_replaces_prose_and_keeps_code(chapter):
         elif i18n.is_answer_cell(en):
             assert ast.dump(ast.parse(without_docstrings(en.source))) == \
                 ast.dump(ast.parse(without_docstrings(ko.source)))
-            docstrings = [ko.source[s:e] for s, e, _ in i18n.docstring_literals(ko.source)]
+            docstrings = [ko.source[s:e] for s, e, _ in messages.docstring_literals(ko.source)]
             assert all(d.startswith("번역: ") for d in docstrings if d.strip())
         else:
             assert en.source == ko.source

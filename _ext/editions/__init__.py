@@ -24,6 +24,7 @@ import base64
 import html
 import json
 import re
+import tomllib
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -31,14 +32,18 @@ from sphinx import addnodes
 from sphinx.transforms import SphinxTransform
 
 HERE = Path(__file__).resolve().parent
+# The editions' one declaration (locales/editions.toml, the source edition first).
+with open(HERE.parents[1] / "locales" / "editions.toml", "rb") as _declaration:
+    _DECLARED = tomllib.load(_declaration)["edition"]
 # Edition code -> label shown in its own language (the switch names the target edition).
-EDITIONS = {"en": "English", "ko": "한국어"}
+EDITIONS = {edition["code"]: edition["name"] for edition in _DECLARED}
+SOURCE_EDITION = _DECLARED[0]["code"]
 RELEASE = "exercises/release/"
-RELEASE_BY_EDITION = {"en": RELEASE, "ko": "exercises/release-ko/"}
+RELEASE_BY_EDITION = {code: RELEASE if code == SOURCE_EDITION else f"exercises/release-{code}/" for code in EDITIONS}
 
 
 def edition_of(config):
-    return (config.language or "en").split("_")[0]
+    return (config.language or SOURCE_EDITION).split("_")[0]
 
 
 def register_paths(app, config):
@@ -72,7 +77,7 @@ def translate_config(app, config):
     page's heading, so its translation is in the page catalogs), the search box text and myst-nb's
     code cell prompts (in the interface catalog ``sphinx.po``).
     """
-    if edition_of(config) == "en":
+    if edition_of(config) == SOURCE_EDITION:
         return
     if config.html_title:
         config.html_title = catalog_string(app, config, config.html_title, ["book/*"]) or config.html_title

@@ -1,6 +1,6 @@
 """The course's chapters, each declared once in a module ``chNN_<name>.py`` of this package.
 
-Each module defines ``CHAPTER`` (a :class:`solutions.checks.spec.Chapter`): its id, title, reference
+Each module defines ``CHAPTER`` (a :class:`checks.spec.Chapter`): its id, title, reference
 modules, graded tests with their cases, catalogue of mistakes and time budget. The release, the
 grader, the test suite and the table of contents read this registry; adding a chapter means adding
 a module here (plus its notebooks and reference module, see CONTRIBUTING.md).

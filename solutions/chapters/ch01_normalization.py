@@ -7,7 +7,7 @@ and zero rows, integer input, a test set with other statistics than the training
 
 import numpy as np
 
-from solutions.checks.spec import Chapter, Test, function_case
+from checks.spec import Chapter, Test, function_case
 
 AXIS_HINT = "each column (axis=0) is scaled by its own min and max; scaling rows (axis=1) is the usual mistake"
 

@@ -18,9 +18,9 @@ import warnings
 
 import numpy as np
 
-from solutions.checks import judge as J
-from solutions.checks.probe import Raised
-from solutions.checks.spec import Chapter, Test, function_case
+from checks import judge as J
+from checks.probe import Raised
+from checks.spec import Chapter, Test, function_case
 
 MATCH_RTOL, MATCH_ATOL = 1e-7, 1e-9  # "equals a known wrong answer": far tighter than any mistake's effect
 FIT = {"max_iter": 2000, "tol": 1e-10}  # converged Lasso settings (see the module docstring)

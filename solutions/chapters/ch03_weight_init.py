@@ -34,9 +34,9 @@ import math
 
 import numpy as np
 
-from solutions.checks import judge as J
-from solutions.checks.probe import Array, Opaque, Raised
-from solutions.checks.spec import (
+from checks import judge as J
+from checks.probe import Array, Opaque, Raised
+from checks.spec import (
     Case,
     Chapter,
     Test,
@@ -47,8 +47,10 @@ from solutions.checks.spec import (
     let,
     library,
     method,
+    seeded,
     var,
 )
+from checks.tensors import lazy_torch
 
 N_SE = 5  # standard errors allowed for every distribution check (see the module docstring)
 FILL = 30  # a uniform sample of n draws reaches within FILL/n of each end of [-b, b] (misses: e^-15)
@@ -59,31 +61,16 @@ CONV = (128, 32, 3, 2)  # a Conv2d(32, 128, (3, 2)) weight: fan_in 192 != fan_ou
 HIDDEN_SHAPES = [(400, 60), (30, 500), (40, 24, 5), (12, 6, 2, 3, 4)]  # fan_in != fan_out; Conv1d; Conv3d
 
 
-def _torch():
-    import torch  # lazily: declaring the chapter must not cost a torch import to other chapters
-
-    return torch
-
-
-def _fail(what, message, hint=""):
-    raise J.Fail(f"{what}: {message}" + (f"\n{hint}" if hint else ""))
-
-
-def _seeded(seed, case):
-    """``case`` with torch's default generator seeded first (answers that ignore ``generator`` are reproducible)."""
-    return Case(label=case.label, steps=[library("torch.manual_seed", seed), *case.steps], judge=case.judge)
-
-
 def _probe_steps():
     """Draw four numbers from torch's global generator in the kernel: where the case's seed left it, or not."""
-    torch = _torch()
+    torch = lazy_torch()
     return [let("probe", torch.zeros(4, dtype=torch.float64)), method("probe", "uniform_", record="global draw")]
 
 
 def _global_untouched(got, expected, what, hint):
     draw = got["global draw"]
     if isinstance(draw, Raised) or not np.array_equal(J.numbers(draw, what), J.numbers(expected["global draw"], what)):
-        _fail(what, "torch's global random generator was used: after the call it was not where torch.manual_seed left "
+        J.fail(what, "torch's global random generator was used: after the call it was not where torch.manual_seed left "
                     "it (the next global draw differs from the reference's)", hint)
 
 
@@ -91,7 +78,7 @@ def _shape_arg(shape, as_size):
     """Steps and the plan value for ``shape``: a tuple, or a torch.Size made in the kernel (a 1-element view)."""
     if not as_size:
         return [], tuple(shape)
-    torch = _torch()
+    torch = lazy_torch()
     return ([let("one", torch.zeros(1, dtype=torch.float64)), method("one", "expand", *shape, save="view"),
              attribute("view", "shape", save="size")], var("size"))
 
@@ -112,15 +99,15 @@ def _is_int(value):
 def _fans_compare(hint):
     def compare(got, expected, what):
         if isinstance(got, Raised):
-            _fail(what, f"raised {got.name}: {got.message[:300]}", hint)
+            J.fail(what, f"raised {got.name}: {got.message[:300]}", hint)
         if not isinstance(got, (tuple, list)) or len(got) != 2:
-            _fail(what, f"expected the tuple (fan_in, fan_out), got {J.describe(got)}")
+            J.fail(what, f"expected the tuple (fan_in, fan_out), got {J.describe(got)}")
         values = [J.numbers(v, what) for v in got]  # a numpy scalar arrives as an array of shape (1,)
         if any(v.size != 1 for v in values) or [float(v.ravel()[0]) for v in values] != [float(e) for e in expected]:
             shown = tuple(_plain(v) if _is_int(v) or isinstance(v, float) else J.describe(v) for v in got)
-            _fail(what, f"expected (fan_in, fan_out) = {tuple(expected)}, got {shown}", hint)
+            J.fail(what, f"expected (fan_in, fan_out) = {tuple(expected)}, got {shown}", hint)
         if not all(_is_int(v) for v in got):
-            _fail(what, f"the fans must be ints, got {J.describe(got[0])} and {J.describe(got[1])}: np.prod of an "
+            J.fail(what, f"the fans must be ints, got {J.describe(got[0])} and {J.describe(got[1])}: np.prod of an "
                         "empty tuple is the float 1.0 (use math.prod, or int(...))")
 
     return compare
@@ -177,7 +164,7 @@ def _number_compare(hint, rtol):
     def compare(got, expected, what):
         values = J.numbers(got, what)
         if values.size != 1:
-            _fail(what, f"expected a single number, got {J.describe(got)}", hint)
+            J.fail(what, f"expected a single number, got {J.describe(got)}", hint)
         J.close(float(values.ravel()[0]), expected, what, hint, rtol=rtol, atol=0)
 
     return compare
@@ -217,18 +204,18 @@ def calculate_gain_cases():
 def _weights(got, shape, what):
     """The numbers of a float64 tensor of ``shape`` whose entries are not (nearly) all equal, or Fail."""
     if isinstance(got, Raised):
-        _fail(what, f"raised {got.name}: {got.message[:300]}")
+        J.fail(what, f"raised {got.name}: {got.message[:300]}")
     J.is_tensor(got, what, hint="return a new torch tensor, e.g. torch.empty(shape, dtype=torch.float64)"
                                 ".uniform_(-b, b, generator=generator)")
     values = got.value
     if tuple(values.shape) != tuple(shape):
-        _fail(what, f"expected a tensor of shape {tuple(shape)}, got shape {tuple(values.shape)}")
+        J.fail(what, f"expected a tensor of shape {tuple(shape)}, got shape {tuple(values.shape)}")
     if got.dtype != "float64":
-        _fail(what, f"return a float64 tensor (dtype=torch.float64), got {got.dtype}: torch.empty, torch.rand and "
+        J.fail(what, f"return a float64 tensor (dtype=torch.float64), got {got.dtype}: torch.empty, torch.rand and "
                     "torch.randn create float32 unless told dtype=torch.float64")
     distinct = np.unique(values).size
     if distinct <= values.size // 2:
-        _fail(what, f"only {distinct} distinct values among {values.size} weights. A constant (or zero) init gives "
+        J.fail(what, f"only {distinct} distinct values among {values.size} weights. A constant (or zero) init gives "
                     "every unit of a layer the same weights, so they compute and learn the same thing: draw them at "
                     "random")
     return values.astype(np.float64).ravel()
@@ -242,7 +229,7 @@ def _looks_like(ratio, mistakes, within=MATCH):
 def _centred(w, what):
     se = w.std() / math.sqrt(w.size)  # standard error of the mean
     if not abs(w.mean()) < N_SE * se:
-        _fail(what, f"the weights have mean {w.mean():.5g}, expected 0 (within {N_SE} standard errors, "
+        J.fail(what, f"the weights have mean {w.mean():.5g}, expected 0 (within {N_SE} standard errors, "
                     f"{N_SE * se:.5g}). Draw from a distribution centred at 0: U(-b, b), not U(0, b) as "
                     "torch.rand(...) * b gives")
 
@@ -252,15 +239,15 @@ def _check_uniform(w, bound, what, mistakes):
     n, top = w.size, float(np.abs(w).max())
     hint = _looks_like(top / bound, mistakes, MATCH_BOUND)
     if top > bound * (1 + 1e-12):
-        _fail(what, f"a weight {top:.6g} lies outside [-b, b], b = {bound:.6g}; ratio {top / bound:.4f}." + hint)
+        J.fail(what, f"a weight {top:.6g} lies outside [-b, b], b = {bound:.6g}; ratio {top / bound:.4f}." + hint)
     near = bound * (1 - FILL / n)
     if not (w.max() > near and w.min() < -near):
-        _fail(what, f"the {n} weights span [{w.min():.6g}, {w.max():.6g}] but should fill [-b, b] with "
+        J.fail(what, f"the {n} weights span [{w.min():.6g}, {w.max():.6g}] but should fill [-b, b] with "
                     f"b = {bound:.6g} (reach within {FILL}/n of each end); ratio {top / bound:.4f}." + hint)
     std, got = bound / math.sqrt(3), float(w.std())
     tol = N_SE * math.sqrt(0.2 / n)  # relative standard error of the std of n uniform draws: sqrt(1 / (5n))
     if not abs(got / std - 1) < tol:
-        _fail(what, f"the weights have standard deviation {got:.6g}, expected b / sqrt(3) = {std:.6g} (within "
+        J.fail(what, f"the weights have standard deviation {got:.6g}, expected b / sqrt(3) = {std:.6g} (within "
                     f"{tol:.2%}): draw uniformly from [-b, b]")
 
 
@@ -269,12 +256,12 @@ def _check_normal(w, std, what, mistakes):
     n, got = w.size, float(w.std())
     tol = N_SE / math.sqrt(2 * n)  # relative standard error of the std of n normal draws: 1 / sqrt(2n)
     if not abs(got / std - 1) < tol:
-        _fail(what, f"the weights have standard deviation {got:.6g}, expected {std:.6g} (within {tol:.2%}); ratio "
+        J.fail(what, f"the weights have standard deviation {got:.6g}, expected {std:.6g} (within {tol:.2%}); ratio "
                     f"{got / std:.4f}." + _looks_like(got / std, mistakes))
     beyond = float((np.abs(w) > 2 * std).mean())
     tol = N_SE * math.sqrt(P_BEYOND_2 * (1 - P_BEYOND_2) / n)
     if not abs(beyond - P_BEYOND_2) < tol:
-        _fail(what, f"{beyond:.2%} of the weights lie beyond 2 standard deviations, a normal distribution has "
+        J.fail(what, f"{beyond:.2%} of the weights lie beyond 2 standard deviations, a normal distribution has "
                     f"4.55 % (within {tol:.2%}): draw from N(0, std^2) (torch.randn, tensor.normal_), not from a "
                     "uniform distribution")
 
@@ -321,10 +308,10 @@ def _generator_case(fn, seed, shape=(20, 30), **kwargs):
     def judge(got, expected):
         a, b, c = (_weights(got[name], shape, f"{label}: {name}") for name in runs)
         if not np.array_equal(a, b):
-            _fail(label, "two generators with the same seed (torch.Generator().manual_seed(7)) gave different "
+            J.fail(label, "two generators with the same seed (torch.Generator().manual_seed(7)) gave different "
                          "weights", GENERATOR_HINT)
         if np.array_equal(a, c):
-            _fail(label, "generators with different seeds (7 and 8) gave the same weights: the generator argument "
+            J.fail(label, "generators with different seeds (7 and 8) gave the same weights: the generator argument "
                          "was not used", GENERATOR_HINT)
         _global_untouched(got, expected, label, GENERATOR_HINT)
 
@@ -348,20 +335,20 @@ def _none_case(fn, seed, *args, label=None, **kwargs):
         _global_untouched(got, expected, label, NONE_HINT)
         same = got["same result twice"]
         if isinstance(same, Raised):
-            _fail(label, f"raised {same.name}: {same.message[:300]}")
+            J.fail(label, f"raised {same.name}: {same.message[:300]}")
         if same is not False:
-            _fail(label, "two calls with generator=None (after the same torch.manual_seed) returned the same numbers: "
+            J.fail(label, "two calls with generator=None (after the same torch.manual_seed) returned the same numbers: "
                          "seed the fresh generator from the operating system (generator.seed()); an unseeded "
                          "torch.Generator() always starts from the same state", NONE_HINT)
         dtype = got["dtype"]
         if not (isinstance(dtype, Opaque) and dtype == expected["dtype"]):
-            _fail(label, f"expected a tensor of dtype {expected['dtype'].type_name}, got {J.describe(dtype)}")
+            J.fail(label, f"expected a tensor of dtype {expected['dtype'].type_name}, got {J.describe(dtype)}")
 
     return Case(label=label, steps=steps, judge=judge)
 
 
 def _raising(fn, *args, hint, seed=0, **kwargs):
-    return _seeded(seed, function_case(fn, *args, hint=hint, **kwargs))
+    return seeded(seed, function_case(fn, *args, hint=hint, **kwargs))
 
 
 # -- xavier ----------------------------------------------------------------------------------------------
@@ -496,10 +483,10 @@ SIZE = {"n_layers": 6, "width": 128, "n_samples": 200}  # the visible cases' siz
 
 def _stats(got, what, n_layers):
     if isinstance(got, Raised):
-        _fail(what, f"raised {got.name}: {got.message[:300]}")
+        J.fail(what, f"raised {got.name}: {got.message[:300]}")
     J.is_tensor(got, what)
     if got.value.shape != (n_layers, 3):
-        _fail(what, f"expected a tensor of shape (n_layers, 3) = ({n_layers}, 3): one row (mean, std, saturated "
+        J.fail(what, f"expected a tensor of shape (n_layers, 3) = ({n_layers}, 3): one row (mean, std, saturated "
                     f"fraction) per layer, the input not included; got shape {tuple(got.value.shape)}")
     J.dtype_is(got, "float64", what, hint="build the result with dtype=torch.float64")
     return got.value
@@ -520,7 +507,7 @@ def _stats_case(init, activation, seed, prop=None, twice=False):
         stats = _stats(got["stats"], label, SIZE["n_layers"])
         if twice:
             if not np.array_equal(stats, _stats(got["again"], label, SIZE["n_layers"])):
-                _fail(label, "the same seed must give the same statistics: draw the inputs and every weight from the "
+                J.fail(label, "the same seed must give the same statistics: draw the inputs and every weight from the "
                              "generator argument", GENERATOR_HINT)
             _global_untouched(got, expected, label, GENERATOR_HINT)
         if prop:
@@ -530,13 +517,13 @@ def _stats_case(init, activation, seed, prop=None, twice=False):
             (mean, std, sat), (ref_mean, ref_std, ref_sat) = stats[layer], reference[layer]
             at = f"{label}, layer {layer + 1}"
             if not abs(mean - ref_mean) < tol_mean * ref_std:
-                _fail(at, f"mean {mean:.4g}, expected about {ref_mean:.4g} (within {tol_mean} reference stds, "
+                J.fail(at, f"mean {mean:.4g}, expected about {ref_mean:.4g} (within {tol_mean} reference stds, "
                           f"{tol_mean * ref_std:.3g}): {AFTER}")
             if not (std > 0 and abs(math.log(std / ref_std)) < tol_log_std):
-                _fail(at, f"std {std:.4g}, expected about {ref_std:.4g} (within a factor {math.exp(tol_log_std):.3f}):"
+                J.fail(at, f"std {std:.4g}, expected about {ref_std:.4g} (within a factor {math.exp(tol_log_std):.3f}):"
                           f" check the std of the weights: {INITS[init]}")
             if not abs(sat - ref_sat) < tol_sat:
-                _fail(at, f"saturated fraction {sat:.4f}, expected about {ref_sat:.4f} (within {tol_sat}): "
+                J.fail(at, f"saturated fraction {sat:.4f}, expected about {ref_sat:.4f} (within {tol_sat}): "
                           f"{SATURATION}")
 
     return Case(label=label, steps=steps, judge=judge)
@@ -546,28 +533,28 @@ def _he_relu(stats, label):
     # A relu zeroes about half of the activations: 128 units (all samples of a unit share its weights) each
     # contribute a fraction in [0, 1], so 5 standard errors are at most 5 * 0.5 / sqrt(128) = 0.22.
     if not (np.abs(stats[:, 2] - 0.5) < 0.22).all():
-        _fail(label, f"He + relu: the saturated fraction (activations exactly 0) should be about 0.5 in every layer, "
+        J.fail(label, f"He + relu: the saturated fraction (activations exactly 0) should be about 0.5 in every layer, "
                      f"got {np.round(stats[:, 2], 4).tolist()}; {AFTER}")
     if not ((stats[:, 1] > stats[0, 1] / 2).all() and (stats[:, 1] < stats[0, 1] * 2).all()):
-        _fail(label, f"He + relu keeps the standard deviation of the activations steady, got "
+        J.fail(label, f"He + relu keeps the standard deviation of the activations steady, got "
                      f"{np.round(stats[:, 1], 4).tolist()}: 'he' draws {INITS['he']}")
 
 
 def _xavier_relu(stats, label):
     if not stats[-1, 1] < stats[0, 1] / 3:
-        _fail(label, f"Xavier + relu: the std should shrink by about 1/sqrt(2) per layer (0.18 over 5 layers), got "
+        J.fail(label, f"Xavier + relu: the std should shrink by about 1/sqrt(2) per layer (0.18 over 5 layers), got "
                      f"{np.round(stats[:, 1], 4).tolist()}: 'xavier' draws {INITS['xavier']}")
 
 
 def _normal_sigmoid(stats, label):
     if not (stats[:, 2] > 0.5).all():
-        _fail(label, f"std-1 weights + sigmoid: most activations are saturated (below 0.01 or above 0.99), got "
+        J.fail(label, f"std-1 weights + sigmoid: most activations are saturated (below 0.01 or above 0.99), got "
                      f"fractions {np.round(stats[:, 2], 4).tolist()}; 'normal' means {INITS['normal']}, and {AFTER}")
 
 
 def _xavier_tanh(stats, label):
     if not ((stats[1:, 2] < 0.05).all() and (stats[:, 1] > 0.1).all()):
-        _fail(label, f"Xavier + tanh: a healthy spread (std > 0.1) with almost no unit beyond |tanh| > 0.97, got std "
+        J.fail(label, f"Xavier + tanh: a healthy spread (std > 0.1) with almost no unit beyond |tanh| > 0.97, got std "
                      f"{np.round(stats[:, 1], 4).tolist()} and saturated fractions "
                      f"{np.round(stats[:, 2], 4).tolist()}")
 

@@ -22,9 +22,9 @@ import math
 
 import numpy as np
 
-from solutions.checks import judge as J
-from solutions.checks.probe import Raised
-from solutions.checks.spec import (
+from checks import judge as J
+from checks.probe import Raised
+from checks.spec import (
     Case,
     Chapter,
     Test,
@@ -36,16 +36,11 @@ from solutions.checks.spec import (
     record,
     var,
 )
+from checks.tensors import lazy_torch, seeded_tensor, to_numpy
 
 # Closed forms agree to a few ulps; torch's recursive rates to ~1e-14 relative over hundreds of steps. Any
 # catalogued mistake changes a rate by 1e-3 or more.
 RTOL, ATOL = 1e-9, 1e-12
-
-
-def _torch():
-    import torch  # lazily: declaring the chapter must not cost a torch import to other chapters
-
-    return torch
 
 
 def _fmt(value):
@@ -330,7 +325,7 @@ COMPOUND = ("group i's rate is the schedule of exercise 5 for the base rate self
 
 def _sgd_steps(groups, name="opt"):
     """Bind an ``SGD`` optimizer over fresh parameters: ``groups`` is a list of rates (one param group each)."""
-    torch = _torch()
+    torch = lazy_torch()
     steps, refs = [], []
     for i, lr in enumerate(groups):
         steps.append(let(f"w{name}{i}", torch.zeros(i + 2, dtype=torch.float64, requires_grad=True)))
@@ -500,16 +495,6 @@ def warmup_scheduler_cases():
 
 
 # -- sgd_momentum_step -------------------------------------------------------------------------------
-def _tensor(seed, shape, shift=0.0, scale=1.0, dtype="float64"):
-    torch = _torch()
-    g = torch.Generator().manual_seed(seed)
-    return (torch.randn(shape, generator=g, dtype=torch.float64) * scale + shift).to(getattr(torch, dtype))
-
-
-def _np(tensor):
-    return None if tensor is None else tensor.detach().numpy().astype(np.float64)
-
-
 VELOCITY = ("the velocity is torch's momentum buffer: v' = momentum * v + (1 - dampening) * grad, and v' = grad (a "
             "copy) on the first step, when velocity is None")
 
@@ -557,14 +542,14 @@ def _momentum_compare(inputs, dtype):
             J.is_tensor(value, f"{what}: {name}")
             J.dtype_is(value, dtype, f"{what}: {name}", hint="compute in the dtype of param (the tensors given)")
         got_v = J.numbers(got[1], what)
-        if got_v.shape == _np(param).shape and not _close(got_v, J.numbers(expected[1], what), rtol, atol):
-            hint = _velocity_hint(got_v, *(_np(t) for t in (param, grad, velocity)), lr, momentum, dampening)
+        if got_v.shape == to_numpy(param).shape and not _close(got_v, J.numbers(expected[1], what), rtol, atol):
+            hint = _velocity_hint(got_v, *(to_numpy(t) for t in (param, grad, velocity)), lr, momentum, dampening)
         else:
             hint = VELOCITY
         J.close(got[1], expected[1], f"{what}: new_velocity", hint, rtol=rtol, atol=atol)
         got_p = J.numbers(got[0], what)
-        hint = _param_hint(got_p, *(_np(t) for t in (param, grad, velocity)), lr, momentum, dampening, nesterov) \
-            if got_p.shape == _np(param).shape else "new_param has the shape of param"
+        hint = _param_hint(got_p, *(to_numpy(t) for t in (param, grad, velocity)), lr, momentum, dampening, nesterov) \
+            if got_p.shape == to_numpy(param).shape else "new_param has the shape of param"
         J.close(got[0], expected[0], f"{what}: new_param", hint, rtol=rtol, atol=atol)
 
     return compare
@@ -580,8 +565,8 @@ def _momentum_case(label, param, grad, velocity, lr, momentum, dampening=None, n
 
 def _trajectory_case(label, seed, shape, lrs, momentum, dampening=0.0, nesterov=False):
     """Feed the answer its own outputs for len(lrs) steps (gradients and rates given as data)."""
-    start = _tensor(seed, shape, shift=0.5)
-    grads = [_tensor(seed + 1 + k, shape, shift=0.3, scale=2.0) for k in range(len(lrs))]
+    start = seeded_tensor(seed, shape, shift=0.5)
+    grads = [seeded_tensor(seed + 1 + k, shape, shift=0.3, scale=2.0) for k in range(len(lrs))]
     steps = [let("p0", start), let("v0", None)]
     for k, (lr, grad) in enumerate(zip(lrs, grads, strict=True)):
         steps += [let(f"g{k}", grad),
@@ -598,9 +583,9 @@ def _trajectory_case(label, seed, shape, lrs, momentum, dampening=0.0, nesterov=
             if not isinstance(result, (tuple, list)) or len(result) != 2:
                 raise J.Fail(f"{what}: must return the tuple (new_param, new_velocity), got {J.describe(result)}")
             # the answer's own previous outputs equal the reference's (checked at the previous step)
-            prev_p = _np(start) if k == 0 else J.numbers(expected[f"call {k}"][0], what)
+            prev_p = to_numpy(start) if k == 0 else J.numbers(expected[f"call {k}"][0], what)
             prev_v = None if k == 0 else J.numbers(expected[f"call {k}"][1], what)
-            g = _np(grads[k])
+            g = to_numpy(grads[k])
             got_v, got_p = J.numbers(result[1], what), J.numbers(result[0], what)
             hint_v = _velocity_hint(got_v, prev_p, g, prev_v, lrs[k], momentum, dampening) \
                 if got_v.shape == g.shape else VELOCITY
@@ -614,7 +599,7 @@ def _trajectory_case(label, seed, shape, lrs, momentum, dampening=0.0, nesterov=
 
 
 def sgd_momentum_step_cases():
-    torch = _torch()
+    torch = lazy_torch()
     param = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
     grad = torch.tensor([0.5, 1.0, -3.0], dtype=torch.float64)
     velocity = torch.tensor([0.2, -0.4, 1.0], dtype=torch.float64)
@@ -622,7 +607,8 @@ def sgd_momentum_step_cases():
                          param, grad, velocity, 0.1, 0.9)
     yield _momentum_case("sgd_momentum_step(param, grad, None, lr=0.1, momentum=0.9): the first step",
                          param, grad, None, 0.1, 0.9)
-    p, g, v = _tensor(1, (4, 3), shift=0.5), _tensor(2, (4, 3), shift=-0.2, scale=2.0), _tensor(3, (4, 3))
+    p, g, v = (seeded_tensor(1, (4, 3), shift=0.5), seeded_tensor(2, (4, 3), shift=-0.2, scale=2.0),
+               seeded_tensor(3, (4, 3)))
     yield _momentum_case("sgd_momentum_step(param of shape (4, 3), grad, None, lr=0.05, momentum=0.8, dampening=0.3): "
                          "the first step with a dampening", p, g, None, 0.05, 0.8, dampening=0.3)
     yield _momentum_case("sgd_momentum_step(param of shape (4, 3), grad, velocity, lr=0.05, momentum=0.8, "

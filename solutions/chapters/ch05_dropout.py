@@ -15,9 +15,9 @@ import math
 
 import numpy as np
 
-from solutions.checks import judge as J
-from solutions.checks.probe import Raised
-from solutions.checks.spec import (
+from checks import judge as J
+from checks.probe import Raised
+from checks.spec import (
     Case,
     Chapter,
     Test,
@@ -30,42 +30,22 @@ from solutions.checks.spec import (
     method,
     module,
     record,
+    seeded,
     var,
 )
+from checks.tensors import lazy_torch, seeded_tensor, to_numpy
 
 N_SE = 5  # standard errors allowed for every frequency check (see the module docstring)
 STATS_MIN = 1000  # frequency checks only where there are enough draws to be informative
 
 
 # -- shared judges ---------------------------------------------------------------------------------
-def _torch():
-    import torch  # lazily: declaring the chapter must not cost a torch import to other chapters
-
-    return torch
-
-
-def _tensor(seed, shape, shift=0.0, scale=1.0, dtype="float64", uniform=False):
-    """A seeded tensor (data travelling in the plan)."""
-    torch = _torch()
-    g = torch.Generator().manual_seed(seed)
-    draw = torch.rand if uniform else torch.randn
-    return (draw(shape, generator=g, dtype=torch.float64) * scale + shift).to(getattr(torch, dtype))
-
-
-def _np(tensor):
-    return tensor.detach().numpy().astype(np.float64)
-
-
-def _fail(what, message, hint=""):
-    raise J.Fail(f"{what}: {message}" + (f"\n{hint}" if hint else ""))
-
-
 def _pair(got, what, hint=""):
     """The (out, mask) tensors of a recorded result, or Fail."""
     if isinstance(got, Raised):
-        _fail(what, f"raised {got.name}: {got.message[:300]}", hint)
+        J.fail(what, f"raised {got.name}: {got.message[:300]}", hint)
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        _fail(what, f"must return the tuple (out, mask), got {J.describe(got)}")
+        J.fail(what, f"must return the tuple (out, mask), got {J.describe(got)}")
     for name, value in zip(("out", "mask"), got, strict=True):
         J.is_tensor(value, f"{what}: {name}")
     return got
@@ -81,12 +61,12 @@ def _dtype(value, dtype, what, name):
     if value.dtype != dtype:
         extra = (" torch.rand, torch.ones and torch.zeros create float32 unless you pass dtype=x.dtype (or use "
                  "torch.ones_like(x) / torch.rand_like(x))" if value.dtype == "float32" else "")
-        _fail(what, f"{name} must have the dtype of x ({dtype}), got {value.dtype}.{extra}")
+        J.fail(what, f"{name} must have the dtype of x ({dtype}), got {value.dtype}.{extra}")
 
 
 def _no_nan(values, what, p, name="the mask"):
     if np.isnan(values).any():
-        _fail(what, f"{name} contains NaN (p = {p}): for p = 1 every unit is dropped, so {name} is all zeros, "
+        J.fail(what, f"{name} contains NaN (p = {p}): for p = 1 every unit is dropped, so {name} is all zeros, "
                     "not NaN; do not divide by 1 - p = 0 (treat p = 1 as a special case)")
 
 
@@ -98,7 +78,7 @@ def _keep_rate(kept, p, what, unit):
     if abs(fraction - q) >= N_SE * se:
         usual = (" A kept fraction near p means p was used as the keep probability (the CS231n convention)."
                  if abs(fraction - p) < N_SE * se else "")
-        _fail(what, f"p = {p} is the DROP probability, so a fraction 1 - p = {q:.4g} of the {n} {unit} must be kept "
+        J.fail(what, f"p = {p} is the DROP probability, so a fraction 1 - p = {q:.4g} of the {n} {unit} must be kept "
                     f"(within {N_SE} standard errors, {N_SE * se:.4f}); got {fraction:.4f}.{usual}")
 
 
@@ -106,7 +86,7 @@ def _scale(mask, p, what, rtol):
     """Every kept mask entry equals 1 / (1 - p); names the usual wrong scale."""
     kept = np.unique(mask[mask != 0])
     if kept.size == 0:
-        _fail(what, f"every mask entry is 0 for p = {p}: only p = 1 drops everything")
+        J.fail(what, f"every mask entry is 0 for p = {p}: only p = 1 drops everything")
     s = 1.0 / (1.0 - p)
     bad = kept[~np.isclose(kept, s, rtol=rtol, atol=0)]
     if bad.size == 0:
@@ -126,7 +106,7 @@ def _scale(mask, p, what, rtol):
                  "training; inverted dropout divides by 1 - p instead")
     else:
         usual = "the kept entries must be scaled by exactly 1/(1-p)"
-    _fail(what, f"mask entries must be 0 or 1/(1-p) = {s:.10g}, got a kept entry {v:.10g}: {usual}")
+    J.fail(what, f"mask entries must be 0 or 1/(1-p) = {s:.10g}, got a kept entry {v:.10g}: {usual}")
 
 
 def _independent(kept2d, p, what, rows, cols, per):
@@ -140,18 +120,13 @@ def _independent(kept2d, p, what, rows, cols, per):
         both = float((a & b).mean())
         se = math.sqrt(q**2 * (1 - q**2) / a.size)
         if abs(both - q**2) >= N_SE * se:
-            _fail(what, f"draws must be independent: two different {name} are both kept with probability "
+            J.fail(what, f"draws must be independent: two different {name} are both kept with probability "
                         f"(1-p)^2 = {q**2:.4f} (within {N_SE * se:.4f}), got {both:.4f}. One mask shared across "
                         f"{name} is the usual mistake: draw one random number per {per}")
 
 
-def _seeded(seed, case):
-    """``case`` with torch's default generator seeded first (answers that ignore ``generator`` are reproducible)."""
-    return Case(label=case.label, steps=[library("torch.manual_seed", seed), *case.steps], judge=case.judge)
-
-
 def _raising_case(fn, *args, seed, hint, **kwargs):
-    return _seeded(seed, function_case(fn, *args, hint=hint, **kwargs))
+    return seeded(seed, function_case(fn, *args, hint=hint, **kwargs))
 
 
 # -- dropout_forward -------------------------------------------------------------------------------
@@ -170,18 +145,18 @@ def _forward_case(label, seed, x, p, *, gseed, training=True, stats=False, grad=
     if grad:
         steps += [let("out", var("result", 0)), method("out", "sum", save="total"), method("total", "backward"),
                   attribute("x", "grad", record="x.grad")]
-    x_np, dtype = _np(full), str(full.dtype).replace("torch.", "")
+    x_np, dtype = to_numpy(full), str(full.dtype).replace("torch.", "")
     rtol = 1e-6 if dtype == "float32" else 1e-13  # float32: one rounding of 1/(1-p) or of the product
 
     def judge(got, expected):
         out, mask = _pair(got["result"], label)
         if not repeat:
-            _unchanged(got["x after"], _np(x), label, "dropout_forward")
+            _unchanged(got["x after"], to_numpy(x), label, "dropout_forward")
         _dtype(mask, dtype, label, "the mask")
         _dtype(out, dtype, label, "out")
         out, mask = J.numbers(out, label), J.numbers(mask, label)
         if mask.shape != x_np.shape or out.shape != x_np.shape:
-            _fail(label, f"out and mask must have the shape of x {x_np.shape}, got {out.shape} and {mask.shape}: "
+            J.fail(label, f"out and mask must have the shape of x {x_np.shape}, got {out.shape} and {mask.shape}: "
                          "one random number per entry of x (torch.rand(x.shape, ...))")
         if not training or p == 0.0:
             what = "training=False" if not training else "p = 0"
@@ -212,13 +187,14 @@ def _forward_case(label, seed, x, p, *, gseed, training=True, stats=False, grad=
             T = x_np.shape[0]
             z = (out.mean(axis=0) - x_np[0]) / (np.abs(x_np[0]) * math.sqrt(p / ((1 - p) * T)))
             if np.abs(z).max() >= N_SE:
-                _fail(label, f"the average of {T} dropout outputs must equal the input {np.round(x_np[0], 4).tolist()} "
+                J.fail(label, f"the average of {T} dropout outputs must equal the input "
+                             f"{np.round(x_np[0], 4).tolist()} "
                              f"within {N_SE} standard errors (inverted dropout keeps the expectation), got "
                              f"{np.round(out.mean(axis=0), 4).tolist()}")
         if grad:
             g = got["result"][0]
             if not g.requires_grad:
-                _fail(label, "out does not require grad although x does: gradients must flow from out to x "
+                J.fail(label, "out does not require grad although x does: gradients must flow from out to x "
                              "(no .detach(), torch.no_grad() or numpy in dropout_forward)")
             J.close(got["x.grad"], mask, f"{label}: the gradient of out.sum() with respect to x", rtol=rtol,
                     atol=0, hint="autograd through out = x * mask gives the mask")
@@ -228,7 +204,7 @@ def _forward_case(label, seed, x, p, *, gseed, training=True, stats=False, grad=
 
 def _generator_case(seed):
     """Same seed, same mask; one generator used twice, two masks; nothing else drawn from."""
-    torch = _torch()
+    torch = lazy_torch()
     label = "dropout_forward(x of 2000 ones, 0.4, generator=...) called four times"
     steps = [library("torch.manual_seed", seed), let("x_base", torch.ones(1, dtype=torch.float64)),
              method("x_base", "repeat", 2000, save="x"),
@@ -242,45 +218,46 @@ def _generator_case(seed):
         masks = {k: J.numbers(_pair(got[k], f"{label}: {k}")[1], label) for k in
                  ("seed 5, first", "seed 5, again", "one generator, first call", "one generator, second call")}
         if not np.array_equal(masks["seed 5, first"], masks["seed 5, again"]):
-            _fail(label, "two calls with generators seeded alike (torch.Generator().manual_seed(5)) gave different "
+            J.fail(label, "two calls with generators seeded alike (torch.Generator().manual_seed(5)) gave different "
                          "masks: draw the random numbers from the generator argument (torch.rand(x.shape, "
                          "generator=generator, dtype=x.dtype)), not from torch's global random state")
         if np.array_equal(masks["one generator, first call"], masks["one generator, second call"]):
-            _fail(label, "two calls with the same generator object gave the same mask: every call must draw new "
+            J.fail(label, "two calls with the same generator object gave the same mask: every call must draw new "
                          "numbers from the generator (which advances it); do not re-seed it or cache a mask")
 
     return Case(label=label, steps=steps, judge=judge)
 
 
 def dropout_forward_cases():
-    torch = _torch()
+    torch = lazy_torch()
     x_visible = torch.arange(1.0, 21.0, dtype=torch.float64).reshape(4, 5) / 4
     yield _forward_case("dropout_forward(x of shape (4, 5), 0.3, generator=generator(0)) [the visible case]", 1,
                         x_visible, 0.3, gseed=0)
-    x_grad = _tensor(10, (6, 5), shift=1.5).requires_grad_(True)
+    x_grad = seeded_tensor(10, (6, 5), shift=1.5).requires_grad_(True)
     yield _forward_case("dropout_forward(x of shape (6, 5) requiring grad, 0.3)", 2, x_grad, 0.3, gseed=11,
                         grad=True)
     ones = torch.ones(1, dtype=torch.float64)
     yield _forward_case("dropout_forward(10000 ones, 0.1)", 3, ones, 0.1, gseed=12, repeat=(10_000,), stats=True,
                         independence=(100, 100))
-    yield _forward_case("dropout_forward(x of shape (100, 120), 0.35)", 4, _tensor(13, (100, 120), shift=2.0), 0.35,
+    yield _forward_case("dropout_forward(x of shape (100, 120), 0.35)", 4, seeded_tensor(13, (100, 120), shift=2.0),
+                        0.35,
                         gseed=14, stats=True, independence=(100, 120))
-    yield _forward_case("dropout_forward(x of shape (8, 30, 50), 0.8)", 5, _tensor(15, (8, 30, 50), shift=-1.5),
+    yield _forward_case("dropout_forward(x of shape (8, 30, 50), 0.8)", 5, seeded_tensor(15, (8, 30, 50), shift=-1.5),
                         0.8, gseed=16, stats=True, independence=(8, 1500))
     yield _forward_case("dropout_forward(float32 x of shape (120, 100), 0.25)", 6,
-                        _tensor(17, (120, 100), shift=1.0, dtype="float32"), 0.25, gseed=18, stats=True,
+                        seeded_tensor(17, (120, 100), shift=1.0, dtype="float32"), 0.25, gseed=18, stats=True,
                         independence=(120, 100))
     row = torch.tensor([[1.0, -2.0, 0.5, 3.0, -0.75, 1.5]], dtype=torch.float64)
     yield _forward_case("dropout_forward(2500 copies of a row of 6 values, 0.6): E[out] = x", 7, row, 0.6, gseed=19,
                         repeat=(2500, 1), stats=True, expectation=True, independence=(2500, 6))
     for i, (dtype, shape) in enumerate([("float64", (5, 4)), ("float32", (3, 7))]):
-        x = _tensor(20 + i, shape, shift=0.5, dtype=dtype)
+        x = seeded_tensor(20 + i, shape, shift=0.5, dtype=dtype)
         yield _forward_case(f"dropout_forward({dtype} x, 0.3, training=False)", 30 + i, x, 0.3, gseed=1,
                             training=False)
         yield _forward_case(f"dropout_forward({dtype} x, 0.0)", 32 + i, x, 0.0, gseed=1)
         yield _forward_case(f"dropout_forward({dtype} x, 1.0)", 34 + i, x, 1.0, gseed=1)
     yield _generator_case(40)
-    x = _tensor(41, (3, 4), shift=1.0)
+    x = seeded_tensor(41, (3, 4), shift=1.0)
     for p in (1.5, -0.1):
         yield _raising_case("dropout_forward", x, p, seed=42, hint=f"p = {p} must raise ValueError: a probability "
                                                                     "lies in [0, 1]")
@@ -293,19 +270,19 @@ BACKWARD_HINT = ("dx = grad_out * mask: reuse the mask of the forward pass (draw
 
 
 def dropout_backward_cases():
-    torch = _torch()
+    torch = lazy_torch()
     from solutions.dropout import dropout_forward as reference_forward
 
     mask = torch.tensor([[0.0, 2.0, 2.0], [2.0, 0.0, 2.0]], dtype=torch.float64)
     grad_out = torch.tensor([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]], dtype=torch.float64)
-    yield _seeded(50, function_case("dropout_backward", grad_out, mask, hint=BACKWARD_HINT, rtol=0, atol=0,
+    yield seeded(50, function_case("dropout_backward", grad_out, mask, hint=BACKWARD_HINT, rtol=0, atol=0,
                                     label="dropout_backward(grad_out, mask) [the visible case, p = 0.5]"))
     for i, (shape, p, dtype) in enumerate([((6, 4), 0.25, torch.float64), ((3, 5, 7), 0.6, torch.float64),
                                            ((40,), 0.9, torch.float64), ((10, 8), 0.3, torch.float32)]):
-        x = _tensor(300 + i, shape, shift=0.5).to(dtype)
+        x = seeded_tensor(300 + i, shape, shift=0.5).to(dtype)
         _, mask = reference_forward(x, p, generator=torch.Generator().manual_seed(500 + i))  # data, made here
-        grad_out = _tensor(400 + i, shape, shift=-0.3).to(dtype)
-        yield _seeded(51 + i, function_case(
+        grad_out = seeded_tensor(400 + i, shape, shift=-0.3).to(dtype)
+        yield seeded(51 + i, function_case(
             "dropout_backward", grad_out, mask, hint=BACKWARD_HINT, rtol=1e-6 if dtype == torch.float32 else 1e-14,
             atol=0, label=f"dropout_backward(grad_out, mask) for a mask of shape {shape}, p = {p}, {dtype}"))
 
@@ -316,7 +293,7 @@ MODES = ("train", "train", "eval", "train", "eval", "train")
 
 def _module_sequence_case(seed, p, x):
     label = f"Dropout({p}) on x of shape {tuple(x.shape)} over the calls {', '.join(MODES)}"
-    x_np = _np(x)
+    x_np = to_numpy(x)
     steps = [library("torch.manual_seed", seed), let("x", x), call("Dropout", p, save="layer"),
              attribute("layer", "p", record="p"), attribute("layer", "training", record="training when created")]
     for i, mode in enumerate(MODES):
@@ -343,21 +320,21 @@ def _module_sequence_case(seed, p, x):
                              "by 1 - p at evaluation time (self.training is False after .eval())")
                 continue
             if values.shape != x_np.shape:
-                _fail(what, f"expected the shape of x {x_np.shape}, got {values.shape}")
+                J.fail(what, f"expected the shape of x {x_np.shape}, got {values.shape}")
             _no_nan(values, what, p, "the output")
             kept = values != 0
             _keep_rate(kept, p, what, "entries")
             J.close(values[kept], x_np[kept] / (1 - p), f"{what}: kept entries", rtol=1e-12, atol=0,
                     hint="in training mode a kept entry is x / (1 - p), as in nn.Dropout (p is the DROP probability)")
             if any(np.array_equal(values, other) for other in outputs):
-                _fail(what, "two training calls returned the same output: every training call must draw a fresh "
+                J.fail(what, "two training calls returned the same output: every training call must draw a fresh "
                             "mask (different masks at every call), not reuse one drawn once")
             outputs.append(values)
         _unchanged(got["x after"], x_np, label, "Dropout")
         out = got["training call on a leaf"]
         J.is_tensor(out, f"{label}: training call on x requiring grad")
         if not out.requires_grad:
-            _fail(label, "the output does not require grad: gradients must flow from the output to x through "
+            J.fail(label, "the output does not require grad: gradients must flow from the output to x through "
                          "autograd (no torch.no_grad(), .detach() or numpy in forward)")
         J.close(got["leaf.grad"], J.numbers(out, label) / x_np, f"{label}: gradient of sum(layer(x)) w.r.t. x",
                 rtol=1e-12, atol=0, hint="the gradient of the output with respect to x is the mask of that call "
@@ -368,7 +345,7 @@ def _module_sequence_case(seed, p, x):
 
 def _module_edge_case(seed, p, x):
     label = f"Dropout({p}) in training mode"
-    x_np = _np(x)
+    x_np = to_numpy(x)
     steps = [library("torch.manual_seed", seed), let("x", x), call("Dropout", p, save="layer"),
              method("layer", "__call__", var("x"), record="out")]
 
@@ -399,10 +376,10 @@ def dropout_module_cases():
         yield _raising_case("Dropout", p, seed=60, hint=f"Dropout({p}) must raise ValueError when the layer is "
                                                         "created, as torch.nn.Dropout does")
     yield _module_default_case()
-    yield _module_sequence_case(61, 0.25, _tensor(62, (100, 60), shift=0.25, uniform=True))
-    yield _module_sequence_case(63, 0.8, _tensor(64, (10, 20, 30), shift=0.5, uniform=True))
-    yield _module_edge_case(65, 1.0, _tensor(66, (5, 6), shift=1.0))
-    yield _module_edge_case(67, 0.0, _tensor(68, (5, 6), shift=1.0))
+    yield _module_sequence_case(61, 0.25, seeded_tensor(62, (100, 60), shift=0.25, uniform=True))
+    yield _module_sequence_case(63, 0.8, seeded_tensor(64, (10, 20, 30), shift=0.5, uniform=True))
+    yield _module_edge_case(65, 1.0, seeded_tensor(66, (5, 6), shift=1.0))
+    yield _module_edge_case(67, 0.0, seeded_tensor(68, (5, 6), shift=1.0))
 
 
 # -- dropout2d_forward -----------------------------------------------------------------------------
@@ -431,7 +408,7 @@ def _dropout2d_case(label, seed, x, p, *, gseed, training=True, stats=False, rep
                       **kwargs))
     if not repeat:
         steps.append(record("x after", var("x")))
-    x_np, dtype = _np(full), str(full.dtype).replace("torch.", "")
+    x_np, dtype = to_numpy(full), str(full.dtype).replace("torch.", "")
     mask_shape = (*x_np.shape[:2], *([1] * (x_np.ndim - 2)))
     rtol = 1e-6 if dtype == "float32" else 1e-13
     shape_hint = ("a 3-D x is (N, C, L): its mask has shape (N, C, 1), one draw per (sample, channel)"
@@ -440,15 +417,15 @@ def _dropout2d_case(label, seed, x, p, *, gseed, training=True, stats=False, rep
     def judge(got, expected):
         out, mask = _pair(got["result"], label, shape_hint)
         if not repeat:
-            _unchanged(got["x after"], _np(x), label, "dropout2d_forward")
+            _unchanged(got["x after"], to_numpy(x), label, "dropout2d_forward")
         _dtype(mask, dtype, label, "the mask")
         _dtype(out, dtype, label, "out")
         out, mask = J.numbers(out, label), J.numbers(mask, label)
         if mask.shape != mask_shape:
-            _fail(label, f"the mask must have shape {mask_shape}, got {mask.shape}: "
+            J.fail(label, f"the mask must have shape {mask_shape}, got {mask.shape}: "
                          f"{_mask_shape_hint(mask.shape, x_np.shape)}")
         if out.shape != x_np.shape:
-            _fail(label, f"out must have the shape of x {x_np.shape}, got {out.shape}")
+            J.fail(label, f"out must have the shape of x {x_np.shape}, got {out.shape}")
         if not training or p == 0.0:
             what = "training=False" if not training else "p = 0"
             J.close(mask, np.ones(mask_shape), f"{label}: mask", rtol=0, atol=0,
@@ -476,7 +453,7 @@ def _dropout2d_case(label, seed, x, p, *, gseed, training=True, stats=False, rep
 
 
 def _dropout2d_generator_case(seed):
-    torch = _torch()
+    torch = lazy_torch()
     label = "dropout2d_forward(x of shape (20, 50, 2, 2), 0.4, generator=...) called four times"
     steps = [library("torch.manual_seed", seed), let("x_base", torch.ones(1, 1, 1, 1, dtype=torch.float64)),
              method("x_base", "repeat", 20, 50, 2, 2, save="x"),
@@ -490,37 +467,37 @@ def _dropout2d_generator_case(seed):
         masks = {k: J.numbers(_pair(got[k], f"{label}: {k}")[1], label) for k in
                  ("seed 5, first", "seed 5, again", "one generator, first call", "one generator, second call")}
         if not np.array_equal(masks["seed 5, first"], masks["seed 5, again"]):
-            _fail(label, "two calls with generators seeded alike gave different masks: draw the random numbers from "
+            J.fail(label, "two calls with generators seeded alike gave different masks: draw the random numbers from "
                          "the generator argument (torch.rand(shape, generator=generator, dtype=x.dtype)), not from "
                          "torch's global random state")
         if np.array_equal(masks["one generator, first call"], masks["one generator, second call"]):
-            _fail(label, "two calls with the same generator object gave the same mask: every call draws new numbers")
+            J.fail(label, "two calls with the same generator object gave the same mask: every call draws new numbers")
 
     return Case(label=label, steps=steps, judge=judge)
 
 
 def dropout2d_forward_cases():
-    torch = _torch()
+    torch = lazy_torch()
     x_visible = torch.arange(1.0, 25.0, dtype=torch.float64).reshape(2, 3, 2, 2)
     yield _dropout2d_case("dropout2d_forward(x of shape (2, 3, 2, 2), 0.5, generator=generator(0)) [the visible case]",
                           70, x_visible, 0.5, gseed=0)
     yield _dropout2d_case("dropout2d_forward(x of shape (60, 40, 3, 4), 0.3)", 71,
-                          _tensor(72, (1, 40, 3, 4), shift=0.5, uniform=True), 0.3, gseed=73, stats=True,
+                          seeded_tensor(72, (1, 40, 3, 4), shift=0.5, uniform=True), 0.3, gseed=73, stats=True,
                           repeat=(60, 1, 1, 1))
     yield _dropout2d_case("dropout2d_forward(x of shape (50, 24, 10), 0.6)", 74,
-                          _tensor(75, (1, 24, 10), shift=-2.0), 0.6, gseed=76, stats=True, repeat=(50, 1, 1))
+                          seeded_tensor(75, (1, 24, 10), shift=-2.0), 0.6, gseed=76, stats=True, repeat=(50, 1, 1))
     yield _dropout2d_case("dropout2d_forward(float32 x of shape (40, 30, 3, 3), 0.25)", 77,
-                          _tensor(78, (40, 30, 3, 3), shift=1.0, dtype="float32"), 0.25, gseed=79, stats=True)
+                          seeded_tensor(78, (40, 30, 3, 3), shift=1.0, dtype="float32"), 0.25, gseed=79, stats=True)
     for i, (dtype, shape) in enumerate([("float64", (4, 3, 2, 5)), ("float32", (3, 5, 6))]):
-        x = _tensor(80 + i, shape, shift=0.5, dtype=dtype)
+        x = seeded_tensor(80 + i, shape, shift=0.5, dtype=dtype)
         yield _dropout2d_case(f"dropout2d_forward({dtype} x of shape {shape}, 0.3, training=False)", 81 + i, x, 0.3,
                               gseed=1, training=False)
         yield _dropout2d_case(f"dropout2d_forward({dtype} x of shape {shape}, 0.0)", 83 + i, x, 0.0, gseed=1)
         yield _dropout2d_case(f"dropout2d_forward({dtype} x of shape {shape}, 1.0)", 85 + i, x, 1.0, gseed=1)
     yield _dropout2d_generator_case(87)
-    yield _raising_case("dropout2d_forward", _tensor(88, (2, 3, 4, 4)), 1.2, seed=89,
+    yield _raising_case("dropout2d_forward", seeded_tensor(88, (2, 3, 4, 4)), 1.2, seed=89,
                         hint="p = 1.2 must raise ValueError: a probability lies in [0, 1]")
-    yield _raising_case("dropout2d_forward", _tensor(90, (6, 4)), 0.3, seed=91,
+    yield _raising_case("dropout2d_forward", seeded_tensor(90, (6, 4)), 0.3, seed=91,
                         hint="a 2-D x must raise ValueError: channel-wise dropout needs (N, C, H, W) or (N, C, L)")
 
 
@@ -537,22 +514,24 @@ class _State:
 
 def _net_with_batch_norm(seed):
     """Linear(5, 16), BatchNorm1d(16), ReLU, Dropout(0.3), Linear(16, 3) with running stats away from 0 and 1."""
-    torch = _torch()
+    torch = lazy_torch()
     layers = [["Linear", 5, 16], ["BatchNorm1d", 16], ["ReLU"], ["Dropout", 0.3], ["Linear", 16, 3]]
-    state = {"0.weight": _tensor(seed, (16, 5), scale=0.6), "0.bias": _tensor(seed + 1, (16,), scale=0.2),
-             "1.weight": _tensor(seed + 2, (16,), shift=1.0, scale=0.2), "1.bias": _tensor(seed + 3, (16,), scale=0.2),
-             "1.running_mean": _tensor(seed + 4, (16,), scale=0.5),
-             "1.running_var": _tensor(seed + 5, (16,), shift=0.5, uniform=True),
+    state = {"0.weight": seeded_tensor(seed, (16, 5), scale=0.6), "0.bias": seeded_tensor(seed + 1, (16,), scale=0.2),
+             "1.weight": seeded_tensor(seed + 2, (16,), shift=1.0, scale=0.2),
+             "1.bias": seeded_tensor(seed + 3, (16,), scale=0.2),
+             "1.running_mean": seeded_tensor(seed + 4, (16,), scale=0.5),
+             "1.running_var": seeded_tensor(seed + 5, (16,), shift=0.5, uniform=True),
              "1.num_batches_tracked": torch.tensor(100),
-             "4.weight": _tensor(seed + 6, (3, 16), scale=0.4), "4.bias": _tensor(seed + 7, (3,), scale=0.2)}
+             "4.weight": seeded_tensor(seed + 6, (3, 16), scale=0.4),
+             "4.bias": seeded_tensor(seed + 7, (3,), scale=0.2)}
     return layers, _State(state)
 
 
 def _net_two_dropouts(seed):
     """Dropout(0.2), Linear(6, 8), Tanh, Dropout(0.5), Linear(8, 2)."""
     layers = [["Dropout", 0.2], ["Linear", 6, 8], ["Tanh"], ["Dropout", 0.5], ["Linear", 8, 2]]
-    state = {"1.weight": _tensor(seed, (8, 6), scale=0.5), "1.bias": _tensor(seed + 1, (8,), scale=0.2),
-             "4.weight": _tensor(seed + 2, (2, 8), scale=0.6), "4.bias": _tensor(seed + 3, (2,), scale=0.2)}
+    state = {"1.weight": seeded_tensor(seed, (8, 6), scale=0.5), "1.bias": seeded_tensor(seed + 1, (8,), scale=0.2),
+             "4.weight": seeded_tensor(seed + 2, (2, 8), scale=0.6), "4.bias": seeded_tensor(seed + 3, (2,), scale=0.2)}
     return layers, _State(state)
 
 
@@ -583,14 +562,14 @@ def _mc_case(label, seed, net, x, n_samples, start):
     steps += [record("x after", var("x")),  # last: the flags need a tuple of tensors
               let("mean", var("result", 0)), attribute("mean", "requires_grad", record="mean.requires_grad"),
               let("std", var("result", 1)), attribute("std", "requires_grad", record="std.requires_grad")]
-    x_np = _np(x)
+    x_np = to_numpy(x)
 
     def judge(got, expected):
         res = got["result"]
         if isinstance(res, Raised):
-            _fail(label, f"raised {res.name}: {res.message[:300]}")
+            J.fail(label, f"raised {res.name}: {res.message[:300]}")
         if not isinstance(res, (tuple, list)) or len(res) != 2:
-            _fail(label, f"must return the tuple (mean, std), got {J.describe(res)}")
+            J.fail(label, f"must return the tuple (mean, std), got {J.describe(res)}")
         for name, value in zip(("mean", "std"), res, strict=True):
             J.is_tensor(value, f"{label}: {name}")
         mean, std = res
@@ -604,7 +583,7 @@ def _mc_case(label, seed, net, x, n_samples, start):
                              "evaluation mode")
         got_std, want_std = J.numbers(std, label), J.numbers(exp_std, label)
         if got_std.shape == want_std.shape and np.all(np.abs(got_std) < 1e-12) and np.any(want_std > 1e-6):
-            _fail(label, "your standard deviation is 0 everywhere: every pass gave the same output, so dropout was "
+            J.fail(label, "your standard deviation is 0 everywhere: every pass gave the same output, so dropout was "
                          "not active (model.eval() switches it off; put the dropout layers in training mode) or one "
                          "output was reused; each of the n_samples calls of model(x) draws new masks")
         J.close(mean, exp_mean, f"{label}: mean", hint=MC_MEAN_HINT, rtol=1e-10, atol=1e-12)
@@ -618,7 +597,7 @@ def _mc_case(label, seed, net, x, n_samples, start):
         # std: 1e-7 absolute allows sqrt(E[y^2] - E[y]^2), whose cancellation error is about sqrt(eps) * |y|
         J.close(std, exp_std, f"{label}: std", hint=hint, rtol=1e-8, atol=1e-7)
         if got["mean.requires_grad"] is not False or got["std.requires_grad"] is not False:
-            _fail(label, "mean and std carry an autograd graph (requires_grad=True): prediction keeps no graph; run "
+            J.fail(label, "mean and std carry an autograd graph (requires_grad=True): prediction keeps no graph; run "
                          "the passes under torch.no_grad() (or detach the results)")
         for key in [k for k in expected if "training after" in k]:
             J.equal(got[key], expected[key], f"{label}: {key}",
@@ -632,7 +611,7 @@ def _mc_case(label, seed, net, x, n_samples, start):
 
 
 def mc_dropout_predict_cases():
-    x = _tensor(100, (12, 5), scale=1.5)
+    x = seeded_tensor(100, (12, 5), scale=1.5)
     yield _mc_case("mc_dropout_predict(model in eval mode [Linear, BatchNorm1d, ReLU, Dropout(0.3), Linear], x, 8)",
                    101, _net_with_batch_norm(110), x, 8, "eval")
     yield _mc_case("mc_dropout_predict(the same model in training mode, x, 6)", 102, _net_with_batch_norm(110), x, 6,
@@ -640,10 +619,10 @@ def mc_dropout_predict_cases():
     yield _mc_case("mc_dropout_predict(the same model in training mode except its BatchNorm1d, x, 5)", 103,
                    _net_with_batch_norm(120), x, 5, "mixed")
     yield _mc_case("mc_dropout_predict(model in eval mode [Dropout(0.2), Linear, Tanh, Dropout(0.5), Linear], x, 10)",
-                   104, _net_two_dropouts(130), _tensor(105, (7, 6), shift=0.5), 10, "eval")
+                   104, _net_two_dropouts(130), seeded_tensor(105, (7, 6), shift=0.5), 10, "eval")
     yield _mc_case("mc_dropout_predict(model in eval mode, x, 1)", 106, _net_two_dropouts(140),
-                   _tensor(107, (4, 6)), 1, "eval")
-    yield _raising_case("mc_dropout_predict", module(*_net_two_dropouts(150)), _tensor(108, (3, 6)), 0, seed=109,
+                   seeded_tensor(107, (4, 6)), 1, "eval")
+    yield _raising_case("mc_dropout_predict", module(*_net_two_dropouts(150)), seeded_tensor(108, (3, 6)), 0, seed=109,
                         hint="n_samples = 0 must raise ValueError: at least one pass is needed")
 
 

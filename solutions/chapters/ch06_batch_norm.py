@@ -17,24 +17,19 @@ inputs, and names the one it matches.
 
 import numpy as np
 
-from solutions.checks import judge as J
-from solutions.checks.probe import Raised
-from solutions.checks.spec import Case, Chapter, Test, attribute, call, let, method, record, var
+from checks import judge as J
+from checks.probe import Raised
+from checks.spec import Case, Chapter, Test, attribute, call, let, method, record, var
+from checks.tensors import lazy_torch, to_numpy
 
 RTOL, ATOL = 1e-8, 1e-10  # see the module docstring
 CACHE_KEYS = ("xhat", "gamma", "inv_std")
 FORWARD_ARGS = ("x", "gamma", "beta", "running_mean", "running_var")
 
 
-def _torch():
-    import torch  # lazily: declaring the chapter must not cost a torch import to other chapters
-
-    return torch
-
-
 def _inputs(seed, n, d):
     """x (n, d) with non-zero means and mixed scales, gamma, beta and running statistics away from 1, 0, 0, 1."""
-    torch = _torch()
+    torch = lazy_torch()
     g = torch.Generator().manual_seed(seed)
     f64 = torch.float64
     x = torch.randn(n, d, generator=g, dtype=f64) * (0.5 + 3 * torch.rand(d, generator=g, dtype=f64))
@@ -47,16 +42,8 @@ def _inputs(seed, n, d):
 
 
 def _t(values):
-    torch = _torch()
+    torch = lazy_torch()
     return torch.tensor(values, dtype=torch.float64)
-
-
-def _np(tensor):
-    return tensor.detach().numpy().astype(np.float64)
-
-
-def _fail(what, message, hint=""):
-    raise J.Fail(f"{what}: {message}" + (f"\n{hint}" if hint else ""))
 
 
 def _matches(got, candidate):
@@ -118,7 +105,7 @@ SINGLE_EVAL = "evaluation accepts a single sample (only training needs N >= 2): 
 
 def _forward_alternatives(args, training, momentum, eps):
     """{output index: [(output of a usual mistake, hint), ...]} for one call, computed from its inputs."""
-    x, gamma, beta, rm, rv = (_np(args[k]) for k in FORWARD_ARGS)
+    x, gamma, beta, rm, rv = (to_numpy(args[k]) for k in FORWARD_ARGS)
     n = x.shape[0]
     mean, var = x.mean(axis=0), x.var(axis=0)
     if not training:
@@ -145,9 +132,9 @@ def _check_forward_result(got, expected, what, args, training, momentum, eps):
         J.raises(got, expected.name, what, SINGLE_TRAIN if n == 1 else "")
         return
     if isinstance(got, Raised):
-        _fail(what, f"raised {got.name}: {got.message[:300]}", SINGLE_EVAL if n == 1 and not training else "")
+        J.fail(what, f"raised {got.name}: {got.message[:300]}", SINGLE_EVAL if n == 1 and not training else "")
     if not isinstance(got, (tuple, list)) or len(got) != 4:
-        _fail(what, f"must return the tuple (out, new_running_mean, new_running_var, cache), got {J.describe(got)}")
+        J.fail(what, f"must return the tuple (out, new_running_mean, new_running_var, cache), got {J.describe(got)}")
     alternatives = _forward_alternatives(args, training, momentum, eps)
     _compare(got[0], expected[0], f"{what}: out", TRAIN_OUT if training else EVAL_OUT, alternatives[0])
     for k, name, generic in ((1, "new_running_mean", RM_GENERIC), (2, "new_running_var", RV_GENERIC)):
@@ -155,7 +142,7 @@ def _check_forward_result(got, expected, what, args, training, momentum, eps):
     cache, exp_cache = got[3], expected[3]
     if not isinstance(cache, dict) or not set(CACHE_KEYS) <= set(cache):
         shown = f"a dict with keys {sorted(map(str, cache))}" if isinstance(cache, dict) else J.describe(cache)
-        _fail(what, f"cache must be the dict {{'xhat': xhat, 'gamma': gamma, 'inv_std': inv_std}}, got {shown}",
+        J.fail(what, f"cache must be the dict {{'xhat': xhat, 'gamma': gamma, 'inv_std': inv_std}}, got {shown}",
               "batchnorm_backward reads exactly these three entries (the tests build caches of that form)")
     for key in CACHE_KEYS:
         J.close(cache[key], exp_cache[key], f"{what}: cache[{key!r}]", CACHE[key], rtol=RTOL, atol=ATOL)
@@ -194,21 +181,21 @@ def _forward_case(label, args, *, training=None, momentum=None, eps=None, grad=N
         result = got["result"]
         if not isinstance(expected["result"], Raised) and not isinstance(result, Raised):
             for name in FORWARD_ARGS:
-                J.close(got[f"{name} after"], _np(args[name]), f"{label}: {name} after the call", rtol=0, atol=0,
+                J.close(got[f"{name} after"], to_numpy(args[name]), f"{label}: {name} after the call", rtol=0, atol=0,
                         hint=IN_PLACE.format(name=name))
         _check_forward_result(result, expected["result"], label, args, training, momentum, eps)
         if alias:
             for name in ("running_mean", "running_var"):
-                J.close(got[f"{name} after updating new_{name}"], _np(args[name]),
+                J.close(got[f"{name} after updating new_{name}"], to_numpy(args[name]),
                         f"{label}: {name} after adding 1000 to the returned new_{name}", rtol=0, atol=0,
                         hint=ALIAS.format(name=name))
         if grad is not None:
             if got["out.requires_grad"] is not True:
-                _fail(label, "out does not require grad although x, gamma and beta do: compute out with torch "
+                J.fail(label, "out does not require grad although x, gamma and beta do: compute out with torch "
                              "operations only (no .detach(), torch.no_grad() or numpy on the way to out)")
             for name in ("new_running_mean", "new_running_var"):
                 if got[f"{name}.requires_grad"] is not False:
-                    _fail(label, f"{name} carries autograd history (requires_grad=True): detach the batch statistics "
+                    J.fail(label, f"{name} carries autograd history (requires_grad=True): detach the batch statistics "
                                  "(mean.detach(), var.detach()) before mixing them into the running ones; running "
                                  "statistics are not trained")
             for name in ("x", "gamma", "beta"):
@@ -224,7 +211,7 @@ def _sequence_case(label, seed, schedule, momentum, eps):
     """Calls of batchnorm_forward that feed the returned running statistics back in (the student's own)."""
     from solutions.batchnorm import batchnorm_forward as reference
 
-    torch = _torch()
+    torch = lazy_torch()
     d = 4
     base = _inputs(seed, 2, d)
     state = (torch.zeros(d, dtype=torch.float64), torch.ones(d, dtype=torch.float64))
@@ -252,7 +239,7 @@ def _sequence_case(label, seed, schedule, momentum, eps):
 
 
 def batchnorm_forward_cases():
-    torch = _torch()
+    torch = lazy_torch()
     ones, zeros = torch.ones(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64)
     x = _t([[1.0, 10.0], [2.0, 30.0], [6.0, 20.0]])
     yield _forward_case("batchnorm_forward(x of shape (3, 2), gamma=1, beta=0, defaults) [visible case]",
@@ -321,8 +308,8 @@ def _backward_case(label, args, grad_out, eps):
 
     cache = reference(*(args[k] for k in FORWARD_ARGS), eps=eps)[3]
     cache = {key: cache[key].clone() for key in CACHE_KEYS}  # the notebook's format: these three entries
-    xhat, gamma, inv_std = (_np(cache[k]) for k in CACHE_KEYS)
-    g = _np(grad_out)
+    xhat, gamma, inv_std = (to_numpy(cache[k]) for k in CACHE_KEYS)
+    g = to_numpy(grad_out)
     n = g.shape[0]
     dxhat = g * gamma
     steps = [let("grad_out", grad_out), let("cache", cache),
@@ -338,15 +325,15 @@ def _backward_case(label, args, grad_out, eps):
     def judge(got, expected):
         result = got["result"]
         if isinstance(result, Raised):
-            _fail(label, f"raised {result.name}: {result.message[:300]}",
+            J.fail(label, f"raised {result.name}: {result.message[:300]}",
                   "the cache is the dict {'xhat', 'gamma', 'inv_std'} of part 1; read only these three entries")
         if not isinstance(result, (tuple, list)) or len(result) != 3:
-            _fail(label, f"must return the tuple (dx, dgamma, dbeta), got {J.describe(result)}")
+            J.fail(label, f"must return the tuple (dx, dgamma, dbeta), got {J.describe(result)}")
         J.close(got["grad_out after"], g, f"{label}: grad_out after the call", rtol=0, atol=0,
                 hint="batchnorm_backward modified grad_out in place: compute new tensors")
         after = got["cache after"]
         for key in CACHE_KEYS:
-            J.close(after[key], _np(cache[key]), f"{label}: cache[{key!r}] after the call", rtol=0, atol=0,
+            J.close(after[key], to_numpy(cache[key]), f"{label}: cache[{key!r}] after the call", rtol=0, atol=0,
                     hint="batchnorm_backward modified the cache in place: compute new tensors")
         dx, dgamma, dbeta = result
         exp_dx, exp_dgamma, exp_dbeta = expected["result"]
@@ -407,10 +394,10 @@ def _registration_case():
             value = got[name]
             if isinstance(value, Raised):
                 if name in ("weight", "bias"):
-                    _fail(label, f"module.get_parameter({name!r}) raised {value.name}: {value.message[:200]}",
+                    J.fail(label, f"module.get_parameter({name!r}) raised {value.name}: {value.message[:200]}",
                           f"{name} must be a torch.nn.Parameter (self.{name} = torch.nn.Parameter(...)): a plain "
                           "tensor is not a Parameter, so optimizers never see it")
-                _fail(label, f"module.get_buffer({name!r}) raised {value.name}: {value.message[:200]}",
+                J.fail(label, f"module.get_buffer({name!r}) raised {value.name}: {value.message[:200]}",
                       f"{name} must be registered with self.register_buffer({name!r}, ...): a plain tensor attribute "
                       "is not saved in state_dict() and does not follow .to() or .double()")
             J.close(value, np.array(start[name]), f"{label}: {name}",
@@ -454,13 +441,13 @@ def _module_sequence_case(label, d, calls, eps=None, momentum=None, weight=None,
                     rtol=RTOL, atol=ATOL)
             for name in ("running_mean", "running_var"):
                 if got[f"{name} {k} requires_grad"] is not False:
-                    _fail(what, f"{name} carries autograd history (requires_grad=True): update the buffers under "
+                    J.fail(what, f"{name} carries autograd history (requires_grad=True): update the buffers under "
                                 "torch.no_grad() with copy_ (or from detached tensors); running statistics are not "
                                 "trained")
                 J.close(got[f"{name} {k}"], expected[f"{name} {k}"], f"{what}: {name}", BUFFER_HINT, rtol=RTOL,
                         atol=ATOL)
             if isinstance(got[f"backward {k}"], Raised):
-                _fail(what, f"output.backward(grad_out) raised {got[f'backward {k}'].name}: "
+                J.fail(what, f"output.backward(grad_out) raised {got[f'backward {k}'].name}: "
                             f"{got[f'backward {k}'].message[:200]}",
                       "the output must be computed from x, self.weight and self.bias with torch operations")
             J.close(got[f"x.grad {k}"], expected[f"x.grad {k}"], f"{what}: gradient with respect to x (autograd)",
@@ -475,7 +462,7 @@ def _module_sequence_case(label, d, calls, eps=None, momentum=None, weight=None,
 
 
 def _module_single_sample_case():
-    torch = _torch()
+    torch = lazy_torch()
     label = "BatchNorm1d(3) in training mode on x of shape (1, 3)"
     steps = [call("BatchNorm1d", 3, save="bn"), method("bn", "train"),
              let("x", torch.tensor([[1.0, 2.0, 3.0]])), method("bn", "__call__", var("x"), record="out")]
@@ -495,7 +482,7 @@ def _random_calls(seed, d, schedule):
 
 
 def module_cases():
-    torch = _torch()
+    torch = lazy_torch()
     yield _registration_case()
     g = torch.Generator().manual_seed(0)  # the visible test's data, drawn in its order
     visible = []

@@ -16,37 +16,20 @@ import math
 
 import numpy as np
 
-from solutions.checks import judge as J
-from solutions.checks.probe import Array, Raised
-from solutions.checks.spec import Case, Chapter, Test, attribute, call, function_case, let, method, module, record, var
+from checks import judge as J
+from checks.probe import Array, Raised
+from checks.spec import Case, Chapter, Test, attribute, call, function_case, let, method, module, record, var
+from checks.tensors import lazy_torch, seeded_tensor
 
 VARIANT_RTOL, VARIANT_ATOL = 1e-11, 1e-13  # a wrong formula computed in float64 agrees with its variant to ~1e-15
 CHECK_RTOL, CHECK_ATOL = 1e-10, 1e-12  # the steps' tolerance: a variant closer than this to the right answer passes
-
-
-def _torch():
-    import torch  # lazily: declaring the chapter must not cost a torch import to other chapters
-
-    return torch
-
-
-def _tensor(seed, shape, shift=0.0, scale=1.0, uniform=False):
-    """A seeded float64 tensor (data travelling in the plan)."""
-    torch = _torch()
-    g = torch.Generator().manual_seed(seed)
-    draw = torch.rand if uniform else torch.randn
-    return draw(shape, generator=g, dtype=torch.float64) * scale + shift
-
-
-def _fail(what, message, hint=""):
-    raise J.Fail(f"{what}: {message}" + (f"\n{hint}" if hint else ""))
 
 
 def _value(got, key, what):
     """The record ``key``, or Fail when that step raised."""
     value = got[key]
     if isinstance(value, Raised):
-        _fail(what, f"{key} raised {value.name}: {value.message[:300]}")
+        J.fail(what, f"{key} raised {value.name}: {value.message[:300]}")
     return value
 
 
@@ -56,7 +39,7 @@ def _same(a, b, rtol=VARIANT_RTOL, atol=VARIANT_ATOL):
 
 
 class _State:
-    """What :func:`solutions.checks.spec.module` needs of a model: its state_dict."""
+    """What :func:`checks.spec.module` needs of a model: its state_dict."""
 
     def __init__(self, state):
         self._state = state
@@ -142,17 +125,17 @@ def _judge_trace(got, expected, label, kwargs, values, hint=""):
         keys = [f"epoch {epoch}: {name}" for name in ("stop", "wait", "best", "best_epoch")]
         for key in keys:
             if isinstance(got[key], Raised):
-                _fail(label, f"epoch {epoch} (value {value}): {key.split(': ')[1]} raised {got[key].name}: "
+                J.fail(label, f"epoch {epoch} (value {value}): {key.split(': ')[1]} raised {got[key].name}: "
                              f"{got[key].message[:300]}", hint)
         want = (bool(expected[keys[0]]), *(_number(expected[k]) for k in keys[1:]))
         stop = _flag(got[keys[0]])
         if stop is None:
-            _fail(label, f"epoch {epoch}: step must return True or False, got {J.describe(got[keys[0]])}")
+            J.fail(label, f"epoch {epoch}: step must return True or False, got {J.describe(got[keys[0]])}")
         row = (stop, *(_number(got[k]) for k in keys[1:]))
         expected_rows.append(want)
         got_rows.append(row)
         if row != want:
-            _fail(label, f"{_why(best, value, mode, min_delta, patience)}\nfirst difference at epoch {epoch} (value "
+            J.fail(label, f"{_why(best, value, mode, min_delta, patience)}\nfirst difference at epoch {epoch} (value "
                          f"{value}): expected (stop, wait, best, best_epoch) = {_show(want)}, got {_show(row)}\n"
                          f"values {shown}\nexpected {', '.join(map(_show, expected_rows))}\n"
                          f"     got {', '.join(map(_show, got_rows))}", hint)
@@ -181,24 +164,24 @@ def _initial_case():
     def judge(got, expected):
         best = _number(_value(got, "best", label))
         if best != math.inf:
-            _fail(label, f"in mode 'min' best must start at +inf (so that the first epoch always improves), got "
+            J.fail(label, f"in mode 'min' best must start at +inf (so that the first epoch always improves), got "
                          f"{J.describe(got['best'])}")
         best_max = _number(_value(got, "best, mode max", label))
         if best_max != -math.inf:
-            _fail(label, f"EarlyStopping(mode='max'): best must start at -inf (with mode='max' larger values are "
+            J.fail(label, f"EarlyStopping(mode='max'): best must start at -inf (with mode='max' larger values are "
                          f"better, so the first epoch beats -inf), got {J.describe(got['best, mode max'])}")
         if _number(_value(got, "wait", label)) != 0:
-            _fail(label, f"wait must start at 0, got {J.describe(got['wait'])}")
+            J.fail(label, f"wait must start at 0, got {J.describe(got['wait'])}")
         if _value(got, "best_epoch", label) is not None:
-            _fail(label, f"best_epoch must be None before the first step (no epoch has been seen yet), got "
+            J.fail(label, f"best_epoch must be None before the first step (no epoch has been seen yet), got "
                          f"{J.describe(got['best_epoch'])}")
         first = _flag(_value(got, "first step", label))
         if first is not False:
-            _fail(label, f"the first epoch always improves on +inf: step(1.0) must return False, got "
+            J.fail(label, f"the first epoch always improves on +inf: step(1.0) must return False, got "
                          f"{J.describe(got['first step'])}")
         after = _number(_value(got, "best_epoch after the first step", label))
         if after != 0:
-            _fail(label, f"best_epoch is 0-based: after the first call of step it is 0, got "
+            J.fail(label, f"best_epoch is 0-based: after the first call of step it is 0, got "
                          f"{J.describe(got['best_epoch after the first step'])}")
         want = {"patience": 3.0, "min_delta": 0.125, "mode": "max", "restore_best_weights": False}
         for name, value in want.items():
@@ -206,7 +189,7 @@ def _initial_case():
             ok = value_got == value if isinstance(value, str) else (
                 _flag(value_got) is value if isinstance(value, bool) else _number(value_got) == value)
             if not ok:
-                _fail(label, f"EarlyStopping(patience=3, min_delta=0.125, mode='max', restore_best_weights=False)."
+                J.fail(label, f"EarlyStopping(patience=3, min_delta=0.125, mode='max', restore_best_weights=False)."
                              f"{name} must be {value!r} (the constructor arguments are kept as attributes), got "
                              f"{J.describe(value_got)}")
 
@@ -214,7 +197,7 @@ def _initial_case():
 
 
 def _tensor_values_case():
-    torch = _torch()
+    torch = lazy_torch()
     values = [1.0, 0.75, 0.875, 0.5, 0.625, 0.75]
     kwargs = {"patience": 2}
     label = f"EarlyStopping(patience=2) fed 0-d float64 tensors {values}"
@@ -225,7 +208,7 @@ def _tensor_values_case():
         for epoch in range(len(values)):
             best = got[f"epoch {epoch}: best"]
             if isinstance(best, Array) and best.kind == "tensor":
-                _fail(label, f"epoch {epoch}: best must be a Python float, got a tensor of dtype {best.dtype}. "
+                J.fail(label, f"epoch {epoch}: best must be a Python float, got a tensor of dtype {best.dtype}. "
                              "Convert the monitored value with float(value): keeping the tensor of a validation loss "
                              "keeps its autograd graph alive and makes best a tensor")
 
@@ -234,7 +217,7 @@ def _tensor_values_case():
 
 def _random_traces():
     """The 60 random curves of the old hidden test: steps of multiples of 1/8 (ties, plateaus, exact min_delta)."""
-    torch = _torch()
+    torch = lazy_torch()
     gen = torch.Generator().manual_seed(7)
     for case in range(60):
         mode = ("min", "max")[case % 2]
@@ -291,16 +274,17 @@ BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 
 def _state(layers, seed):
     """A state_dict for ``layers`` (Linear, BatchNorm1d, ReLU, Linear) with every entry, buffers too, distinct."""
-    torch = _torch()
+    torch = lazy_torch()
     (_, n_in, n_hidden), _, _, (_, _, n_out) = layers
-    return {"0.weight": _tensor(seed, (n_hidden, n_in)), "0.bias": _tensor(seed + 1, (n_hidden,), scale=0.3),
-            "1.weight": _tensor(seed + 2, (n_hidden,), shift=1.0, scale=0.2),
-            "1.bias": _tensor(seed + 3, (n_hidden,), scale=0.2),
-            "1.running_mean": _tensor(seed + 4, (n_hidden,), scale=0.5),
-            "1.running_var": _tensor(seed + 5, (n_hidden,), shift=0.5, uniform=True),
+    return {"0.weight": seeded_tensor(seed, (n_hidden, n_in)),
+            "0.bias": seeded_tensor(seed + 1, (n_hidden,), scale=0.3),
+            "1.weight": seeded_tensor(seed + 2, (n_hidden,), shift=1.0, scale=0.2),
+            "1.bias": seeded_tensor(seed + 3, (n_hidden,), scale=0.2),
+            "1.running_mean": seeded_tensor(seed + 4, (n_hidden,), scale=0.5),
+            "1.running_var": seeded_tensor(seed + 5, (n_hidden,), shift=0.5, uniform=True),
             "1.num_batches_tracked": torch.tensor(10 + seed % 1000),
-            "3.weight": _tensor(seed + 6, (n_out, n_hidden), scale=0.5),
-            "3.bias": _tensor(seed + 7, (n_out,), scale=0.2)}
+            "3.weight": seeded_tensor(seed + 6, (n_out, n_hidden), scale=0.5),
+            "3.bias": seeded_tensor(seed + 7, (n_out,), scale=0.2)}
 
 
 def _record_state(prefix, on="model"):
@@ -314,7 +298,7 @@ def _state_of(got, prefix, what):
     for key in _state(SMALL, 0):
         value = got[f"{prefix}: {key}"]
         if isinstance(value, Raised):
-            _fail(what, f"reading {key} of the model {prefix} raised {value.name}: {value.message[:300]}")
+            J.fail(what, f"reading {key} of the model {prefix} raised {value.name}: {value.message[:300]}")
         out[key] = J.numbers(value, what)
     return out
 
@@ -353,10 +337,10 @@ def _weights_case(label, layers, values, patience, states, after, after2=None, a
             extra = (" Your step loaded the best weights into the model when it returned True (Keras does that "
                      "inside fit); here the training loop calls restore(model) itself."
                      if _matches(now, best) else "")
-            _fail(label, "after the last step the model must hold the weights it was given at that epoch: step(value, "
+            J.fail(label, "after the last step the model must hold the weights it was given at that epoch: step(value, "
                          "model) must not change the model (it only keeps a copy of the state)" + extra)
         if isinstance(got["restore"], Raised):
-            _fail(label, f"restore(model) raised {got['restore'].name}: {got['restore'].message[:300]}",
+            J.fail(label, f"restore(model) raised {got['restore'].name}: {got['restore'].message[:300]}",
                   f"the best epoch was {best_epoch}: keep a deep copy of model.state_dict() when an epoch improves")
         restored = _state_of(got, "after restore", label)
         if not _matches(restored, best):
@@ -377,14 +361,14 @@ def _weights_case(label, layers, values, patience, states, after, after2=None, a
             else:
                 why = (f"restore(model) must load the state the model had at the BEST epoch ({best_epoch}): a deep "
                        "copy of model.state_dict() taken when that epoch improved")
-            _fail(label, f"after restore, {wrong} differs from its value at the best epoch {best_epoch}", why)
+            J.fail(label, f"after restore, {wrong} differs from its value at the best epoch {best_epoch}", why)
         if after2 is not None:
             if isinstance(got["second restore"], Raised):
-                _fail(label, f"a second restore(model) raised {got['second restore'].name}: "
+                J.fail(label, f"a second restore(model) raised {got['second restore'].name}: "
                              f"{got['second restore'].message[:300]}")
             again = _state_of(got, "after a second restore", label)
             if not _matches(again, best):
-                _fail(label, "after restore(model), more in-place training and a second restore(model), the model "
+                J.fail(label, "after restore(model), more in-place training and a second restore(model), the model "
                              f"must again hold the best epoch's weights (epoch {best_epoch})",
                       "restore must load a COPY of the kept state (load_state_dict copies; assigning the kept "
                       "tensors to the model would let the next training steps overwrite them)")
@@ -402,7 +386,7 @@ def _restore_without_weights_case(label, kwargs, epochs, hint):
         for value, _ in epochs:
             if isinstance(got[f"step({value})"], Raised):
                 raised = got[f"step({value})"]
-                _fail(label, f"step({value}) raised {raised.name}: {raised.message[:300]}")
+                J.fail(label, f"step({value}) raised {raised.name}: {raised.message[:300]}")
         J.raises(got["restore"], "ValueError", f"{label}: restore(model)", hint)
 
     return Case(label=label, steps=steps, judge=judge)
@@ -421,7 +405,7 @@ def early_stopping_weights_cases():
                         SMALL, values, 2, states, after=_state(SMALL, 400), assign=True)
     from solutions.early_stopping import EarlyStopping as Reference  # trusted side: where the reference stops
 
-    torch = _torch()
+    torch = lazy_torch()
     for seed in range(4):
         gen = torch.Generator().manual_seed(100 + seed)
         all_values = (torch.randint(0, 6, (20,), generator=gen) / 4).tolist()
@@ -452,7 +436,7 @@ def early_stopping_weights_cases():
 # -- l2_penalty ----------------------------------------------------------------------------------------
 def _build(layers, seed, setup=None):
     """A float64 nn.Sequential of ``layers`` with seeded weights (``setup(model)`` may set some by hand)."""
-    torch = _torch()
+    torch = lazy_torch()
     with torch.random.fork_rng(devices=[]):  # the caller's global random state is left as it was
         torch.manual_seed(seed)
         model = torch.nn.Sequential(*[getattr(torch.nn, name)(*args) for name, *args in layers]).to(torch.float64)
@@ -504,7 +488,7 @@ def _l2_case(label, layers, seed, lam, setup=None, grads=True):
     def judge(got, expected):
         penalty = got["penalty"]
         if isinstance(penalty, Raised):
-            _fail(label, f"raised {penalty.name}: {penalty.message[:300]}")
+            J.fail(label, f"raised {penalty.name}: {penalty.message[:300]}")
         if not matrices:
             J.is_tensor(penalty, label, hint="a model without any parameter of more than one dimension has penalty 0: "
                                              "return it as a 0-d tensor all the same (torch.zeros(())); Python's "
@@ -515,12 +499,12 @@ def _l2_case(label, layers, seed, lam, setup=None, grads=True):
                                              "to the loss and backpropagated")
         dim = got["penalty.dim()"]
         if isinstance(dim, Raised) or dim != 0:
-            _fail(label, f"the penalty must be a 0-d tensor (a torch scalar, as sum() gives), got {dim} dimension(s)")
+            J.fail(label, f"the penalty must be a 0-d tensor (a torch scalar, as sum() gives), got {dim} dimension(s)")
         value = J.numbers(penalty, label).reshape(())
         hint = next((text for alt, text in alternatives if math.isclose(float(value), alt, rel_tol=1e-9)), L2_HINT)
         J.close(value, J.numbers(expected["penalty"], label).reshape(()), label, hint=hint, rtol=1e-10, atol=1e-12)
         if matrices and lam > 0 and not penalty.requires_grad:
-            _fail(label, "the penalty does not require grad: build it from the parameters with torch operations "
+            J.fail(label, "the penalty does not require grad: build it from the parameters with torch operations "
                          "(no .item(), .detach(), float() or numpy), so that it stays differentiable")
         for name in matrices if grads else []:
             J.close(got[f"grad of {name}"], expected[f"grad of {name}"], f"{label}: gradient with respect to {name}",
@@ -582,14 +566,14 @@ SGD_HINT = "one torch.optim.SGD step (no momentum): param - lr * (grad + weight_
 
 def _same_dtype(got, expected, what, name):
     if got.dtype != expected.dtype:
-        _fail(what, f"{name} must keep the dtype of param ({expected.dtype}), got {got.dtype}: a tensor created "
+        J.fail(what, f"{name} must keep the dtype of param ({expected.dtype}), got {got.dtype}: a tensor created "
                     "without dtype= (torch.zeros, torch.tensor of Python numbers) is float32; use zeros_like or "
                     "dtype=param.dtype")
 
 
 def _check_sgd(got, expected, what, p, g, lr, wd):
     if isinstance(got, Raised):
-        _fail(what, f"raised {got.name}: {got.message[:300]}")
+        J.fail(what, f"raised {got.name}: {got.message[:300]}")
     J.is_tensor(got, what, hint="return the new parameter as a torch tensor")
     _same_dtype(got, expected, what, "the new param")
     value = J.numbers(got, what)
@@ -605,7 +589,7 @@ def _sgd_case(label, p, g, lr, wd):
 
 
 def _sgd_chain_case():
-    torch = _torch()
+    torch = lazy_torch()
     gen = torch.Generator().manual_seed(0)
     start = torch.randn(4, 3, dtype=torch.float64, generator=gen)
     grads = [torch.randn(4, 3, dtype=torch.float64, generator=gen) for _ in range(30)]
@@ -625,13 +609,13 @@ def _sgd_chain_case():
 
 
 def sgd_step_cases():
-    torch = _torch()
+    torch = lazy_torch()
     p, g = torch.tensor([1.0, -2.0], dtype=torch.float64), torch.ones(2, dtype=torch.float64)
     yield _sgd_case("sgd_step([1, -2], [1, 1], 0.1, weight_decay=0.1) = [0.89, -2.08] [visible]", p, g, 0.1, 0.1)
     yield _sgd_chain_case()
     for i, (shape, lr, wd) in enumerate([((5,), 0.1, 0.0), ((3, 4), 0.01, 1.5), ((2, 3, 2), 0.5, 0.02)]):
         yield _sgd_case(f"sgd_step(param of shape {shape}, grad, {lr}, weight_decay={wd})",
-                        _tensor(303 + i, shape, shift=1.0), _tensor(313 + i, shape), lr, wd)
+                        seeded_tensor(303 + i, shape, shift=1.0), seeded_tensor(313 + i, shape), lr, wd)
 
 
 # -- adam_step -----------------------------------------------------------------------------------------
@@ -699,9 +683,9 @@ def _adam_hint(got_arrays, inputs, t, settings, decoupled):
 
 def _check_adam(got, expected, what, inputs, t, settings, decoupled):
     if isinstance(got, Raised):
-        _fail(what, f"raised {got.name}: {got.message[:300]}")
+        J.fail(what, f"raised {got.name}: {got.message[:300]}")
     if not isinstance(got, (tuple, list)) or len(got) != 3:
-        _fail(what, f"must return the tuple (param, m, v), got {J.describe(got)}")
+        J.fail(what, f"must return the tuple (param, m, v), got {J.describe(got)}")
     for name, value, want in zip(("param", "m", "v"), got, expected, strict=True):
         J.is_tensor(value, f"{what}: {name}")
         _same_dtype(value, want, what, name)
@@ -723,7 +707,7 @@ def _adam_case(label, p, g, m, v, t, settings, decoupled):
 
 
 def _adam_chain_case(label, seed, shape, settings, decoupled, steps_count=40, scale=1.0, shift=0.0):
-    torch = _torch()
+    torch = lazy_torch()
     gen = torch.Generator().manual_seed(seed)
     start = torch.randn(shape, dtype=torch.float64, generator=gen)
     grads = [torch.randn(shape, dtype=torch.float64, generator=gen) * scale + shift for _ in range(steps_count)]
@@ -747,7 +731,7 @@ def _adam_chain_case(label, seed, shape, settings, decoupled, steps_count=40, sc
 
 
 def _adam_cases(decoupled, seed):
-    torch = _torch()
+    torch = lazy_torch()
     name = "AdamW" if decoupled else "Adam"
     p, g = torch.tensor([1.0, -2.0], dtype=torch.float64), torch.ones(2, dtype=torch.float64)
     zeros = torch.zeros(2, dtype=torch.float64)
@@ -755,9 +739,9 @@ def _adam_cases(decoupled, seed):
     yield _adam_case(f"{name}: adam_step([1, -2], [1, 1], m=0, v=0, t=1, lr=0.1, weight_decay=0.1) -> param "
                      f"{expected} [visible]", p, g, zeros, zeros, 1, {"lr": 0.1, "weight_decay": 0.1}, decoupled)
     # eps = 0.1 against sqrt(v_hat) of about 0.01: eps inside or outside the square root changes the step by 3x.
-    small = _tensor(seed, (5,), scale=0.01)
+    small = seeded_tensor(seed, (5,), scale=0.01)
     yield _adam_case(f"{name}: eps=0.1 with gradients of about 0.01 (where eps's place matters), t=3",
-                     _tensor(seed + 1, (5,), shift=0.5), small, small * 0.5, small**2 * 0.8, 3,
+                     seeded_tensor(seed + 1, (5,), shift=0.5), small, small * 0.5, small**2 * 0.8, 3,
                      {"lr": 0.1, "eps": 0.1, "weight_decay": 0.05}, decoupled)
     if decoupled:
         yield _adam_chain_case("40 AdamW steps, each on the previous (param, m, v), against torch.optim.AdamW(lr=0.02, "
@@ -775,8 +759,9 @@ def _adam_cases(decoupled, seed):
     for i, (shape, t, kwargs) in enumerate(settings):
         base = seed + 10 * (i + 1)
         yield _adam_case(f"{name}: param of shape {shape}, t={t}, {kwargs}, non-zero m and v",
-                         _tensor(base, shape, shift=-0.5 if decoupled else 0.5), _tensor(base + 1, shape),
-                         _tensor(base + 2, shape, scale=0.1), _tensor(base + 3, shape, scale=0.1, uniform=True), t,
+                         seeded_tensor(base, shape, shift=-0.5 if decoupled else 0.5), seeded_tensor(base + 1, shape),
+                         seeded_tensor(base + 2, shape, scale=0.1),
+                         seeded_tensor(base + 3, shape, scale=0.1, uniform=True), t,
                          kwargs, decoupled)
 
 
@@ -820,7 +805,7 @@ def _max_norm_case(label, weight, max_value, hint, parameter=False):
         if isinstance(returned, Raised):
             no_grad = (" On a Parameter that requires grad an in-place change must run inside with torch.no_grad():"
                        if parameter else "")
-            _fail(label, f"raised {returned.name}: {returned.message[:300].rstrip('.')}.{no_grad}", hint)
+            J.fail(label, f"raised {returned.name}: {returned.message[:300].rstrip('.')}.{no_grad}", hint)
         after = J.numbers(got["weight after"], label)
         want = J.numbers(expected["weight after"], label)
         if not _same(after, want, MAXNORM_RTOL, 1e-12):
@@ -829,14 +814,14 @@ def _max_norm_case(label, weight, max_value, hint, parameter=False):
             J.close(after, want, f"{label}: the weight after max_norm_", hint=why, rtol=MAXNORM_RTOL, atol=1e-12)
         is_weight = got["returned is weight"]
         if isinstance(is_weight, Raised) or _flag(is_weight) is not True:
-            _fail(label, f"max_norm_ must return weight itself (the same tensor, changed in place), got "
+            J.fail(label, f"max_norm_ must return weight itself (the same tensor, changed in place), got "
                          f"{J.describe(returned)}")
 
     return Case(label=label, steps=steps, judge=judge)
 
 
 def max_norm_cases():
-    torch = _torch()
+    torch = lazy_torch()
     f64 = torch.float64
     yield _max_norm_case("max_norm_([[3, 4], [0.3, 0.4], [0, 0]], 1.0) [visible]",
                          torch.tensor([[3.0, 4.0], [0.3, 0.4], [0.0, 0.0]], dtype=f64), 1.0,
@@ -850,11 +835,12 @@ def max_norm_cases():
     yield _max_norm_case("max_norm_(weight of shape (6, 5), 1.5) against torch.renorm(weight, 2, 0, 1.5) [visible]",
                          weight, 1.5, "must equal torch.renorm(weight, 2, 0, max_value)")
     yield _max_norm_case("max_norm_(layer.weight, 0.5) on the Parameter (requires grad) of a Linear(4, 3) [visible]",
-                         _tensor(607, (3, 4), scale=10.0), 0.5,
+                         seeded_tensor(607, (3, 4), scale=10.0), 0.5,
                          "max_norm_ on a Parameter: change it in place inside with torch.no_grad():", parameter=True)
     for i, (shape, max_value) in enumerate([((8, 3), 0.5), ((3, 9), 2.0), ((10, 10), 1.0)]):
         scales = torch.logspace(-1, 0.7, shape[0], dtype=f64)[:, None]
-        yield _max_norm_case(f"max_norm_(weight of shape {shape}, {max_value})", _tensor(606 + 10 * i, shape) * scales,
+        yield _max_norm_case(f"max_norm_(weight of shape {shape}, {max_value})",
+                             seeded_tensor(606 + 10 * i, shape) * scales,
                              max_value, "rows of norm > max_value scaled to max_value, in place; other rows unchanged")
 
 

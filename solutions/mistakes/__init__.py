@@ -1,1 +1,1 @@
-"""Catalogues of known mistakes, one module per chapter (see :mod:`solutions.checks.mistakes`)."""
+"""Catalogues of known mistakes, one module per chapter (see :mod:`checks.mistakes`)."""

@@ -1,6 +1,6 @@
 """Known mistakes of chapter 1: axes, ddof, constant columns, zero rows, absolute values, scaler leakage."""
 
-from solutions.checks.mistakes import Mistake
+from checks.mistakes import Mistake
 
 RESCALING = ("Rescaling data: iris before and after min-max scaling",
              "rescaling-data-iris-before-and-after-min-max-scaling")

@@ -2,7 +2,7 @@
 Ridge and Lasso scalings (1/n, 1/2, the threshold), centring and the intercept, the residual update, float32, wrappers
 around scikit-learn."""
 
-from solutions.checks.mistakes import Mistake
+from checks.mistakes import Mistake
 
 VECTOR = ("Vector norms: the size of a vector", "vector-norms-the-size-of-a-vector")
 MATRIX = ("Matrix norms", "matrix-norms")

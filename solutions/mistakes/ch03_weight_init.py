@@ -3,7 +3,7 @@ variance factor, the leaky slope), the Xavier and He formulas (std vs bound vs v
 fan_out by default, mode, slope and gain ignored), the shape of the distribution (uncentred, constant, uniform for
 normal), float32, the generator (global stream, generator=None) and the activation experiment."""
 
-from solutions.checks.mistakes import Mistake
+from checks.mistakes import Mistake
 
 RANDOM = ("Why the weights start at random values", "why-the-weights-start-at-random-values")
 ACTIVATIONS = ("Activations through ten layers", "activations-through-ten-layers")

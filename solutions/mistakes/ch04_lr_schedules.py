@@ -2,7 +2,7 @@
 the rate after total_steps, a scheduler's constructor order, param groups and closed form, and SGD's velocity
 (dampening on the first step, the rate inside the velocity, Nesterov, in-place updates)."""
 
-from solutions.checks.mistakes import Mistake
+from checks.mistakes import Mistake
 
 SCHEDULES = ("The schedules, as torch computes them", "the-schedules-as-torch-computes-them")
 LOOP = ("Using a scheduler in a training loop", "using-a-scheduler-in-a-training-loop")

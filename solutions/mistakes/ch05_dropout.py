@@ -1,7 +1,7 @@
 """Known mistakes of chapter 5: the mask, its scale and dtype, evaluation mode, the generator, the backward pass, the
 module, channel-wise masks and Monte Carlo dropout (modes, batch norm, the std)."""
 
-from solutions.checks.mistakes import Mistake
+from checks.mistakes import Mistake
 
 THINNED = ("Dropout: a different thinned network at every step", "dropout-a-different-thinned-network-at-every-step")
 INVERTED = ("Inverted dropout: the mask and the $1/(1-p)$ scale", "inverted-dropout-the-mask-and-the-1-1-p-scale")

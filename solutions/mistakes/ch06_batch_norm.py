@@ -1,7 +1,7 @@
 """Known mistakes of chapter 6: variance conventions, eps, axis, momentum, evaluation mode, in-place and aliased
 running statistics, one-sample batches, the cache, the three paths of the backward pass, module registration."""
 
-from solutions.checks.mistakes import Mistake
+from checks.mistakes import Mistake
 
 ALGORITHM = ("The algorithm", "the-algorithm")
 EPSILON = ("What epsilon does", "what-epsilon-does")

@@ -3,7 +3,7 @@
 weight decay in SGD, Adam and AdamW (sign, lr, bias correction, eps, raw moments, coupling) and max-norm (rows,
 threshold, in place, no_grad)."""
 
-from solutions.checks.mistakes import Mistake
+from checks.mistakes import Mistake
 
 EARLY = ("Early stopping", "early-stopping")
 PATIENCE = ("Patience, and what restoring is worth", "patience-and-what-restoring-is-worth")

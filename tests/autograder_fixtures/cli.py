@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder import sandbox
-from autograder.paths import REPO
+from autograder.sandbox import bwrap as sandbox
+from coursebook.paths import REPO
 
 
 def env():

@@ -6,7 +6,7 @@ Registered for a grader run by ``COURSE_EXTRA_CHAPTERS=tests.autograder_fixtures
 
 import numpy as np
 
-from solutions.checks.spec import Chapter, Test, function_case
+from checks.spec import Chapter, Test, function_case
 
 HINT = "each column (axis=0) is scaled by its own min and max"
 

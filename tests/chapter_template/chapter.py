@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from solutions.checks.spec import Chapter, Test, function_case
+from checks.spec import Chapter, Test, function_case
 
 HINT = "every entry clipped into [low, high]: max with low first, then min with high"
 

@@ -1,6 +1,6 @@
 """Known mistakes of the template chapter."""
 
-from solutions.checks.mistakes import Mistake
+from checks.mistakes import Mistake
 
 CLIPPING = ("Clipping", "clipping")
 

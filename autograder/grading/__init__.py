@@ -1,0 +1,1 @@
+"""The grading parent: a batch, its scheduler, verdicts outside the kernel, gradebook, feedback and report."""

@@ -1,0 +1,53 @@
+"""The master of an assignment: what every job needs from the instructor's side, built once per batch.
+
+From the chapter's declaration (:mod:`solutions.chapters`) and its source notebook: the locked cells
+as the kernel may see them (test cells whose hidden region is the probe call), the test cells with
+their points and answers, the setup cells, the call plans, the probe's source, and the imports a
+fork server does once for the whole course. Workers (local or on a Dask cluster) get nothing else:
+no reference package, no hidden tests, no gradebook.
+"""
+
+import json
+from pathlib import Path
+
+import nbformat
+
+from autograder.common.records import Master, TestCell
+from autograder.course.markers import Markers
+from autograder.course.sources import kernel_source
+from checks import probe
+
+# what every kernel imports besides a chapter's setup (the fork server does it once)
+JUPYTER_PRELOAD = ("import matplotlib", "matplotlib.use('Agg')", "import matplotlib.pyplot",
+                   "import ipykernel.kernelapp", "import ipykernel.ipkernel", "import ipykernel.debugger")
+
+
+def preload_lines(chapters):
+    """The import lines of every chapter's setup (what a kernel of this course imports), and Jupyter's."""
+    lines = []
+    for chapter in chapters:
+        lines += [line for line in chapter.setup if line.startswith(("import ", "from ")) and line not in lines]
+    return tuple(lines) + JUPYTER_PRELOAD
+
+
+def build(chapter, source_path, source_sha, config=None, preload=()):
+    source_nb = nbformat.read(str(source_path), as_version=4)
+    kernel_nb = kernel_source(source_nb, Markers.of(config))
+    cells, points, setup = {}, {}, []
+    for cell in kernel_nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        grade_id = meta.get("grade_id")
+        if not grade_id:
+            continue
+        cells[grade_id] = {"cell_type": cell.cell_type, "locked": bool(meta.get("locked")), "source": cell.source}
+        if meta.get("grade"):
+            points[grade_id] = float(meta.get("points", 0))
+        elif meta.get("locked") and not meta.get("solution") and cell.cell_type == "code":
+            setup.append(grade_id)
+    tests = tuple(TestCell(t.grade_id, t.answer, t.signature, points[t.grade_id]) for t in chapter.tests)
+    return Master(
+        assignment_id=chapter.id, source_sha=source_sha,
+        kernelspec=source_nb.metadata.get("kernelspec"), source_cells=cells, tests=tests, setup_ids=tuple(setup),
+        plans_json=json.dumps(chapter.plans()), probe_source=Path(probe.__file__).read_text(encoding="utf-8"),
+        kernel_nb_json=nbformat.writes(kernel_nb), preload=tuple(preload),
+    )

@@ -1,0 +1,239 @@
+"""The batch loop: jobs to workers, verdicts here, feedback pages to workers, results into the gradebook.
+
+A submission goes through two tasks on a worker and two steps here, each a typed record:
+
+1. :class:`RunTask`: its notebook runs in a sandboxed kernel on a worker, which returns a
+   :class:`~autograder.common.records.KernelRun` (facts and raw records, never a verdict);
+2. :meth:`Grader._judge`: this process decides the :class:`~autograder.common.records.Outcome`
+   (:func:`autograder.grading.decide.decide`);
+3. :class:`RenderTask`: a worker renders its feedback page (a
+   :class:`~autograder.common.records.FeedbackPage`);
+4. :meth:`Grader._record`: this process writes the page, the graded notebook and the gradebook,
+   all of one submission or nothing (Ctrl-C waits for the end of this step).
+
+A kernel that could not start, and a worker process that died, are tried again under the policies
+of :mod:`autograder.common.retry`; a task that raised becomes the submission's grader error.
+"""
+
+import signal
+import time
+import traceback
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+import nbformat
+from nbformat import NotebookNode
+
+from autograder.common.records import FeedbackPage, FeedbackRequest, Job, KernelRun, Outcome
+from autograder.common.retry import KERNEL_START, WORKER_LOST
+from autograder.execution import engines
+from autograder.grading import feedback, gradebook
+from autograder.grading.decide import decide
+from autograder.grading.outputs import write_outputs
+from autograder.grading.pages import status_page
+
+IN_FLIGHT_PER_WORKER = 2  # notebooks queued per worker: one running, one ready to start
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """A submission's notebook running in a sandboxed kernel on a worker; its result is a KernelRun."""
+
+    job: Job
+
+    def failed(self, err):
+        """The KernelRun of a task that raised: a grader error, never the student's fault."""
+        text = "".join(traceback.format_exception(err))[-3000:]
+        return KernelRun(self.job.student_id, self.job.assignment_id, grader_error=text)
+
+
+@dataclass(frozen=True)
+class RenderTask:
+    """A judged submission's feedback page rendering on a worker; its result is a FeedbackPage."""
+
+    job: Job
+    outcome: Outcome
+    judged: NotebookNode
+    run: KernelRun
+
+    def failed(self, err):
+        return FeedbackPage(html=None, seconds=0.0, error=f"{type(err).__name__}: {str(err)[:120]}")
+
+
+class Interrupts:
+    """Ctrl-C / SIGTERM: raised at once, except inside :meth:`critical` (one result being recorded)."""
+
+    def __init__(self):
+        self.depth, self.pending, self.previous = 0, False, {}
+
+    def handler(self, signum, frame):
+        if self.depth:
+            self.pending = True
+        else:
+            raise KeyboardInterrupt
+
+    def install(self):
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self.previous[signum] = signal.signal(signum, self.handler)
+
+    def ignore(self):
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
+
+    def restore(self):
+        for signum, previous in self.previous.items():
+            signal.signal(signum, previous)
+
+    @contextmanager
+    def critical(self):
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+            if not self.depth and self.pending:
+                self.pending = False
+                raise KeyboardInterrupt
+
+
+class Grader:
+    """Feeds jobs to an engine, judges what comes back, has feedback rendered, records outcomes.
+
+    ``batch`` is a prepared :class:`~autograder.grading.batch.Batch`; ``engine`` a local pool or a
+    Dask cluster (:mod:`autograder.execution.engines`); ``on_outcome`` is called with each recorded
+    :class:`~autograder.common.records.Outcome` (the progress bar and the summary's counts).
+    """
+
+    def __init__(self, batch, engine, sandboxed, on_outcome=None):
+        self.batch, self.engine, self.sandboxed = batch, engine, sandboxed
+        self.on_outcome = on_outcome or (lambda outcome: None)
+        self.attempts = Counter()  # job key -> failed tries (kernel not started, worker lost)
+        self.deferred = []  # (monotonic time, job): kernels that did not start, to be tried again
+        self.tasks = {}  # future -> RunTask | RenderTask
+        self.shared = {aid: engine.share(m) for aid, m in batch.masters.items()}
+
+    def run(self, jobs):
+        """Grade ``jobs`` to the end: each is run, judged, rendered and recorded exactly once.
+
+        At most :data:`IN_FLIGHT_PER_WORKER` notebooks per worker are queued at a time. Returns when every
+        job is recorded; raises KeyboardInterrupt (never in the middle of a record) and
+        :class:`~autograder.execution.engines.EngineGone` (what was recorded is kept).
+        """
+        queue = list(jobs)
+        limit = max(2, IN_FLIGHT_PER_WORKER * getattr(self.engine, "workers", 2))
+        while queue or self.tasks or self.deferred:
+            now = time.monotonic()
+            queue += [job for when, job in self.deferred if when <= now]
+            self.deferred = [(when, job) for when, job in self.deferred if when > now]
+            while queue and sum(isinstance(t, RunTask) for t in self.tasks.values()) < limit:
+                self._submit_run(queue.pop(0))
+            if not self.tasks:  # only deferred jobs: wait for the first to be due
+                time.sleep(0.05)
+                continue
+            for future in self.engine.wait(set(self.tasks)):
+                task = self.tasks.pop(future)
+                try:
+                    result = self.engine.result(future)
+                except engines.WorkerLost as lost:
+                    self._lost(task, lost, queue)
+                    continue
+                except engines.EngineGone:
+                    raise
+                except Exception as err:  # noqa: BLE001 - a task raised: a grader error, never the student's
+                    result = task.failed(err)
+                if isinstance(task, RunTask):
+                    self._ran(task.job, result)
+                else:
+                    self._rendered(task, result)
+
+    # -- tasks on the workers ------------------------------------------------------------------
+    def _submit_run(self, job):
+        mst = self.shared.get(job.assignment_id) or self.batch.masters[job.assignment_id]
+        future = self.engine.submit(engines.execute_task, job, mst, self.batch.limits, self.sandboxed)
+        self.tasks[future] = RunTask(job)
+
+    def _submit_render(self, task):
+        mst = self.batch.masters[task.job.assignment_id]
+        request = FeedbackRequest(
+            notebook_json=nbformat.writes(task.judged), assignment_id=task.job.assignment_id,
+            scores=dict(task.outcome.scores), max_score=mst.max_score, status=task.outcome.status.value,
+            detail=task.outcome.detail, seconds=self.batch.limits.render_seconds,
+            hidden_markers=(self.batch.markers.begin_hidden, self.batch.markers.end_hidden))
+        self.tasks[self.engine.submit(feedback.render_task, request)] = task
+
+    def _lost(self, task, lost, queue):
+        """A worker process died under ``task``: run it again, up to :data:`WORKER_LOST`'s attempts."""
+        job = task.job
+        if isinstance(self.engine, engines.LocalEngine):
+            # every task of the broken pool is lost with it: restart and resubmit them
+            others = list(self.tasks.values())
+            self.tasks.clear()
+            self.engine.restart()
+            for other in others:
+                if isinstance(other, RunTask):
+                    queue.insert(0, other.job)
+                else:
+                    self._submit_render(other)
+        self.attempts[job.key] += 1
+        if WORKER_LOST.exhausted(self.attempts[job.key]):
+            run = KernelRun(job.student_id, job.assignment_id, grader_error=f"the worker process died "
+                            f"{WORKER_LOST.attempts} times on this submission ({lost})")
+            self._judge(job, run)
+        elif isinstance(task, RunTask):
+            queue.insert(0, job)
+        else:
+            self._submit_render(task)
+
+    # -- the parent's part of one submission -----------------------------------------------------
+    def _ran(self, job, run):
+        if not self._retry_start(job, run):
+            self._judge(job, run)
+
+    def _retry_start(self, job, run):
+        """Defer a job whose kernel failed before any student code ran (e.g. without root, another
+        kernel's fork bomb holds every process the shared uid may have): it is no one's fault, and
+        a later try usually starts. The last attempt's failure is judged as a grader error."""
+        if not (run.grader_error and run.died_at == -1):
+            return False
+        self.attempts[job.key] += 1
+        if KERNEL_START.exhausted(self.attempts[job.key]):
+            return False
+        print(f"retrying {job.student_id}/{job.assignment_id}: {run.grader_error}", file=self.batch.log)
+        self.deferred.append((time.monotonic() + KERNEL_START.delay(self.attempts[job.key]), job))
+        return True
+
+    def _judge(self, job, run):
+        """Decide the outcome of ``run``; render its feedback on a worker, or record it at once."""
+        if run.grader_error:
+            print(f"grader error on {job.student_id}/{job.assignment_id} ({run.worker}):\n{run.grader_error}",
+                  file=self.batch.log)
+        started = time.monotonic()
+        outcome, judged = decide(self.batch, job, run)
+        run.timings["judge"] = time.monotonic() - started
+        if judged is None:
+            self._record(job, outcome, None, run, page=None)
+        else:
+            self._submit_render(RenderTask(job, outcome, judged, run))
+
+    def _rendered(self, task, page):
+        outcome = task.outcome
+        if page.error:
+            detail = f"feedback could not be rendered ({page.error})"
+            outcome = replace(outcome, detail="; ".join(filter(None, [outcome.detail, detail])))
+        else:
+            task.run.timings["render"] = page.seconds
+        self._record(task.job, outcome, task.judged, task.run, page.html)
+
+    def _record(self, job, outcome, judged, run, page):
+        """Write one submission's page and notebook, then its gradebook entry: whole, even on Ctrl-C."""
+        mst = self.batch.masters[job.assignment_id]
+        with self.batch.interrupts.critical():
+            started = time.monotonic()
+            write_outputs(self.batch.out, outcome, judged, page or status_page(outcome, mst.max_score), run.timings)
+            gradebook.record(self.batch.gb, job, outcome, judged, run.timings.get("total"), run.worker,
+                             review=self.batch.review.get(job.key, ()))
+            run.timings["record"] = time.monotonic() - started
+            for phase, seconds in run.timings.items():
+                self.batch.phases[phase] = self.batch.phases.get(phase, 0.0) + seconds
+            self.on_outcome(outcome)

@@ -1,0 +1,1 @@
+"""The sandbox a grading kernel runs in: bubblewrap, control groups, rlimits, and the fork server."""

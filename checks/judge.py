@@ -1,0 +1,142 @@
+"""Trusted comparisons: a student's records against the reference's, and the message a student reads.
+
+A judge raises :class:`Fail` with a message that says what was checked, what was expected, what
+came back and the usual mistake behind the difference. Judges see decoded records only
+(:mod:`checks.probe`): numpy arrays, numbers, strings, :class:`~checks.probe.Raised`.
+"""
+
+import numpy as np
+
+from checks.probe import Array, Opaque, Raised
+
+
+class Fail(AssertionError):
+    """A check failed; ``str(err)`` is the message for the student."""
+
+
+def _short(value, limit=6):
+    """A few numbers of an array, for a message (never the whole hidden output)."""
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        return _num(arr[()])
+    flat = arr.ravel()
+    shown = ", ".join(_num(v) for v in flat[:limit])
+    more = f", ... ({arr.size} values)" if arr.size > limit else ""
+    return f"[{shown}{more}] of shape {tuple(arr.shape)}"
+
+
+def _num(v):
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (complex, np.complexfloating)):
+        return f"{complex(v):.10g}"
+    return f"{float(v):.10g}"
+
+
+def describe(value):
+    """A short description of a recorded value, for messages."""
+    if isinstance(value, Raised):
+        return f"raised {value.name}: {value.message[:200]}"
+    if isinstance(value, Array):
+        kind = {"tensor": "tensor", "ndarray": "array", "scalar": "number"}[value.kind]
+        return f"{kind} {_short(value.value)} (dtype {value.dtype})"
+    if isinstance(value, Opaque):
+        return f"an object of type {value.type_name}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of {len(value)} item(s)"
+    return repr(value)[:200]
+
+
+def numbers(value, what):
+    """``value`` as a float64 (or complex, or bool) numpy array, or Fail saying what came back."""
+    if isinstance(value, Raised):
+        raise Fail(f"{what}: raised {value.name}: {value.message[:300]}")
+    if isinstance(value, Array):
+        return np.asarray(value.value)
+    if isinstance(value, Opaque) or value is None or isinstance(value, (str, dict)):
+        raise Fail(f"{what}: expected numbers, got {describe(value)}")
+    try:
+        arr = np.asarray([numbers(v, what) for v in value] if isinstance(value, (list, tuple)) else value,
+                         dtype=float)
+    except (TypeError, ValueError):
+        raise Fail(f"{what}: expected numbers, got {describe(value)}") from None
+    return arr
+
+
+def close(got, expected, what, hint="", rtol=1e-10, atol=1e-12, shape=True):
+    """``got`` equals ``expected`` within ``rtol``/``atol`` (NaN only where expected has NaN)."""
+    exp = numbers(expected, what)
+    val = numbers(got, what)
+    if shape and val.shape != exp.shape:
+        raise Fail(_join(f"{what}: expected shape {tuple(exp.shape)}, got shape {tuple(val.shape)}", hint))
+    try:
+        val_b, exp_b = np.broadcast_arrays(val.astype(complex if np.iscomplexobj(val) else float),
+                                           exp.astype(complex if np.iscomplexobj(exp) else float))
+    except ValueError:
+        raise Fail(_join(f"{what}: expected shape {tuple(exp.shape)}, got shape {tuple(val.shape)}", hint)) from None
+    both_nan = np.isnan(val_b) & np.isnan(exp_b)
+    ok = both_nan | (np.abs(val_b - exp_b) <= atol + rtol * np.abs(exp_b))
+    ok &= ~(np.isinf(exp_b) ^ np.isinf(val_b)) | both_nan
+    if np.all(ok):
+        return
+    bad = np.argwhere(~ok) if val_b.ndim else np.zeros((1, 0), dtype=int)
+    first = tuple(int(i) for i in bad[0])
+    diff = np.where(ok, 0.0, np.abs(val_b - exp_b))
+    nan_note = " (got NaN)" if np.isnan(val_b[first]) and not np.isnan(exp_b[first]) else ""
+    where = f" at index {first}" if first else ""
+    lines = [f"{what}: {int((~ok).sum())} of {ok.size} value(s) differ{where}: expected {_num(exp_b[first])}, "
+             f"got {_num(val_b[first])}{nan_note}",
+             f"  expected {_short(exp_b)}", f"  got      {_short(val_b)}"]
+    if np.isfinite(diff).all() and ok.size > 1:
+        lines.append(f"  largest difference {float(np.nanmax(diff)):.3g} (tolerance rtol={rtol:g}, atol={atol:g})")
+    raise Fail(_join("\n".join(lines), hint))
+
+
+def equal(got, expected, what, hint=""):
+    """Exact equality of plain values (bools, ints, strings, tuples of them)."""
+    if isinstance(got, Raised):
+        raise Fail(_join(f"{what}: raised {got.name}: {got.message[:300]}", hint))
+    if _plain(got) != _plain(expected):
+        raise Fail(_join(f"{what}: expected {describe(expected)}, got {describe(got)}", hint))
+
+
+def _plain(value):
+    if isinstance(value, Array):
+        return value.value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def fail(what, message, hint=""):
+    """Raise :class:`Fail` with ``what: message`` and the hint on the next line."""
+    raise Fail(_join(f"{what}: {message}", hint))
+
+
+def raises(got, exception, what, hint=""):
+    """The step raised ``exception`` (a class name, subclasses accepted)."""
+    if not isinstance(got, Raised):
+        raise Fail(_join(f"{what}: must raise {exception}, but returned {describe(got)}", hint))
+    if not got.is_a(exception):
+        raise Fail(_join(f"{what}: must raise {exception}, but raised {got.name}: {got.message[:200]}", hint))
+
+
+def dtype_is(got, dtype, what, hint=""):
+    if isinstance(got, Raised):
+        raise Fail(_join(f"{what}: raised {got.name}: {got.message[:300]}", hint))
+    actual = got.dtype if isinstance(got, Array) else type(got).__name__
+    if actual != dtype:
+        raise Fail(_join(f"{what}: expected dtype {dtype}, got {actual}", hint))
+
+
+def is_tensor(got, what, hint=""):
+    if isinstance(got, Raised):
+        raise Fail(_join(f"{what}: raised {got.name}: {got.message[:300]}", hint))
+    if not (isinstance(got, Array) and got.kind == "tensor"):
+        raise Fail(_join(f"{what}: expected a torch tensor, got {describe(got)}", hint))
+
+
+def _join(message, hint):
+    return f"{message}\n{hint}" if hint else message

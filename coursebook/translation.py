@@ -1,0 +1,266 @@
+"""Translations: the gettext catalogs of the translated editions and their exercise releases.
+
+One English source, catalogs in ``locales/<lang>/LC_MESSAGES/`` for each translated edition
+(:mod:`coursebook.editions`):
+
+- ``book/<page>.po``: the book's pages, extracted by Sphinx's gettext builder (one catalog per page);
+  Sphinx applies them when it builds with ``-D language=<lang>``.
+- ``sphinx.po``: interface strings the themes and myst-nb leave in English, written by hand.
+- ``exercises/<chapter>.po``: the exercise notebooks, extracted here (:mod:`coursebook.messages`):
+  Markdown blocks and the paragraphs of answer-cell docstrings. ``autograder release`` applies them
+  to write ``exercises/release-<lang>/``. Code, tests and metadata are never translated.
+
+``make translations`` runs ``python -m coursebook update``; ``python -m coursebook stats`` prints
+translated / fuzzy / untranslated per catalog. A message that is untranslated or fuzzy falls back to
+English, as gettext does.
+"""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import polib
+
+from coursebook.book import write_sphinx_conf
+from coursebook.editions import editions, translated
+from coursebook.messages import (
+    _reindent,
+    docstring_literals,
+    docstring_parts,
+    is_translatable,
+    markdown_parts,
+    split_trailing_newline,
+)
+from coursebook.paths import REPO, chapter_ids, source_notebook
+
+LOCALES = REPO / "locales"
+BOOK_DOMAIN = "book"
+EXERCISE_DOMAIN = "exercises"
+# Interface strings (theme, myst-nb prompts, the book's own): Sphinx's "sphinx" catalog, kept by hand
+UI_DOMAIN = "sphinx"
+
+
+def languages():
+    """The codes of the translated editions."""
+    return tuple(e.code for e in translated())
+
+
+def catalog_dir(language):
+    return LOCALES / language / "LC_MESSAGES"
+
+
+# --- Exercise catalogs --------------------------------------------------------------------------
+
+def _nbgrader(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def is_answer_cell(cell):
+    return cell.cell_type == "code" and _nbgrader(cell).get("solution")
+
+
+def exercise_messages(nb):
+    """The translatable messages of an exercise notebook, in order, without repeats."""
+    messages = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and not _nbgrader(cell).get("solution"):
+            for kind, text in markdown_parts(cell.source):
+                message = split_trailing_newline(text)[0]
+                if kind == "block" and is_translatable(message):
+                    messages.append(message)
+        elif is_answer_cell(cell):
+            for start, end, indent in docstring_literals(cell.source) or []:
+                messages += [part[1] for part in docstring_parts(cell.source[start:end], indent)
+                             if part[0] == "para" and is_translatable(part[1])]
+    return list(dict.fromkeys(messages))
+
+
+def exercise_template(chapter):
+    """A polib POT of one chapter's exercise notebook (the English source notebook)."""
+    nb = nbformat.read(source_notebook(chapter), as_version=4)
+    pot = polib.POFile(wrapwidth=76)
+    pot.metadata = {"Project-Id-Version": f"exercises {chapter}", "MIME-Version": "1.0",
+                    "Content-Type": "text/plain; charset=UTF-8", "Content-Transfer-Encoding": "8bit"}
+    for message in exercise_messages(nb):
+        pot.append(polib.POEntry(msgid=message, msgstr=""))
+    return pot
+
+
+def write_exercise_templates(pot_dir, chapters=None):
+    out = Path(pot_dir) / EXERCISE_DOMAIN
+    out.mkdir(parents=True, exist_ok=True)
+    for chapter in chapters or chapter_ids():
+        exercise_template(chapter).save(str(out / f"{chapter}.pot"))
+
+
+def load_catalog(path):
+    """msgid -> msgstr of the translated, non-fuzzy entries of a .po file (empty when missing)."""
+    if not Path(path).is_file():
+        return {}
+    return {e.msgid: e.msgstr for e in polib.pofile(str(path)) if e.translated() and not e.obsolete}
+
+
+def translate_markdown(text, catalog):
+    out = []
+    for kind, part in markdown_parts(text):
+        if kind == "block":
+            message, newline = split_trailing_newline(part)
+            part = catalog.get(message, message) + newline
+        out.append(part)
+    return "".join(out)
+
+
+def translate_docstrings(source, catalog):
+    """``source`` with every docstring paragraph replaced by its translation; code unchanged."""
+    spans = docstring_literals(source)
+    if not spans:
+        return source
+    pieces, last = [], 0
+    for start, end, indent in spans:
+        pieces.append(source[last:start])
+        for part in docstring_parts(source[start:end], indent):
+            if part[0] == "para":
+                pieces.append(_reindent(catalog.get(part[1], part[1]), part[2]))
+            else:
+                pieces.append(part[1])
+        last = end
+    pieces.append(source[last:])
+    return "".join(pieces)
+
+
+def translate_notebook(nb, catalog, language):
+    """A copy of ``nb`` with Markdown cells and answer-cell docstrings translated."""
+    nb = nbformat.from_dict(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = translate_markdown(cell.source, catalog)
+        elif is_answer_cell(cell):
+            cell.source = translate_docstrings(cell.source, catalog)
+    nb.metadata["language"] = language
+    return nb
+
+
+def release_path(course_root, chapter, language=None):
+    """The released notebook of ``chapter`` in the edition ``language`` (the source edition by default)."""
+    edition = next((e for e in editions() if e.code == language), editions()[0])
+    return edition.release(Path(course_root)) / chapter / f"{chapter}.ipynb"
+
+
+def write_translated_release(chapter, course_root, language):
+    """Write ``<course_root>/release-<language>/<chapter>/`` from the English release and the catalog.
+
+    Other files of the release folder (data) are copied unchanged.
+    """
+    english = release_path(course_root, chapter).parent
+    target = release_path(course_root, chapter, language).parent
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(english, target)
+    catalog = load_catalog(catalog_dir(language) / EXERCISE_DOMAIN / f"{chapter}.po")
+    nb = nbformat.read(release_path(course_root, chapter), as_version=4)
+    nbformat.write(translate_notebook(nb, catalog, language), release_path(course_root, chapter, language))
+    return release_path(course_root, chapter, language)
+
+
+# --- Book extraction, catalog update, statistics -----------------------------------------------
+
+def extract(pot_dir, conf_dir=None):
+    """All templates into ``pot_dir``: the book's (sphinx-build -b gettext) and the exercises'."""
+    pot_dir = Path(pot_dir)
+    if conf_dir is None:
+        conf_dir = pot_dir.parent / f"{pot_dir.name}-conf"
+        write_sphinx_conf(conf_dir)
+    sphinx = Path(sys.executable).with_name("sphinx-build")
+    done = subprocess.run([str(sphinx), "-c", str(conf_dir), "-b", "gettext", "-D", "nb_execution_mode=off",
+                           "-q", "-d", str(pot_dir.parent / f"{pot_dir.name}-doctrees"), str(REPO), str(pot_dir)],
+                          capture_output=True, text=True, cwd=REPO)
+    if done.returncode != 0:
+        raise RuntimeError(f"sphinx-build -b gettext failed:\n{done.stdout}{done.stderr}")
+    write_exercise_templates(pot_dir)
+    return pot_dir
+
+
+def templates(pot_dir):
+    """domain ('book/intro', 'exercises/01-normalization', ...) -> path of its .pot."""
+    pot_dir = Path(pot_dir)
+    return {p.relative_to(pot_dir).with_suffix("").as_posix(): p for p in sorted(pot_dir.rglob("*.pot"))}
+
+
+def catalogs(language):
+    """domain -> path of its .po in ``locales/<language>/LC_MESSAGES``."""
+    root = catalog_dir(language)
+    return {p.relative_to(root).with_suffix("").as_posix(): p for p in sorted(root.rglob("*.po"))}
+
+
+def update(pot_dir, languages=None):
+    """Bring ``locales/`` in line with the templates in ``pot_dir`` (already holding the book's).
+
+    New messages come in untranslated, changed ones fuzzy (with the old translation to start from),
+    removed ones and catalogs of removed pages are deleted. A new catalog is added to
+    ``pending.txt`` (waiting for its translator), a deleted one leaves it.
+    """
+    languages = languages or globals()["languages"]()
+    write_exercise_templates(pot_dir)
+    # sphinx.pot holds the strings of the book's own templates only; sphinx.po also translates the
+    # theme's, by hand: keep sphinx-intl away from it (tests check it covers the templates' strings)
+    Path(pot_dir, f"{UI_DOMAIN}.pot").unlink(missing_ok=True)
+    intl = Path(sys.executable).with_name("sphinx-intl")
+    for language in languages:
+        before = set(catalogs(language))
+        subprocess.run([str(intl), "update", "-p", str(pot_dir), "-d", str(LOCALES), "-l", language,
+                        "--no-obsolete"], check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+        current = templates(pot_dir)
+        gone = set()
+        for domain, po in catalogs(language).items():
+            if domain not in current and domain != UI_DOMAIN:
+                po.unlink()
+                po.with_suffix(".mo").unlink(missing_ok=True)
+                gone.add(domain)
+                print(f"removed {po.relative_to(REPO)}: its page or chapter is gone")
+        for po in catalogs(language).values():
+            _drop_obsolete_and_empty(po)
+        _update_pending(language, added=set(catalogs(language)) - before, removed=gone)
+
+
+def pending_path(language):
+    return LOCALES / language / "pending.txt"
+
+
+def pending(language):
+    """Catalogs waiting for their translator (``locales/<language>/pending.txt``)."""
+    path = pending_path(language)
+    if not path.is_file():
+        return []
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def _update_pending(language, added, removed):
+    path = pending_path(language)
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    lines = [line for line in lines if line.strip() not in removed]
+    listed = {line.strip() for line in lines}
+    lines += sorted(domain for domain in added if domain not in listed)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _drop_obsolete_and_empty(path):
+    po = polib.pofile(str(path), wrapwidth=76)
+    stale = [e for e in po if e.obsolete or not e.msgid]
+    for entry in stale:
+        po.remove(entry)
+    if stale:
+        po.save()
+
+
+def stats(language):
+    """domain -> (translated, fuzzy, untranslated) of the non-empty messages."""
+    result = {}
+    for domain, path in catalogs(language).items():
+        entries = [e for e in polib.pofile(str(path)) if e.msgid and not e.obsolete]
+        fuzzy = sum(1 for e in entries if e.fuzzy)
+        translated = sum(1 for e in entries if e.translated() and not e.fuzzy)
+        result[domain] = (translated, fuzzy, len(entries) - translated - fuzzy)
+    return result
