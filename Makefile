@@ -52,8 +52,9 @@ EDITIONS := en ko
 $(BOOK_CONF)/conf.py: _config.yml _toc.yml $(STAMP)
 	$(PY) -m autograder.i18n conf $(BOOK_CONF)
 
-# Cached outputs belong to one set of packages: a reinstalled venv empties the cache.
-_build/.jupyter_cache.venv: $(STAMP)
+# Cached outputs belong to one set of packages and one figure setup (book/matplotlibrc: SVG figures whose text the
+# Korean edition translates): a reinstalled venv or a changed setup empties the cache.
+_build/.jupyter_cache.venv: $(STAMP) book/matplotlibrc book/course_figures.py
 	rm -rf _build/.jupyter_cache
 	mkdir -p _build && touch $@
 
@@ -73,10 +74,12 @@ book: setup release $(BOOK_CONF)/conf.py _build/.jupyter_cache.venv
 	@echo "open _build/html/index.html (it picks the edition by browser language)"
 
 # Translators: extract the English messages (book pages and exercise notebooks) and update the
-# catalogs in locales/ko/ (new messages empty, changed ones fuzzy, removed ones deleted).
-translations: $(STAMP) $(BOOK_CONF)/conf.py
+# catalogs in locales/ko/ (new messages empty, changed ones fuzzy, removed ones deleted). The pages are read
+# with their outputs (from the jupyter-cache, executed first where missing; the book build reuses them): figure
+# labels and printed lines go to the outputs/ catalogs.
+translations: $(STAMP) $(BOOK_CONF)/conf.py _build/.jupyter_cache.venv
 	rm -rf _build/gettext
-	$(VENV)/bin/sphinx-build -c $(BOOK_CONF) -b gettext -D nb_execution_mode=off -q . _build/gettext
+	$(VENV)/bin/sphinx-build -c $(BOOK_CONF) -b gettext -D nb_execution_mode=cache -q . _build/gettext
 	$(PY) -m autograder.i18n update --pot-dir _build/gettext
 
 lint: $(STAMP)
