@@ -96,11 +96,11 @@ OTHER_KERNELS = ATEN_CPU_CAPABILITY=default NPY_DISABLE_CPU_FEATURES="$$($(PY) -
 
 test: setup release lint $(BOOK_CONF)/conf.py _build/.jupyter_cache.venv
 	OMP_NUM_THREADS=1 $(OTHER_KERNELS) $(PYTEST) -n $(WORKERS) --dist loadscope -p tests.nbval_cache \
-	  tests --ignore=tests/test_browser.py --ignore=tests/test_book.py \
+	  tests --ignore=tests/test_browser.py --ignore=tests/test_book.py --ignore=tests/test_korean_edition.py \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 \
 	  book exercises/source
 	$(MAKE) --no-print-directory book
-	$(PYTEST) -n $(WORKERS) --dist loadscope tests/test_book.py tests/test_browser.py
+	$(PYTEST) -n $(WORKERS) --dist loadscope tests/test_book.py tests/test_browser.py tests/test_korean_edition.py
 
 grade-demo: setup release
 	$(PY) -m autograder demo
