@@ -15,11 +15,14 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 
 import nbformat
 import polib
 import pytest
 import yaml
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from autograder import i18n
 from autograder.leaks import find_leaks
@@ -471,3 +474,106 @@ def test_book_figures_render_hangul_with_a_korean_font(tmp_path):
         f"no Korean font in matplotlib's fallback list: {result['fonts']} (is fonts-nanum installed?)"
     # and the setting is what makes the difference: elsewhere the default font lacks Hangul
     assert plot_hangul(tmp_path)["missing"], "expected missing glyphs without book/matplotlibrc"
+
+
+# --- the pipeline on a page of its own: alt text, figure labels, printed lines, formulas ------------------------
+
+PIPELINE_CONF = '''
+import sys
+sys.path.insert(0, {ext!r})
+project = "pipeline"
+extensions = ["myst_nb", "editions"]
+myst_enable_extensions = ["dollarmath", "amsmath"]
+nb_execution_mode = "force"
+nb_mime_priority_overrides = [["gettext", "image/svg+xml", 10], ["gettext", "text/plain", 30]]
+locale_dirs = ["locales/"]
+gettext_compact = False
+gettext_location = False
+exclude_patterns = ["_build", "locales"]
+'''
+
+
+def _pipeline_build(root, builder, language, out):
+    done = subprocess.run([str(Path(sys.executable).with_name("sphinx-build")), "-b", builder, "-D",
+                           f"language={language}", "-q", "-E", str(root), str(root / "_build" / out)],
+                          capture_output=True, text=True, cwd=root)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return root / "_build" / out
+
+
+def test_a_page_with_a_figure_is_translated_end_to_end(tmp_path):
+    """A notebook with a figure whose cell gives an alt text (``mystnb.image.alt``), a printed line and a display
+    formula with words: the gettext build extracts the alt text into the page's catalog and the label and line into
+    figures/ and printed/; the Korean build shows all of them translated, numbers kept, formula intact."""
+    for name in ("matplotlibrc", "course_figures.py"):  # the book's figure setup, as the kernels of book/ see it
+        (tmp_path / name).write_text((REPO / "book" / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "conf.py").write_text(PIPELINE_CONF.format(ext=str(REPO / "_ext")), encoding="utf-8")
+    figure = nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(3, 2))\n"
+                                       "ax.plot([0, 1], [0, 0.5])\nax.set_title('training loss after 20 epochs')\n"
+                                       "print('final loss 0.25 after 20 epochs')\nplt.show()")
+    figure.metadata["mystnb"] = {"image": {"alt": "A line that rises to 0.5."}}
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Losses\n\n$$\n\\text{loss:}\\quad L(w)\n$$"), figure],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(nb, tmp_path / "page.ipynb")
+    (tmp_path / "index.md").write_text("# Index\n\n```{toctree}\npage\n```\n", encoding="utf-8")
+
+    pot = _pipeline_build(tmp_path, "gettext", "en", "gettext")
+    page = {e.msgid for e in polib.pofile(str(pot / "page.pot"))}
+    assert "A line that rises to 0.5." in page and "Losses" in page
+    assert {e.msgid for e in polib.pofile(str(pot / "figures" / "page.pot"))} == {"training loss after {0} epochs"}
+    assert {e.msgid for e in polib.pofile(str(pot / "printed" / "page.pot"))} == {"final loss {0} after {1} epochs"}
+
+    def catalog(domain, entries):
+        path = tmp_path / "locales" / "ko" / "LC_MESSAGES" / f"{domain}.po"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        po = polib.POFile()
+        po.metadata = {"Content-Type": "text/plain; charset=UTF-8"}
+        for msgid, msgstr in entries.items():
+            po.append(polib.POEntry(msgid=msgid, msgstr=msgstr))
+        po.save(str(path))
+
+    catalog("page", {"Losses": "손실", "A line that rises to 0.5.": "0.5까지 오르는 직선.",
+                     "\n\\text{loss:}\\quad L(w)\n": "\n\\text{손실:}\\quad L(w)\n"})
+    catalog("figures/page", {"training loss after {0} epochs": "{0}에폭 뒤의 훈련 손실"})
+    catalog("printed/page", {"final loss {0} after {1} epochs": "{1}에폭 뒤 최종 손실 {0}"})
+    html = (_pipeline_build(tmp_path, "html", "ko", "ko") / "page.html").read_text(encoding="utf-8")
+    assert 'alt="0.5까지 오르는 직선."' in html
+    assert "20에폭 뒤 최종 손실 0.25" in html
+    assert "\\text{손실:}\\quad L(w)" in html and "::" not in html.split("\\text{손실:}")[0][-20:]
+    svg = re.search(r'src="(_images/[^"]+\.svg)"', html)
+    assert svg, "the figure is not an SVG"
+    labels = (tmp_path / "_build" / "ko" / svg.group(1)).read_text(encoding="utf-8")
+    assert "20에폭 뒤의 훈련 손실" in labels and "NanumGothic" in labels
+
+    # without executing, the alt text still reaches the page's catalog (from the cell's metadata)
+    (tmp_path / "conf.py").write_text(PIPELINE_CONF.format(ext=str(REPO / "_ext")).replace('"force"', '"off"'),
+                                      encoding="utf-8")
+    pot = _pipeline_build(tmp_path, "gettext", "en", "gettext-off")
+    assert "A line that rises to 0.5." in {e.msgid for e in polib.pofile(str(pot / "page.pot"))}
+    assert not (pot / "figures").exists()
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=80))
+def test_output_templates_give_back_the_line(line):
+    """A printed line or label is its message filled with its numbers, whatever it holds (braces, $, signs)."""
+    message, numbers = outputs.template(line)
+    assert outputs.fill(message, numbers) == line
+    assert outputs.placeholders(message) == sorted(str(i) for i in range(len(numbers)))
+
+
+PARTICLES = ["", "은", "는", "이", "가", "을", "를", "의", "에", "에서", "에서는", "으로", "로", "와", "과", "도", "만",
+             "이다", "입니다", "하는", "된", "들을", "으로는", "이며", "적인"]
+
+
+# words made of syllables that are particles themselves too (이, 가, 는, 들, 로, 하, ...), where stripping errs
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="정칙화과적합결가중치노름배드롭아웃L2이가는들로적인된하에서", min_size=1, max_size=6),
+       st.sampled_from(PARTICLES), st.sampled_from(PARTICLES))
+def test_a_word_with_one_particle_is_found_with_another(word, asked, written):
+    """The Korean search (search_ko): what a query with one particle searches for is stored for the same word
+    written with any other (and without one), whatever the word."""
+    from editions import search_ko
+
+    assume(not search_ko._strippable(word))  # a word, not a word with a particle already
+    assert search_ko.query_form(word + asked) in search_ko.stored_forms(word + written)

@@ -23,8 +23,9 @@ from pathlib import Path
 import yaml
 from sphinx.search.en import SearchEnglish
 
-# Particles (조사), the copula and the endings of 하다/되다/시키다 after a noun, and the plural 들. Order does
-# not matter: the longest matching suffix is removed first.
+# Particles (조사), the copula, the endings of 하다/되다/시키다 after a noun (and their stems 하, 되, so that
+# "X하" + 는 and "X하는" meet), and the plural 들. Order does not matter: the longest matching suffix is removed
+# first.
 SUFFIXES = sorted(set("""
 이 가 을 를 은 는 의 에 에서 에게 께 한테 으로 로 와 과 도 만 까지 부터 보다 처럼 만큼 마다 뿐 조차 마저 밖에
 이나 나 이든 든 이며 며 이랑 랑 이란 란 이라 라 이라는 라는 이라고 라고 이라면 라면 이라서 라서 이므로 므로
@@ -33,7 +34,7 @@ SUFFIXES = sorted(set("""
 이다 입니다 이고 인 이었 였 이지만 이면
 하다 한다 하는 한 할 함 하여 해 해서 하고 하며 하면 하지 합니다 했다 했습니다 하기 하게 하려면 하므로 하지만
 할수록 했고 하였 되다 된다 되는 된 될 됨 되어 돼 되고 되며 되면 되지 됩니다 되었 됐 되기 되게 되므로
-시키 시킨 시키는 시켜 시킵니다 들 적 적인 적으로
+시키 시킨 시키는 시켜 시킵니다 들 적 적인 적으로 하 되
 """.split()), key=len, reverse=True)
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 WORD = re.compile(r"\w+")
