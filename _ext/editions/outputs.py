@@ -321,10 +321,13 @@ class DefaultAltText(SphinxTransform):
     default_priority = 22  # after the labels are translated
 
     def apply(self, **kwargs):
+        from sphinx.builders.gettext import MessageCatalogBuilder
         from sphinx.locale import _
 
         from .util import image_path
 
+        if isinstance(self.app.builder, MessageCatalogBuilder):
+            return  # made of the figure's labels, which their own catalog translates: not a message
         for node in self.document.findall(nodes.image):
             if node.get("alt"):
                 continue
