@@ -172,7 +172,7 @@ def metadata_alt_texts(page):
     if not path.is_file():
         return []
     nb = nbformat.read(path, as_version=4)
-    return [((cell.metadata.get("mystnb") or {}).get("image") or {}).get("alt", "").strip() for cell in nb.cells
+    return [((cell.metadata.get("mystnb") or {}).get("image") or {}).get("alt", "") for cell in nb.cells
             if ((cell.metadata.get("mystnb") or {}).get("image") or {}).get("alt")]
 
 

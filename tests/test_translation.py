@@ -324,7 +324,7 @@ def page_source(page):
     alts = {text for cell in nb.cells for text in
             (((cell.metadata.get("mystnb") or {}).get("image") or {}).get("alt"),
              ((cell.metadata.get("mystnb") or {}).get("figure") or {}).get("caption")) if text}
-    return [c.source for c in nb.cells if c.cell_type == "markdown"], {a.strip() for a in alts}
+    return [c.source for c in nb.cells if c.cell_type == "markdown"], alts
 
 
 def page_units(page):

@@ -282,7 +282,7 @@ def cell_alt_texts(doctree):
         settings = (cell.get("cell_metadata") or {}).get("mystnb") or {}
         for text in ((settings.get("image") or {}).get("alt"), (settings.get("figure") or {}).get("caption")):
             if isinstance(text, str) and text.strip():
-                yield text.strip(), cell
+                yield text, cell  # as the image node's alt attribute has it (Sphinx extracts that unchanged)
 
 
 def add_catalog_messages(app, doctree, docname):
