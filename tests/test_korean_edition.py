@@ -313,12 +313,18 @@ def test_printed_outputs_show_their_translations(page):
 
 @pytest.mark.parametrize("page", CHAPTERS, ids=lambda p: Path(p).name)
 def test_the_download_button_of_a_korean_page_gives_the_korean_notebook(page):
-    """`_sources/<page>.ipynb` of the Korean edition: the same code, the Markdown from the page catalog."""
+    """The page's download button carries `_sources/<page>.ipynb` of the Korean edition: the same code, the
+    Markdown from the page catalog."""
+    import base64
+
     text = read(LANGUAGE, page)
-    link = re.search(r'href="([^"]*_sources/[^"]*\.ipynb)"[^>]*\s+class="btn btn-sm btn-download-source-button', text)
-    assert link, f"{page}: no download button for the page's notebook"
-    korean = nbformat.reads((HTML / LANGUAGE / Path(page).parent / link.group(1)).read_text(encoding="utf-8"),
-                            as_version=4)
+    link = re.search(r'href="data:application/x-ipynb\+json;base64,([^"]+)" download="([^"]+)"\s+'
+                     r'class="btn btn-sm btn-download-source-button', text)
+    assert link, f"{page}: no download button carrying the page's notebook"
+    assert link.group(2) == f"{Path(page).name}.ipynb"
+    carried = base64.b64decode(link.group(1))
+    assert carried == (HTML / LANGUAGE / "_sources" / f"{page}.ipynb").read_bytes()
+    korean = nbformat.reads(carried.decode("utf-8"), as_version=4)
     nbformat.validate(korean)
     english = nbformat.read(REPO / f"{page}.ipynb", as_version=4)
     assert korean.metadata.get("language") == LANGUAGE
@@ -334,6 +340,27 @@ def test_the_download_button_of_a_korean_page_gives_the_korean_notebook(page):
                                                             markdown_i18n.units(ko.source), strict=True)]
         assert markdown_i18n.units(ko.source) == expected, f"{page}: {en.source[:60]!r}"
     assert HANGUL.search(korean.cells[0].source), f"{page}: the notebook's title is not Korean"
+
+
+@pytest.mark.parametrize("edition", ["en", LANGUAGE])
+def test_the_page_download_button_saves_the_page_from_a_local_file(browser, edition):  # noqa: F811
+    """Opened as a file (the README's `_build/html/index.html`), the button saves the edition's notebook instead
+    of showing its JSON."""
+    page = CHAPTERS[-1]
+    context = browser.new_context(accept_downloads=True)
+    try:
+        tab = context.new_page()
+        tab.goto((HTML / edition / f"{page}.html").as_uri())
+        tab.locator(".dropdown-download-buttons button").first.click()
+        with tab.expect_download(timeout=10_000) as download:
+            tab.locator("a.btn-download-source-button").first.click()
+        saved = Path(download.value.path()).read_bytes()
+        assert download.value.suggested_filename == f"{Path(page).name}.ipynb"
+        assert saved == (HTML / edition / "_sources" / f"{page}.ipynb").read_bytes()
+        title = nbformat.reads(saved.decode("utf-8"), as_version=4).cells[0].source
+        assert bool(HANGUL.search(title)) == (edition == LANGUAGE), f"{edition}: {title[:40]!r}"
+    finally:
+        context.close()
 
 
 # --- search -------------------------------------------------------------------------------------------------
