@@ -381,6 +381,8 @@ def test_markdown_translation_replaces_each_message_and_keeps_the_structure(page
         again = [u for u in markdown_i18n.units(fake) if u[1]]
         expected = [(kind, m if kind == "math" else "번역: " + m) for kind, m in units]
         assert again == expected, f"book/{page}: {short(text, 60)!r}"
+        blank = re.compile(r"\n[ \t]*\n")
+        assert len(blank.findall(fake)) == len(blank.findall(text)), f"book/{page}: blank lines lost or added"
 
 
 @pytest.mark.parametrize("domain", sorted(OUTPUT_DOMAINS))

@@ -160,7 +160,7 @@ def _glossary(body, lookup):
     def flush():
         if block:
             indent = min(len(line) - len(line.lstrip()) for line in block if line.strip())
-            text = "".join(line[indent:] for line in block)
+            text = "".join(line[indent:] if line.strip() else line for line in block)
             out.extend(" " * indent + line if line.strip() else line
                        for line in _walk(text, lookup).splitlines(keepends=True))
             block.clear()
