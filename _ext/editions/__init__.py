@@ -17,6 +17,18 @@
   switch, "Contents") and raw math source. ``search-texts.js`` holds each page's text, sections by id,
   math as its TeX without delimiters, and answers those requests on the search page.
 
+A translated edition (modules of this package):
+
+- ``display_math``: display formulas are translated as TeX, only the words of their ``\\text{}`` groups (Sphinx's
+  own i18n turned each translated formula into ``\\[::\\]``);
+- ``outputs`` (with ``math_labels``): figure labels and printed lines of the code cells in the edition's language,
+  from the catalogs ``figures/<page>.po`` and ``printed/<page>.po``, without running a notebook again; output
+  figures without an alt text get their labels as one;
+- ``source_downloads`` (with ``markdown_i18n``): the page's download button gives the translated page;
+- ``search_ko``: a Korean search language that finds a word with its particles, and the course's term from the
+  words other books use;
+- ``interface``: the theme's and its scripts' English strings, from the interface catalog ``sphinx.po``.
+
 Loaded through ``sphinx: local_extensions`` in ``_config.yml``.
 """
 
@@ -30,6 +42,10 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 from sphinx import addnodes
 from sphinx.transforms import SphinxTransform
+
+from . import interface, outputs, source_downloads
+from .display_math import DisplayMathTranslation
+from .search_ko import SearchKorean
 
 HERE = Path(__file__).resolve().parent
 # The editions' one declaration (locales/editions.toml, the source edition first).
@@ -89,6 +105,16 @@ def translate_config(app, config):
         english = getattr(config, name, None)
         if english:
             setattr(config, name, catalog_string(app, config, english, ["sphinx"]) or english)
+
+
+def register_korean_search(app, config):
+    """The Korean search language, with the variants of the course's terms from ``locales/ko/terms.yml``."""
+    for locale_dir in config.locale_dirs:
+        terms = Path(app.srcdir, locale_dir, SearchKorean.lang, "terms.yml")
+        if terms.is_file():
+            app.add_search_language(SearchKorean.configured(terms))
+            return
+    app.add_search_language(SearchKorean.configured(None))
 
 
 def other_edition(edition):
@@ -245,12 +271,23 @@ class EditionExerciseDownloads(SphinxTransform):
 def setup(app):
     app.connect("config-inited", register_paths)
     app.connect("config-inited", translate_config)
+    app.connect("config-inited", interface.translate_interface_config)
+    app.connect("config-inited", register_korean_search)
+    app.connect("builder-inited", interface.prefer_course_catalog_for_theme)
+    app.connect("build-finished", interface.translate_hardcoded_attributes)
+    app.connect("build-finished", interface.translate_scripts)
     app.connect("html-page-context", add_language_switch)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
     app.connect("html-page-context", embed_notebook_downloads)
     app.connect("doctree-resolved", collect_search_text)
     app.connect("build-finished", write_search_texts)
     app.add_transform(EditionExerciseDownloads)
+    app.add_transform(DisplayMathTranslation)
+    app.add_transform(outputs.OutputTranslation)
+    app.add_transform(outputs.DefaultAltText)
+    app.connect("doctree-resolved", outputs.add_catalog_messages)
+    app.connect("html-page-context", source_downloads.remember_source)
+    app.connect("build-finished", source_downloads.write_translated_sources)
     app.connect("build-finished", write_edition_index, priority=400)  # before sphinx-external-toc's
     app.add_css_file("editions.css")
     app.add_js_file("editions.js", defer="defer")
