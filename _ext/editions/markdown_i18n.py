@@ -158,6 +158,9 @@ def _glossary(body, lookup):
     out, block = [], []
 
     def flush():
+        if block and not any(line.strip() for line in block):  # blank lines between entries
+            out.extend(block)
+            block.clear()
         if block:
             indent = min(len(line) - len(line.lstrip()) for line in block if line.strip())
             text = "".join(line[indent:] if line.strip() else line for line in block)
