@@ -157,7 +157,7 @@ def _directive(lines, token, lookup):
 
 def _closes(line, markup):
     """Whether ``line`` closes a fence opened with ``markup`` (the same character, at least as many, nothing else)."""
-    return re.fullmatch(re.escape(markup[0]) + "{%d,}" % len(markup), line.strip()) is not None
+    return re.fullmatch(re.escape(markup[0]) + f"{{{len(markup)},}}", line.strip()) is not None
 
 
 def _glossary(body, lookup):
