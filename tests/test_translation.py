@@ -371,6 +371,21 @@ def test_markdown_cutting_finds_the_messages_sphinx_extracts(fresh_templates, pa
         f"{[short(m) for m in sorted(ours - sphinx)][:8]}"
 
 
+@pytest.mark.parametrize("fence", ["```", "````", ":::"])
+@pytest.mark.parametrize("closed", [True, False])
+def test_markdown_cutting_reads_a_directive_to_its_end(fence, closed):
+    """A fenced admonition's last line is body when the fence is left open (MyST runs it to the end of the cell)
+    and closing only when it closes the fence: the last list item keeps its continuation line either way."""
+    text = (f"{fence}{{admonition}} Title\n:class: warning\n\nIntro.\n\n- **First.** One line.\n"
+            f"- **Last.** A claim\n  continued on a second line.\n" + (f"{fence}\n" if closed else ""))
+    expected = [("text", "Title"), ("text", "Intro."), ("text", "**First.** One line."),
+                ("text", "**Last.** A claim continued on a second line.")]
+    assert [u for u in markdown_i18n.units(text) if u[1]] == expected
+    fake = markdown_i18n.translate_markdown(text, lambda kind, m: "번역: " + m)
+    assert [u for u in markdown_i18n.units(fake) if u[1]] == [(kind, "번역: " + m) for kind, m in expected]
+    assert fake.endswith(f"\n{fence}\n" if closed else "continued on a second line.\n")
+
+
 @pytest.mark.parametrize("page", BOOK_PAGES)
 def test_markdown_translation_replaces_each_message_and_keeps_the_structure(page):
     """With every message translated, the Korean Markdown parses into the same messages, each translated, in the

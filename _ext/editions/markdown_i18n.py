@@ -130,7 +130,9 @@ def _directive(lines, token, lookup):
     name, argument = match.group(1).split(":")[-1], match.group(2).strip()
     if name not in PROSE_DIRECTIVES | MATH_DIRECTIVES | {"glossary"}:
         return None
-    opening, body_lines, closing = lines[0], lines[1:-1], lines[-1:]
+    # A fence left open runs to the end of the cell (MyST parses it so): its last line is then body, not closing.
+    closed = len(lines) > 1 and _closes(lines[-1], token.markup)
+    opening, body_lines, closing = lines[0], lines[1:-1] if closed else lines[1:], lines[-1:] if closed else []
     indent = re.match(r"[ \t]*", opening).group(0)
     if name in TITLED_DIRECTIVES and argument:
         title = lookup("text", message_of(argument))
@@ -151,6 +153,11 @@ def _directive(lines, token, lookup):
     reindented = "".join(indent + line if line.strip() else line
                          for line in translated.splitlines(keepends=True))
     return opening + "".join(body_lines[:options]) + reindented + "".join(closing)
+
+
+def _closes(line, markup):
+    """Whether ``line`` closes a fence opened with ``markup`` (the same character, at least as many, nothing else)."""
+    return re.fullmatch(re.escape(markup[0]) + f"{{{len(markup)},}}", line.strip()) is not None
 
 
 def _glossary(body, lookup):
