@@ -19,6 +19,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 PYTEST := $(PY) -m pytest
 # The fast tests (no kernel, no sandbox, no build): oracles, declarations, checks, units, compat, translation
 FAST_TESTS := tests/test_solutions_*.py tests/test_checks.py tests/test_exercises.py tests/test_autograder_units.py \
+	tests/test_autograder_records.py \
 	tests/test_compat.py tests/test_translation.py
 
 .PHONY: setup system-deps release book translations test check imports lint grade-demo clean
