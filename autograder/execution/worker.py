@@ -235,6 +235,7 @@ def _execute(nb, master, limits, box, slot):
         "cpu_limit": exit_code is not None and exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU),
         "process_limit": process_limit,
         "output_dropped": sum(executor.dropped.values()),
+        "malformed_messages": sum(executor.malformed.values()),
         "peak_memory_mb": peak,
         # no student code runs before the kernel answers and the probe is installed: a failure there is ours
         "grader_error": ("the kernel did not start: " + (log_text.strip().splitlines() or ["no log"])[-1][:300])

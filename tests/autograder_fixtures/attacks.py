@@ -100,6 +100,30 @@ def fresh_notebook(*sources):
     return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
 
 
+MALFORMED_MESSAGES = '''
+kernel = get_ipython().kernel
+parent = kernel.get_parent()
+big = "x" * (5 * 2**20)
+contents = [None, [], "text", {{"data": None}}, {{"data": {{"text/plain": big}}}},
+            {{"data": {{"text/plain": ["a"]}}, "metadata": []}}, {{"name": "stdout", "text": None}},
+            {{"name": "nope", "text": "x"}}, {{"ename": None, "evalue": [], "traceback": "x"}},
+            {{"data": {{"text/plain": "y"}}, "transient": {{"display_id": ["x"]}}}}, {{"wait": "yes"}},
+            {{"comm_id": "c", "target_name": "jupyter.widget", "data": {{"state": {{}}}}}},
+            {{"data": {{"application/vnd.course-autograder.records+json": "[]"}}, "metadata": {{}}}},
+            {{"name": "stderr", "text": big}}, {{"execution_state": ["busy"]}},
+            {{"execution_count": "1", "data": {{}}}}]
+import json
+sent = 0
+for msg_type in ("stream", "display_data", "update_display_data", "execute_result", "error", "clear_output",
+                 "comm_open", "comm_msg", "comm_close", "status", "autograder_bogus"):
+    for content in contents:  # packed here: the session would refuse content that is not a dict
+        kernel.session.send(kernel.iopub_socket, msg_type, json.dumps(content).encode(), parent=parent)
+        sent += 1
+kernel.session.send(kernel.iopub_socket, "stream", {{"name": "stdout", "text": "two types"}}, parent=parent,
+                    header=dict(kernel.session.msg_header("display_data")))
+kernel.iopub_socket.send_multipart([b"not", b"a", b"message"])
+print("sent", sent)'''
+
 # -- attacks on the verdict (each on a non-answer) ----------------------------------------------------
 ATTACKS = {
     # the issue's list
@@ -253,6 +277,13 @@ def spam():
                                                                                    "cases": []}})}}, raw=True)
         time.sleep(0.05)
 threading.Thread(target=spam, daemon=True).start()''',
+    # one filter for every IOPub message type: malformed and oversized content of each, sent on the kernel's
+    # own session (a frame that is not a message too), then a display updated with 40 MB
+    "malformed_messages": ZEROS + MALFORMED_MESSAGES,
+    "display_update_flood": ZEROS + '''
+handle = display("start", display_id=True)
+for _ in range(40):
+    handle.update({{"text/plain": "u" * 2**20}}, raw=True)''',
     "huge_output_record": '''
 def min_max_scale(X, feature_range=(0.0, 1.0)):
     return np.zeros((12000, 12000))''',
