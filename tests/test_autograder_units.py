@@ -336,7 +336,7 @@ def test_a_kernel_that_did_not_start_is_tried_again_and_then_is_a_grader_error(m
                             grader_error="the kernel did not start: RuntimeError(\"can't start new thread\")")
     ran = KernelRun("ann", "99-tiny", notebook="{}")
     engine = _ScriptedEngine([not_started] * failures + [ran])
-    batch = types.SimpleNamespace(masters={"99-tiny": None}, log=io.StringIO(), limits=None)
+    batch = types.SimpleNamespace(masters={"99-tiny": None}, log=io.StringIO(), limits=Limits())
     grader = scheduler.Grader(batch, engine, sandboxed=True)
     judged = []
     monkeypatch.setattr(grader, "_judge", lambda job, run: judged.append(run))
