@@ -9,7 +9,6 @@ here becomes ``grader_error`` with the traceback, never the student's status.
 
 import asyncio
 import os
-import shutil
 import signal
 import socket
 import tempfile
@@ -133,54 +132,53 @@ def _font_files():
 @contextmanager
 def _fresh_start(box, slot, limits):
     """A new sandbox and a new Python for one kernel (no fork server)."""
-    folder = _PROCESS.staging / f"k{slot}-{os.urandom(4).hex()}"
-    folder.mkdir(mode=0o700)
-    kernel_box = sandbox.KernelSandbox(box, folder, slot, IsolationSpec.of(limits), files=_font_files())
+    job = sandbox.JobFolder(_PROCESS.staging / f"k{slot}-{os.urandom(4).hex()}", sandbox.uid_for(box, slot),
+                            root=box.enabled and box.root)
+    kernel_box = None
     try:
-        km = make_kernel_manager(kernel_box, folder)
+        kernel_box = sandbox.KernelSandbox(box, job.path, slot, IsolationSpec.of(limits), files=_font_files())
+        km = make_kernel_manager(kernel_box, job.path)
         env = kernel_box.launch_env() if box.enabled else kernel_box.kernel_env()
-        with open(folder / "kernel.log", "wb") as log:
-            yield _Start(km, folder / "kernel.log", log, env, finish=lambda _executor: (_exit_code(km),
-                                                                                       kernel_box.stats()))
+        yield _Start(km, job, job.log_writer, env, finish=lambda _executor: (_exit_code(km), kernel_box.stats()))
     finally:
-        kernel_box.kill()
-        kernel_box.cleanup()
-        shutil.rmtree(folder, ignore_errors=True)
+        if kernel_box is not None:
+            kernel_box.kill()
+            kernel_box.cleanup()
+        job.close()
 
 
 @contextmanager
 def _forked_start(zygote):
-    """A kernel forked by the slot's fork server, in namespaces of its own."""
-    folder = zygote.folder / f"job-{os.urandom(4).hex()}"
-    folder.mkdir(mode=0o700)
-    zygote.sandbox.own(folder)
-    log_path = folder / "kernel.log"
-    spawn = {"env": zygote.sandbox.kernel_env(), "log": log_path, "rlimits": zygote.kernel_rlimits()}
-    km = make_kernel_manager(None, folder, zygote=zygote, spawn_args=spawn)
+    """A kernel forked by the slot's fork server, in namespaces (and a control group) of its own."""
+    job = sandbox.JobFolder(zygote.folder / f"job-{os.urandom(4).hex()}", zygote.sandbox.uid,
+                            root=zygote.sandbox.sandbox.root)
+    spawn = {"env": zygote.sandbox.kernel_env(), "log": job.log_path, "rlimits": zygote.kernel_rlimits()}
+    km = make_kernel_manager(None, job.path, zygote=zygote, spawn_args=spawn)
 
     def finish(executor):
-        job = zygote.job
-        if job is not None:
-            job.kill()
-            job.wait(timeout=30)
-        exit_code = job.returncode if job is not None else None
+        forked = zygote.job
+        if forked is not None:
+            forked.kill()
+            forked.wait(timeout=30)
+        exit_code = forked.returncode if forked is not None else None
         if exit_code == -9 and executor.died_at is None:
             exit_code = None  # killed by us at shutdown, after the last cell
         return exit_code, zygote.stats()
 
     try:
-        yield _Start(km, log_path, None, zygote.sandbox.kernel_env(), finish)
+        yield _Start(km, job, None, zygote.sandbox.kernel_env(), finish)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        zygote.end_job()
+        job.close()
 
 
 @dataclass
 class _Start:
-    """How one kernel starts and ends: its manager, log, environment, and what to collect when it is done."""
+    """How one kernel starts and ends: its manager, job folder, environment, and what to collect when it is done."""
 
     manager: object
-    log_path: Path
-    log_file: object  # where the kernel's stdout and stderr go (None: the fork server writes log_path)
+    job: object  # the kernel's JobFolder (its log is read through a descriptor opened before the start)
+    log_file: object  # where the kernel's stdout and stderr go (None: the fork server opens the job's log)
     env: dict
     finish: object  # executor -> (exit code, (oom killed, peak MB, process limit hit))
 
@@ -189,7 +187,7 @@ def _run_kernel(nb, master, limits, start):
     executor = SandboxedExecute(nb, start.manager, limits, master.probe_source, master.plans_json)
     asyncio.run(executor.run(env=start.env, log_file=start.log_file))
     exit_code, stats = start.finish(executor)
-    return executor, exit_code, stats, _tail(start.log_path)
+    return executor, exit_code, stats, start.job.log_tail()
 
 
 def _execute(nb, master, limits, box, slot):
@@ -250,15 +248,6 @@ def _execute(nb, master, limits, box, slot):
 def _exit_code(km):
     proc = getattr(getattr(km, "provisioner", None), "process", None)
     return proc.poll() if proc is not None else None
-
-
-def _tail(path, limit=20_000):
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(max(0, os.path.getsize(path) - limit))
-            return fh.read().decode("utf-8", errors="replace")
-    except OSError:
-        return ""
 
 
 __all__ = ["run_job", "not_run_output", "worker_name"]

@@ -24,8 +24,8 @@ import sys
 
 from autograder.sandbox.linux import (
     CLONE_NEWNS,
-    MS_PRIVATE,
     MS_REC,
+    MS_SLAVE,
     PR_SET_NO_NEW_PRIVS,
     PR_SET_PDEATHSIG,
     bind_read_only,
@@ -38,9 +38,10 @@ SETUP_FAILED = 97
 
 
 def stage(pairs):
-    """Bind each (private folder, stage folder) read-only in a private mount namespace."""
+    """Bind each (private folder, stage folder) read-only in a mount namespace of our own: a slave of the
+    host's, so that a job folder the worker mounts later below a fork server's folder still appears there."""
     unshare(CLONE_NEWNS)
-    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    mount(None, "/", None, MS_REC | MS_SLAVE)
     for source, target in pairs:
         os.makedirs(target, exist_ok=True)
         bind_read_only(source, target)

@@ -11,7 +11,8 @@ import os
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWIPC = 0x00020000, 0x20000000, 0x08000000
 CLONE_NEWNET, CLONE_NEWUTS = 0x40000000, 0x04000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
-MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+MS_BIND, MS_REC, MS_PRIVATE, MS_SLAVE, MS_SHARED = 4096, 16384, 1 << 18, 1 << 19, 1 << 20
+MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -33,6 +34,10 @@ def bind_read_only(source, target):
     """``target`` shows ``source``, read-only, without devices or set-uid programs."""
     mount(source, target, None, MS_BIND | MS_REC)
     mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def umount(target, flags=MNT_DETACH):
+    check(libc.umount2(os.fsencode(target), ctypes.c_int(flags)), f"umount {target}")
 
 
 def unshare(flags):

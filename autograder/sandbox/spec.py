@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 
 HOME = "/home/student"
 INNER_UID = 1000  # the kernel's uid inside its user namespace
+JOB_FOLDER_BYTES = 8 * 2**20  # the job folder's tmpfs (as root): connection file, sockets, the kernel's log
+JOB_FOLDER_INODES = 64
 
 
 @dataclass(frozen=True)
@@ -71,13 +73,20 @@ class IsolationSpec:
         return limits
 
     def bwrap_args(self):
-        """The private mounts as bubblewrap arguments."""
+        """The private mounts as bubblewrap arguments (before the binds of the environment)."""
         args = ["--proc", "/proc", "--dev", "/dev"]
         for mount in self.tmpfs:
             args += ["--perms", mount.mode, "--size", str(self.disk_bytes), "--tmpfs", mount.path]
         for folder in self.home_dirs:
             args += ["--dir", f"{self.home}/{folder}"]
         return args
+
+    @staticmethod
+    def read_only_args():
+        """Last: the sandbox's own root and ``/dev`` read-only. Only the private tmpfs mounts (and the job's own
+        size-capped folder) stay writable: nothing written outside them can outlive a kernel or reach the next
+        one (a forked kernel inherits its fork server's root)."""
+        return ["--remount-ro", "/dev", "--remount-ro", "/"]
 
     def fork_view(self):
         """The private mounts as data for the fork server, which mounts them in each kernel's namespace."""

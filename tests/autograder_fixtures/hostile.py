@@ -113,3 +113,75 @@ def record_texts(draw, grade_id, honest=None):
         return [json.dumps({"test": grade_id, "cases": broken})]
     texts_ = [json.dumps({"test": draw(st.sampled_from([grade_id, "other"]) | json_scalars), "cases": draw(cases())})]
     return draw(st.sampled_from([texts_, texts_ * 2, []]))
+
+
+# -- hostile cells (code a student can hand in) -----------------------------------------------------------
+SKIP = ("/proc", "/sys")
+
+
+def fs_writer(marker):
+    """Try to leave a file, a FIFO, a symlink and a folder in every folder of the kernel's filesystem view."""
+    return f'''
+import os
+_written = []
+for _top, _dirs, _files in os.walk("/"):
+    _dirs[:] = [d for d in _dirs if os.path.join(_top, d) not in {SKIP!r}]
+    for _kind in ("file", "fifo", "symlink", "dir"):
+        _target = os.path.join(_top, "{marker}-" + _kind)
+        try:
+            if _kind == "file":
+                with open(_target, "w") as _fh:
+                    _fh.write("left for the next student")
+            elif _kind == "fifo":
+                os.mkfifo(_target)
+            elif _kind == "symlink":
+                os.symlink("/etc/passwd", _target)
+            else:
+                os.mkdir(_target)
+            _written.append(_top)
+        except OSError:
+            pass
+print("writable:", sorted(set(_written)))
+'''
+
+
+def fs_reader(marker):
+    """List every path of the kernel's filesystem view that an earlier kernel may have left."""
+    return f'''
+import os
+_found = []
+for _top, _dirs, _files in os.walk("/"):
+    _dirs[:] = [d for d in _dirs if os.path.join(_top, d) not in {SKIP!r}]
+    _found += [os.path.join(_top, n) for n in _dirs + _files if "{marker}" in n]
+print("found:", _found)
+'''
+
+
+def job_folder_attack(files=3, mb=250):
+    """Replace the job folder's log with a FIFO (a worker opening it would block) and a symlink to a host
+    file, fill the folder with large files, then go on."""
+    return f'''
+import os, ipykernel
+_folder = os.path.dirname(ipykernel.get_connection_file())
+_log = os.path.join(_folder, "kernel.log")
+for _name in ("kernel.log", "kernel.json"):
+    try:
+        os.replace(os.path.join(_folder, _name), os.path.join(_folder, _name + ".old"))
+    except OSError as err:
+        print("replace", _name, type(err).__name__)
+try:
+    os.mkfifo(_log)
+    os.symlink("/etc/shadow", os.path.join(_folder, "kernel.json"))
+except OSError as err:
+    print("special files:", type(err).__name__)
+_stored = 0
+for _i in range({files}):
+    try:
+        with open(os.path.join(_folder, f"fill{{_i}}"), "wb") as _fh:
+            for _ in range({mb}):
+                _fh.write(b"x" * 2**20)
+                _stored += 2**20
+    except OSError as err:
+        print("fill:", type(err).__name__)
+print("stored MB:", _stored // 2**20)
+'''
