@@ -185,3 +185,56 @@ for _i in range({files}):
         print("fill:", type(err).__name__)
 print("stored MB:", _stored // 2**20)
 '''
+
+
+# -- HTML and JavaScript a student can put in a notebook (its Markdown, outputs, raw cells, tags) --------------
+PWNED = "PWNED"
+HTML_PAYLOADS = (
+    f'<script>document.title="{PWNED}"; console.log("{PWNED}")</script>',
+    f'<img src=x onerror="document.title=\'{PWNED}\'">',
+    f'<svg onload="document.title=\'{PWNED}\'"></svg>',
+    f'<iframe src="javascript:parent.document.title=\'{PWNED}\'"></iframe>',
+    f'<a href="javascript:document.title=\'{PWNED}\'" id="clickme">click</a>',
+    f'<body onload="document.title=\'{PWNED}\'">',
+    '<style>@import url(http://127.0.0.1:9/x.css); body {background: url(http://127.0.0.1:9/bg.png)}</style>',
+    '<img src="http://127.0.0.1:9/beacon.png">',
+    f'<object data="data:text/html,<script>parent.document.title=\'{PWNED}\'</script>"></object>',
+    f'<math><mtext><table><mglyph><style><img src=x onerror="document.title=\'{PWNED}\'">',
+    f'<details open ontoggle="document.title=\'{PWNED}\'"><summary>x</summary></details>',
+    '<div style="background:url(http://127.0.0.1:9/style.png)">styled</div>',
+    f'<meta http-equiv="refresh" content="0;url=javascript:document.title=\'{PWNED}\'">',
+    '<base href="http://127.0.0.1:9/">',
+    '<form action="http://127.0.0.1:9/"><input type="submit"></form>',
+    f'"><script>document.title="{PWNED}"</script>',
+    f'</textarea></pre></code><script>document.title="{PWNED}"</script>',
+)
+
+
+def hostile_feedback_notebook(payloads, png_base64):
+    """A graded notebook whose student parts carry ``payloads`` everywhere a feedback page shows them, plus
+    math and a figure that must still render."""
+    from nbformat.v4 import new_markdown_cell, new_output, new_raw_cell
+
+    from tests.autograder_fixtures import tiny
+
+    nb = tiny.student_notebook()
+    joined = " ".join(payloads)
+    nb.cells.insert(1, new_markdown_cell(f"Math stays: $x^2 + \\sqrt{{y}}$ and $$\\sum_i w_i$$. {joined}"))
+    raw = new_raw_cell(joined)
+    raw.metadata["raw_mimetype"] = "text/html"
+    raw.metadata["format"] = "text/html"
+    nb.cells.insert(2, raw)
+    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "min_max_scale")
+    answer.metadata["tags"] = [f'x" onmouseover="document.title=\'{PWNED}\'', "<script>"]
+    answer.outputs = [
+        new_output("display_data", data={"text/html": joined, "text/plain": "html"}),
+        new_output("display_data", data={"application/javascript": f"document.title='{PWNED}'",
+                                         "text/plain": "js"}),
+        new_output("display_data", data={"image/svg+xml": f"<svg onload=\"document.title='{PWNED}'\"/>",
+                                         "text/markdown": joined}),
+        new_output("execute_result", data={"text/html": joined, "text/latex": "$a < b$"}, execution_count=1),
+        new_output("stream", name="stdout", text=joined),
+        new_output("error", ename="<script>E</script>", evalue=joined, traceback=[joined]),
+        new_output("display_data", data={"image/png": png_base64, "text/plain": "figure"}),
+    ]
+    return nb
