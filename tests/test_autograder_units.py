@@ -346,3 +346,24 @@ def test_a_kernel_that_did_not_start_is_tried_again_and_then_is_a_grader_error(m
     # judged once: the run that started, or after the last allowed failure the last failure (a grader error)
     assert judged == [ran if failures < KERNEL_START.attempts else not_started]
     assert batch.log.getvalue().count("retrying ann/99-tiny") == attempts - 1
+
+
+def test_warnings_on_stderr_keep_a_test_cells_points_errors_do_not():
+    """nbgrader scores a test cell with stderr 0; the grader scores errors and verdicts only."""
+    from nbgrader import utils as nbutils
+
+    from autograder.grading.decide import STDERR_HEADING, warnings_keep_points
+
+    nb = tiny.source_notebook()
+    test = nb.cells[3]
+    warning = nbformat.v4.new_output("stream", name="stderr", text="RuntimeWarning: invalid value\n")
+    test.outputs = [warning]
+    assert nbutils.determine_grade(test)[0] == 0  # plain nbgrader
+    kept = warnings_keep_points(nb)
+    assert nbutils.determine_grade(kept.cells[3]) == (2.0, 2.0)
+    assert kept.cells[3].outputs[0].data["text/plain"] == STDERR_HEADING + "RuntimeWarning: invalid value\n"
+    nb.cells[3].outputs = [warning, nbformat.v4.new_output("error", ename="AssertionError", evalue="x", traceback=[])]
+    assert nbutils.determine_grade(warnings_keep_points(nb).cells[3])[0] == 0
+    answer = nb.cells[2]  # not a test cell: its stderr is left as it is
+    answer.outputs = [warning]
+    assert warnings_keep_points(nb).cells[2].outputs[0].output_type == "stream"

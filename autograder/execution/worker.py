@@ -8,9 +8,12 @@ here becomes ``grader_error`` with the traceback, never the student's status.
 """
 
 import asyncio
+import functools
 import os
 import signal
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -129,14 +132,35 @@ def _font_files():
     return {f".config/matplotlib/{_PROCESS.font_cache.name}": _PROCESS.font_cache}
 
 
+@functools.cache
+def _address_space_mb(preload):
+    """MB of address space a Python that imported ``preload`` (the course's import lines) maps, measured once."""
+    report = "print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmSize')))"
+    code = "\n".join([*preload, report])
+    try:
+        done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=300,
+                              env={"PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"})
+        return int(done.stdout.strip().splitlines()[-1]) // 1024
+    except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+        return 4096  # a generous guess: the limit then bounds less, never honest work
+
+
+def _baseline_mb(box, preload):
+    """Without a memory cgroup, a fresh kernel's address space is limited on top of the course libraries'."""
+    if not box.enabled or box.hierarchy is not None:
+        return None
+    return _address_space_mb(tuple(preload))
+
+
 @contextmanager
-def _fresh_start(box, slot, limits):
+def _fresh_start(box, slot, limits, preload=()):
     """A new sandbox and a new Python for one kernel (no fork server)."""
     job = sandbox.JobFolder(_PROCESS.staging / f"k{slot}-{os.urandom(4).hex()}", sandbox.uid_for(box, slot),
                             root=box.enabled and box.root)
     kernel_box = None
     try:
-        kernel_box = sandbox.KernelSandbox(box, job.path, slot, IsolationSpec.of(limits), files=_font_files())
+        kernel_box = sandbox.KernelSandbox(box, job.path, slot, IsolationSpec.of(limits), files=_font_files(),
+                                           baseline_mb=_baseline_mb(box, preload))
         km = make_kernel_manager(kernel_box, job.path)
         env = kernel_box.launch_env() if box.enabled else kernel_box.kernel_env()
         yield _Start(km, job, job.log_writer, env, finish=lambda _executor: (_exit_code(km), kernel_box.stats()))
@@ -201,7 +225,7 @@ def _execute(nb, master, limits, box, slot):
             zygote = None
     forked = zygote is not None
     if zygote is None:
-        with _fresh_start(box, slot, limits) as start:
+        with _fresh_start(box, slot, limits, master.preload) as start:
             executor, exit_code, (oom, peak, pids_hit), log_text = _run_kernel(nb, master, limits, start)
     if executor.died_at is not None:
         where = "while starting" if executor.died_at < 0 else f"in cell {executor.died_at + 1}"

@@ -29,7 +29,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.sandbox import cgroups, linux, programs
+from autograder.sandbox import cgroups, linux, programs, seccomp
 from autograder.sandbox.spec import INNER_UID, JOB_FOLDER_BYTES, JOB_FOLDER_INODES, IsolationSpec
 
 UID_BASE, UID_BLOCK = 1_000_000, 64  # as root: uid = base + (grader pid % 10000) * block + slot
@@ -135,9 +135,14 @@ class KernelSandbox:
     the kernel sees and may use.
     """
 
-    def __init__(self, sandbox, folder, slot, spec, files=None, capabilities=(), own_folder=True, server=False):
+    def __init__(self, sandbox, folder, slot, spec, files=None, capabilities=(), own_folder=True, server=False,
+                 baseline_mb=None):
         """``server``: a fork server's sandbox: its processes go to a ``server`` child of its group, and each
-        kernel it forks to a child of its own (:meth:`job_group`); the group's limit covers both."""
+        kernel it forks to a child of its own; the group's limit covers both. Else a kernel's: without a memory
+        cgroup its address space is limited (``baseline_mb``: the course libraries', see
+        :meth:`~autograder.sandbox.spec.IsolationSpec.rlimits`) and ``memfd_create`` refused
+        (:mod:`autograder.sandbox.seccomp`); its OOM score is raised to 1000 (it goes before anything else)."""
+        self.server, self.baseline_mb = server, baseline_mb
         self.sandbox = sandbox
         self.folder = Path(folder)
         self.uid = uid_for(sandbox, slot)
@@ -172,14 +177,21 @@ class KernelSandbox:
         nproc = None
         if self.group is None and not self.sandbox.root:
             nproc = _own_process_count() + self.spec.processes
-        return self.spec.rlimits(cgroup=self.group is not None, processes=nproc)
+        baseline = None if self.server else self.baseline_mb
+        return self.spec.rlimits(cgroup=self.group is not None, processes=nproc, baseline_mb=baseline)
+
+    def memory_filter(self):
+        """The seccomp program a kernel of this sandbox gets (bytes), or None (a fork server, or a memory cgroup)."""
+        if self.server or self.group is not None or not self.sandbox.enabled:
+            return None
+        return seccomp.memory_filter()
 
     def command(self, kernel_argv):
         """The full command: launcher (limits, uid), then bwrap (namespaces, mounts), then the kernel."""
         if not self.sandbox.enabled:
             return list(kernel_argv)
         config = {"cgroup_procs": self.members.procs_files() if self.members else [], "rlimits": self.rlimits(),
-                  "uid": self.uid, "stage": [], "files": {}}
+                  "uid": self.uid, "stage": [], "files": {}, "oom_score_adj": None if self.server else 1000}
         binds = []
         for index, path in enumerate(environment_paths()):
             source = path
@@ -192,13 +204,17 @@ class KernelSandbox:
             config["files"][f"f{index}"] = str(host)
             files += ["--file", f"{{fd:f{index}}}", f"{self.spec.home}/{inside}"]
         config_path = self.folder / "launcher.json"
-        config_path.write_text(json.dumps(config))
         cmd = programs.command("launcher", config_path, "--", self.sandbox.bwrap,
                                "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-net", "--unshare-uts",
                                "--unshare-cgroup-try", "--disable-userns", "--die-with-parent", "--new-session",
                                "--uid", str(INNER_UID), "--gid", str(INNER_UID), "--hostname", "grader")
         for capability in self.capabilities:
             cmd += ["--cap-add", capability]
+        program = self.memory_filter()
+        if program is not None:
+            (self.folder / "seccomp.bpf").write_bytes(program)
+            config["files"]["seccomp"] = str(self.folder / "seccomp.bpf")
+            cmd += ["--seccomp", "{fd:seccomp}"]
         cmd += _system_binds()
         cmd += binds
         cmd += self.spec.bwrap_args()
@@ -207,6 +223,7 @@ class KernelSandbox:
         for key, value in self.kernel_env().items():
             cmd += ["--setenv", key, value]
         cmd += self.spec.read_only_args()
+        config_path.write_text(json.dumps(config))
         return cmd + ["--"] + list(kernel_argv)
 
     def stats(self):

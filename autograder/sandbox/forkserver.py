@@ -74,6 +74,7 @@ class Zygote:
         if not ready or not ready.get("ready"):
             self.close()
             raise ZygoteFailed(f"the fork server did not start ({self._log_tail()})")
+        self.vmsize_mb = int(ready.get("vmsize_kb", 0)) // 1024  # the course libraries' address space
         if self.sandbox.group is not None:  # now that its imports are in: the kernels get --memory-mb on top
             _oom, peak, _pids = self.sandbox.stats()
             self.sandbox.group.set_memory(limits.memory_mb + int(peak or 0) + 64)
@@ -83,7 +84,17 @@ class Zygote:
     def kernel_rlimits(self):
         """The rlimits a forked kernel sets on itself: a kernel's own (``--memory-mb``, not the server's), as a
         freshly started kernel gets them; as root its memory limit is its own control group."""
-        return self.kernel_spec.rlimits(cgroup=self.sandbox.group is not None)
+        return self.kernel_spec.rlimits(cgroup=self.sandbox.group is not None, baseline_mb=self.vmsize_mb)
+
+    def kernel_filter(self):
+        """The seccomp program a forked kernel installs (base64), or None (with a memory cgroup)."""
+        if self.sandbox.group is not None or not self.sandbox.sandbox.enabled:
+            return None
+        import base64
+
+        from autograder.sandbox import seccomp
+
+        return base64.b64encode(seccomp.memory_filter()).decode()
 
     def server_pids(self):
         """Host pids of the server's processes (the launcher that became bwrap, bwrap's, the zygote)."""
@@ -155,7 +166,8 @@ class Zygote:
         if self.sandbox.group is not None:
             self.job_group = self.sandbox.group.child(f"job-{self.jobs}").create(self.kernel_spec.memory_mb,
                                                                                    self.kernel_spec.processes)
-        request = {"spawn": {"connection_file": str(connection_file), "env": env, "log": str(log), "rlimits": rlimits}}
+        request = {"spawn": {"connection_file": str(connection_file), "env": env, "log": str(log), "rlimits": rlimits,
+                             "seccomp": self.kernel_filter()}}
 
         def attempt():
             self._send(request)

@@ -10,6 +10,10 @@ from dataclasses import dataclass, replace
 
 HOME = "/home/student"
 INNER_UID = 1000  # the kernel's uid inside its user namespace
+# without a memory cgroup: the address space a kernel may map beyond --memory-mb and the course libraries' own
+# (measured: a kernel after chapter 5's cells maps 0.7 GB more than its fork server, thread stacks and malloc
+# arenas included); shared mappings count there, not in RLIMIT_DATA
+THREAD_ALLOWANCE_MB = 768
 JOB_FOLDER_BYTES = 8 * 2**20  # the job folder's tmpfs (as root): connection file, sockets, the kernel's log
 JOB_FOLDER_INODES = 64
 
@@ -59,15 +63,18 @@ class IsolationSpec:
             "NBGRADER_EXECUTION": "autograde",
         }
 
-    def rlimits(self, cgroup, processes=None):
+    def rlimits(self, cgroup, processes=None, baseline_mb=None):
         """The kernel's rlimits. With a memory cgroup (``cgroup``), RLIMIT_AS only stops a single absurd
         allocation at once (MemoryError instead of the OOM killer); without one, RLIMIT_DATA is the
-        memory limit and ``processes`` (when given) becomes RLIMIT_NPROC."""
+        memory limit, RLIMIT_AS (``baseline_mb``: the course libraries' address space, when known) bounds
+        shared mappings, which RLIMIT_DATA does not count, and ``processes`` becomes RLIMIT_NPROC."""
         limits = {"CPU": int(self.cpu_seconds), "FSIZE": self.disk_bytes, "NOFILE": 1024, "CORE": 0}
         if cgroup:
             limits["AS"] = (int(self.memory_mb) + 4096) * 2**20
         else:
             limits["DATA"] = int(self.memory_mb) * 2**20
+            if baseline_mb is not None:
+                limits["AS"] = (int(self.memory_mb) + int(baseline_mb) + THREAD_ALLOWANCE_MB) * 2**20
             if processes is not None:
                 limits["NPROC"] = processes
         return limits

@@ -95,6 +95,28 @@ def _v4_minor(minor):
     return data
 
 
+# a correct answer that warns, logs and draws a progress bar on stderr at every call (in the test cells too)
+WARNS = '''import logging
+import sys
+import warnings
+
+logging.basicConfig(level=logging.INFO)
+
+
+def min_max_scale(X, feature_range=(0.0, 1.0)):
+    X = np.asarray(X, dtype=float)
+    warnings.warn("a harmless warning", RuntimeWarning, stacklevel=1)
+    warnings.warn(f"another one for shape {X.shape}", UserWarning, stacklevel=1)
+    logging.getLogger("student").info("scaling %s", X.shape)
+    for i in range(3):
+        print(f"\\rprogress {i + 1}/3", end="", file=sys.stderr, flush=True)
+    mn, rng = X.min(axis=0), X.max(axis=0) - X.min(axis=0)
+    with np.errstate(all="warn"):
+        scaled = np.where(rng == 0, 0.0, (X - mn) / np.where(rng == 0, 0.0, rng))
+    low, high = feature_range
+    return low + scaled * (high - low)'''
+
+
 def fresh_notebook(*sources):
     """A new notebook with only the given code cells (Colab, VS Code, a copy-paste)."""
     return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
@@ -432,6 +454,8 @@ except OSError:
     tiny.write(root, unicodedata.normalize("NFD", "Renée"), notebook=nb(), timestamp="2026-01-03 08:00:00 UTC")
     tiny.write(root, "Renée", notebook=nb(tiny.WRONG), timestamp="2026-01-02 08:00:00 UTC")
     expect["Renée"] = Expect("ok", FULL, r"submitted 2 times")
+    # warnings, progress bars and log lines on stderr in test cells never cost marks (nbgrader scores them 0)
+    add("warnings_in_tests", Expect("ok", FULL), notebook=nb(WARNS))
     # an honest student who plots: a fresh kernel must not rebuild (and log) matplotlib's font cache
     add("plots", Expect("ok", FULL), notebook=nb(
         "import matplotlib.pyplot as plt\n" + tiny.CORRECT + "\nplt.plot([0, 1], [1, 0])\nplt.close()"))
