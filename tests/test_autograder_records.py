@@ -293,3 +293,58 @@ def test_a_failing_record_step_is_contained(tmp_path, tiny_class, monkeypatch):
     rows, log, _ = _grade(tmp_path, lambda mst: {s: _honest_run(mst, s, a) for s, a in tiny_class.items()})
     assert rows["correct"][:2] == ("ok", 3.0) and rows["wrong"][:2] == ("ok", 0.0)
     assert rows["stub"][0] == "grader_error" and "UnicodeEncodeError" in log
+
+
+class HangingEngine(ScriptedEngine):
+    """Jobs of ``hung`` never finish (a worker stuck in a FIFO, a lost Dask thread)."""
+
+    def __init__(self, runs, hung):
+        super().__init__(runs)
+        self.hung, self.abandoned = hung, []
+
+    def submit(self, fn, *args):
+        import concurrent.futures as cf
+
+        if args and getattr(args[0], "student_id", None) == self.hung:
+            return cf.Future()  # never done
+        return super().submit(fn, *args)
+
+    def wait(self, futures, timeout=1.0):
+        import time as _time
+
+        done = {f for f in futures if f.done()}
+        if not done:
+            _time.sleep(0.05)
+        return done
+
+    def abandon(self, future):
+        self.abandoned.append(future)
+        future.cancel()
+
+
+def test_a_task_past_its_deadline_loses_its_worker_and_the_batch_goes_on(tmp_path, tiny_class, monkeypatch):
+    """Every task has a wall-clock deadline in the parent: past it the worker is replaced and the task runs
+    again; a submission that hangs its worker every time becomes a grader error, classmates are graded."""
+    import io
+
+    from autograder.grading import gradebook, scheduler
+    from autograder.grading.batch import Batch
+    from autograder.grading.command import parse
+
+    monkeypatch.setattr(scheduler, "TASK_MARGIN", 0.1)
+    args = parse([tmp_path / "class", "--out", tmp_path / "out", "--source", tmp_path / "course" / "source",
+                  "--notebook-timeout", 0.1])
+    batch = Batch(args)
+    batch.prepare()
+    try:
+        batch.log, batch.interrupts, batch.phases = io.StringIO(), scheduler.Interrupts(), {}
+        mst = batch.masters[tiny.ASSIGNMENT]
+        engine = HangingEngine({s: _honest_run(mst, s, a) for s, a in tiny_class.items()}, hung="wrong")
+        scheduler.Grader(batch, engine, sandboxed=True).run(batch.todo)
+        rows = {r["student_id"]: (r["status"], r["score"], r["detail"]) for r in gradebook.rows(batch.gb)}
+    finally:
+        batch.close()
+    assert len(engine.abandoned) == 3, engine.abandoned  # WORKER_LOST's attempts
+    assert rows["wrong"][0] == "grader_error" and "lost 3 times" in rows["wrong"][2], rows["wrong"]
+    assert rows["correct"][:2] == ("ok", 3.0) and rows["stub"][:2] == ("ok", 0.0)
+    assert batch.log.getvalue().count("ran past") == 3
