@@ -74,9 +74,20 @@ def remove_hierarchy(hierarchy):
     for _controller, folder in hierarchy.folders:
         for child in Path(folder).glob("*"):
             if child.is_dir():
-                Group.kill_folder(child)
-                _rmdir(child)
+                _remove_tree(child)
         _rmdir(Path(folder))
+
+
+def _remove_tree(folder):
+    """Kill the processes of ``folder`` and of every group below it, and remove them, deepest first (a
+    worker's group holds its fork servers' groups, which hold their server's and their kernels' groups: a
+    folder with a child group cannot be removed)."""
+    for top, dirs, _files in os.walk(folder, topdown=False):
+        for name in dirs:
+            Group.kill_folder(Path(top) / name)
+            _rmdir(Path(top) / name)
+    Group.kill_folder(folder)
+    _rmdir(Path(folder))
 
 
 def _rmdir(path):
@@ -238,11 +249,7 @@ class Group:
     def remove(self):
         self.kill()
         for folder in self.folders.values():
-            for child in sorted(folder.glob("*/"), reverse=True):  # children first (a fork server's jobs)
-                if (child / "cgroup.procs").exists():
-                    self.kill_folder(child)
-                    _rmdir(child)
-            _rmdir(folder)
+            _remove_tree(folder)  # children first (a fork server's server and jobs)
 
 
 def _keyed(path):

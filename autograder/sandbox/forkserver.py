@@ -105,7 +105,7 @@ class Zygote:
 
     def _protect(self):
         """As root: the OOM killer spares the fork server and its sandbox's processes (a kernel sets its own
-        score back to 0; tests read the actual ``oom_score_adj``)."""
+        score to 1000; tests read the actual ``oom_score_adj``)."""
         for pid in self.server_pids():
             try:
                 Path(f"/proc/{pid}/oom_score_adj").write_text("-1000")

@@ -41,6 +41,32 @@ def umount(target, flags=MNT_DETACH):
     check(libc.umount2(os.fsencode(target), ctypes.c_int(flags)), f"umount {target}")
 
 
+def mounts_below(folder):
+    """Mount points strictly below ``folder`` in this mount namespace, deepest first."""
+    import re
+
+    prefix = os.path.realpath(folder).rstrip("/") + "/"
+    points = set()
+    with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as fh:
+        for line in fh:
+            fields = line.split()
+            if len(fields) > 4:  # the mount point, with space, tab, newline and backslash escaped in octal
+                point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+                if point.startswith(prefix):
+                    points.add(point)
+    return sorted(points, key=len, reverse=True)
+
+
+def detach_below(folder):
+    """Detach every mount below ``folder`` (a worker killed with its fork servers leaves their shared binds
+    and job folders mounted; removing the folder cannot remove a mount point)."""
+    for point in mounts_below(folder):
+        try:
+            umount(point)
+        except OSError:
+            pass
+
+
 def unshare(flags):
     check(libc.unshare(flags), "unshare")
 
