@@ -54,7 +54,9 @@ class Sandbox:
         if not self.enabled:
             return "OFF (--no-sandbox): kernels run unconfined as the grader's user, with network and all files"
         memory = ("memory and processes by cgroup" if self.hierarchy
-                  else "memory by RLIMIT_DATA, processes by RLIMIT_NPROC")
+                  else "memory by RLIMIT_DATA and RLIMIT_AS (shared mappings within the address space, "
+                       "memfd_create refused; files in the private tmpfs mounts count besides, up to their size), "
+                       "processes by RLIMIT_NPROC")
         users = "one uid per worker slot" if self.root else "the grader's uid in a user namespace"
         return (f"bubblewrap: no network, no host files but the Python environment, private /tmp; "
                 f"{memory}; kernels run as {users}")
