@@ -25,8 +25,6 @@ import hashlib
 import html as html_module
 import os
 import re
-import signal
-import threading
 import time
 from contextlib import contextmanager
 from functools import lru_cache
@@ -43,6 +41,7 @@ from nbgrader import utils as nbutils
 from nbgrader.preprocessors import ClearHiddenTests
 from traitlets.config import Config
 
+from autograder.common.deadline import DeadlineExceeded, deadline
 from autograder.common.fileio import atomic_copytree
 from autograder.common.records import FeedbackPage
 from autograder.compat.nbconvert import FastHTMLExporter
@@ -176,21 +175,13 @@ class RenderTimeout(Exception):
 
 @contextmanager
 def time_limit(seconds):
-    """SIGALRM after ``seconds`` (main thread only; elsewhere the caller's own limit applies)."""
-    if threading.current_thread() is not threading.main_thread() or not seconds:
-        yield
-        return
-
-    def expired(_signum, _frame):
-        raise RenderTimeout(f"feedback rendering took more than {seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    """:class:`RenderTimeout` after ``seconds`` (the one wall-clock deadline of :mod:`autograder.common.deadline`:
+    main thread only; elsewhere the caller's own limit applies)."""
     try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        with deadline(seconds):
+            yield
+    except DeadlineExceeded:
+        raise RenderTimeout(f"feedback rendering took more than {seconds:g} s") from None
 
 
 def leaks(nb, secrets):
