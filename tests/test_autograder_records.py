@@ -203,7 +203,7 @@ def _honest_run(mst, student, answer):
     return KernelRun(student, tiny.ASSIGNMENT, notebook=_prepared(tiny.student_notebook(answer), mst), records=records)
 
 
-@settings(max_examples=FUZZ // 20 or 8, deadline=None, derandomize=not FUZZ, database=None,
+@settings(max_examples=FUZZ // 100 or 8, deadline=None, derandomize=not FUZZ, database=None,
           suppress_health_check=list(HealthCheck))
 @seed(25)
 @given(st.data())

@@ -238,3 +238,152 @@ def hostile_feedback_notebook(payloads, png_base64):
         new_output("display_data", data={"image/png": png_base64, "text/plain": "figure"}),
     ]
     return nb
+
+
+# -- hostile notebooks: cells drawn from every attack class -------------------------------------------------------
+RECORDS_MIME = probe.MIME
+
+
+def _guarded(code):
+    """``code`` in a try block, so that the cells after it run (an attack that raises still ran)."""
+    body = "\n".join("    " + line for line in code.strip("\n").splitlines())
+    return f"try:\n{body}\nexcept BaseException as _err:  # noqa\n    print('attack stopped:', type(_err).__name__)\n"
+
+
+def cell_kinds(ctx):
+    """Strategies of hostile cell code, one per attack class; ``ctx`` has ``marker``, ``tcp_port``, ``unix_socket``."""
+    sizes = strongest_first(40, st.integers(min_value=1, max_value=40))
+    return {
+        "print_flood": sizes.map(lambda mb: f"for _ in range({mb}):\n    print('x' * 2**20, flush=True)"),
+        "display_updates": sizes.map(lambda n: f"_h = display('start', display_id=True)\nfor _ in range({n}):\n"
+                                                f"    _h.update({{'text/plain': 'u' * 2**20}}, raw=True)"),
+        "malformed_messages": st.just(MALFORMED.strip()),
+        "fs_writer": st.just(fs_writer(ctx.marker)),
+        "job_folder": strongest_first((3, 250), st.tuples(st.integers(1, 3), st.integers(1, 300))).map(
+            lambda a: job_folder_attack(*a)),
+        "special_files": st.just(f'''
+import os, socket
+for _folder in ("/tmp", "/dev/shm", os.path.expanduser("~"), "/"):
+    for _make in (lambda p: os.mkfifo(p), lambda p: os.symlink(p, p), lambda p: socket.socket(socket.AF_UNIX).bind(p)):
+        try:
+            _make(os.path.join(_folder, "{ctx.marker}-special"))
+        except OSError:
+            pass'''),
+        "fork_bomb": strongest_first(400, st.integers(10, 400)).map(lambda n: f'''
+import os, time
+_n = 0
+try:
+    while _n < {n}:
+        if os.fork() == 0:
+            time.sleep(600)
+            os._exit(0)
+        _n += 1
+except OSError:
+    print("fork refused after", _n)'''),
+        "network": st.just(f'''
+import socket
+for _target in (("127.0.0.1", {ctx.tcp_port}), {ctx.unix_socket!r}):
+    try:
+        _s = socket.socket(socket.AF_UNIX if isinstance(_target, str) else socket.AF_INET)
+        _s.settimeout(2)
+        _s.connect(_target)
+        _s.sendall(b"reached")
+        print("CONNECTED")
+    except OSError as err:
+        print("network:", type(err).__name__)'''),
+        "signals": st.sampled_from(["import os, signal\nos.kill(1, signal.SIGKILL)",
+                                    "import os, signal\nos.kill(-1, signal.SIGTERM)",
+                                    "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
+                                    "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)",
+                                    "import os\nos._exit(7)"]),
+        "shared_memory": strongest_first(24, st.integers(1, 40)).map(lambda n: f'''
+import mmap
+_m = mmap.mmap(-1, {n} * 64 * 2**20, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)
+for _o in range(0, len(_m), 4096):
+    _m[_o] = 1
+with open("/dev/shm/{ctx.marker}-shm", "wb") as _fh:
+    for _ in range({n} * 8):
+        _fh.write(b"x" * 2**20)'''),
+        # touched page by page: a bytearray of zeros might never be charged
+        "memory_bomb": strongest_first(3, st.integers(1, 64)).map(
+            lambda gb: f"_hog = bytearray({gb} * 2**30)\nfor _o in range(0, len(_hog), 4096):\n    _hog[_o] = 1"),
+        "forged_records": json_values(20).map(lambda v: f'''
+import json
+from IPython.display import display
+for _test in ("test_min_max_scale_tiny", "test_min_max_scale_tiny_range"):
+    display({{{RECORDS_MIME!r}: json.dumps({{"test": _test, "cases": {json.dumps(v)!r}}})}}, raw=True)
+display({{{RECORDS_MIME!r}: "x" * (8 * 2**20)}}, raw=True)'''),
+        "background_thread": st.just(f'''
+import json, threading, time
+from IPython.display import clear_output, display
+def _spam():
+    for _ in range(400):
+        display({{{RECORDS_MIME!r}: json.dumps({{"test": "test_min_max_scale_tiny", "cases": [[]]}})}}, raw=True)
+        clear_output(wait=True)
+        print("noise")
+        time.sleep(0.01)
+threading.Thread(target=_spam, daemon=True).start()'''),
+        "html": st.lists(st.sampled_from(HTML_PAYLOADS), min_size=1, max_size=4).map(lambda ps: f'''
+from IPython.display import HTML, Javascript, Markdown, display
+display(HTML({" ".join(ps)!r}))
+display(Markdown({" ".join(ps)!r}))
+display(Javascript("document.title = 'PWNED'"))'''),
+        "loop": st.just("while True:\n    pass"),
+    }
+
+
+MALFORMED = '''
+import json
+_kernel = get_ipython().kernel
+_parent = _kernel.get_parent()
+for _type in ("stream", "display_data", "update_display_data", "execute_result", "error", "clear_output",
+              "comm_open", "comm_msg", "status", "unknown_type"):
+    for _content in (None, [], "text", {"data": None}, {"data": {"text/plain": ["a"]}, "metadata": []},
+                     {"name": "nope", "text": 1}, {"ename": None, "traceback": "x"}, {"execution_state": ["x"]}):
+        _kernel.session.send(_kernel.iopub_socket, _type, json.dumps(_content).encode(), parent=_parent)
+_kernel.iopub_socket.send_multipart([b"not", b"a", b"message"])
+'''
+
+
+# The order of the simplest class: cells that end a kernel (a signal, a memory bomb, shared memory, a fork bomb)
+# or a cell (an endless loop) come last of their three, so that the others run first.
+KIND_ORDER = ("fs_writer", "special_files", "signals",
+              "print_flood", "display_updates", "loop",
+              "forged_records", "background_thread", "memory_bomb",
+              "html", "malformed_messages", "shared_memory",
+              "network", "job_folder", "fork_bomb")
+
+
+def strongest_first(strongest, strategy):
+    """``strategy``, whose simplest example (the one Hypothesis tries first, and the only one of the bounded run
+    in ``make test``) is ``strongest``."""
+    return st.just(strongest) | strategy
+
+
+@st.composite
+def hostile_notebook(draw, ctx, kinds, index=0):
+    """One hostile submission with the cells of ``kinds``: on a non-answer (scores 0 honestly) or a correct answer
+    (at most full marks); its Markdown carries HTML payloads."""
+    strategies = cell_kinds(ctx)
+    cells = [_guarded(draw(strategies[name])) for name in kinds]
+    base = ("zeros", "correct")[(index + draw(st.integers(0, 1))) % 2]  # the simplest class alternates
+    markdown = " ".join(draw(st.lists(st.sampled_from(HTML_PAYLOADS), max_size=2))) \
+        or " ".join(HTML_PAYLOADS[:3])
+    return {"kinds": list(kinds), "base": base, "cells": cells, "markdown": markdown}
+
+
+@st.composite
+def hostile_class(draw, ctx, per_notebook=3):
+    """The hostile part of one class: every attack class once, in a drawn order, cut into notebooks of 1 to
+    ``per_notebook`` cells (the simplest example: the kinds in order, ``per_notebook`` to a notebook), then up to
+    two notebooks of kinds drawn again (repeats and other combinations)."""
+    names = list(KIND_ORDER)
+    assert sorted(names) == sorted(cell_kinds(ctx)), "every attack class has its place in KIND_ORDER"
+    order = draw(st.permutations(names))
+    groups = []
+    while order:
+        size = draw(st.sampled_from(list(range(per_notebook, 0, -1))))
+        groups.append(order[:size])
+        order = order[size:]
+    groups += draw(st.lists(st.lists(st.sampled_from(names), min_size=1, max_size=per_notebook), max_size=2))
+    return [draw(hostile_notebook(ctx, kinds, i)) for i, kinds in enumerate(groups)]
