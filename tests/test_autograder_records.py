@@ -24,6 +24,7 @@ from autograder.common.deadline import DeadlineExceeded, deadline
 from autograder.common.records import KernelRun
 from autograder.grading import judging
 from checks import probe
+from solutions.chapters import all_chapters
 from tests.autograder_fixtures import hostile, tiny, tiny_chapter
 
 pytestmark = pytest.mark.filterwarnings("ignore:Object of type <\\w+> not in session")
@@ -188,15 +189,23 @@ def _grade(tmp_path, runs_of):
         batch.close()
 
 
+def _with_tiny_chapter(mp):
+    """Declare the tiny chapter for this test (the course's chapters are cached per process: another test of
+    the same xdist worker may have read them without it)."""
+    mp.setenv("COURSE_EXTRA_CHAPTERS", "tests.autograder_fixtures.tiny_chapter")
+    all_chapters.cache_clear()
+
+
 @pytest.fixture
 def tiny_class(tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSE_EXTRA_CHAPTERS", "tests.autograder_fixtures.tiny_chapter")
+    _with_tiny_chapter(monkeypatch)
     tiny.make_course(tmp_path / "course")
     honest = {"correct": tiny.CORRECT, "wrong": tiny.WRONG, "stub": "def min_max_scale(X, feature_range=(0, 1)):\n"
               "    raise NotImplementedError()"}
     for student, answer in honest.items():
         tiny.write(tmp_path / "class", student, notebook=tiny.student_notebook(answer))
-    return honest
+    yield honest
+    all_chapters.cache_clear()  # the next test reads the course's chapters again (without the tiny one)
 
 
 def _honest_run(mst, student, answer):
@@ -212,7 +221,7 @@ def test_garbage_records_of_several_students_leave_honest_classmates_as_a_clean_
     tmp_path = tmp_path_factory.mktemp("garbage")
     mp = pytest.MonkeyPatch()
     try:
-        mp.setenv("COURSE_EXTRA_CHAPTERS", "tests.autograder_fixtures.tiny_chapter")
+        _with_tiny_chapter(mp)
         tiny.make_course(tmp_path / "course")
         honest = {"correct": tiny.CORRECT, "wrong": tiny.WRONG}
         attackers = [f"garbage{i}" for i in range(data.draw(st.integers(1, 3)))]
@@ -246,6 +255,7 @@ def test_garbage_records_of_several_students_leave_honest_classmates_as_a_clean_
             assert float(rows[student][1] or 0) <= 3.0
     finally:
         mp.undo()
+        all_chapters.cache_clear()
 
 
 def test_a_submission_that_breaks_judging_is_a_grader_error_then_listed_for_review(tmp_path, tiny_class, monkeypatch):
