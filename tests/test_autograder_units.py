@@ -348,6 +348,23 @@ def test_a_kernel_that_did_not_start_is_tried_again_and_then_is_a_grader_error(m
     assert batch.log.getvalue().count("retrying ann/99-tiny") == attempts - 1
 
 
+def test_a_sandbox_that_cannot_start_is_a_kernel_that_did_not_start(monkeypatch, tiny_master):
+    """Without root a neighbour's fork bomb can hold every process of the shared uid while a worker first sets up
+    its sandbox: no student code ran, so the run says so (died_at -1) and the scheduler tries it again later."""
+    from autograder.common.records import Job
+    from autograder.execution import worker
+    from autograder.sandbox import bwrap
+
+    def unavailable(_enabled):
+        raise bwrap.SandboxUnavailable("bwrap: Creating new namespace failed: Resource temporarily unavailable")
+
+    monkeypatch.setattr(worker._PROCESS, "sandbox", unavailable)
+    notebook = nbformat.writes(tiny.student_notebook()).encode()
+    run = worker.run_job(Job("ann", tiny.ASSIGNMENT, notebook, f"{tiny.ASSIGNMENT}.ipynb", "sha", "", ()),
+                         tiny_master, Limits(), sandboxed=True)
+    assert run.died_at == -1 and "Resource temporarily unavailable" in run.grader_error, run
+
+
 def test_warnings_on_stderr_keep_a_test_cells_points_errors_do_not():
     """nbgrader scores a test cell with stderr 0; the grader scores errors and verdicts only."""
     from nbgrader import utils as nbutils

@@ -117,7 +117,11 @@ def run_job(job, master, limits, sandboxed=True, slot=None):
         except notebook_io.InvalidNotebook as err:
             return KernelRun(invalid=str(err), notes=job.notes, **base)
         prepared = time.monotonic()
-        box = _PROCESS.sandbox(sandboxed)
+        try:
+            box = _PROCESS.sandbox(sandboxed)
+        except sandbox.SandboxUnavailable:  # no student code ran: tried again later, as a kernel that did not
+            # start (without root another kernel's fork bomb may hold every process the shared uid may have)
+            return KernelRun(grader_error=traceback.format_exc()[-4000:], died_at=-1, notes=job.notes, **base)
         with _PROCESS.slot(slot) as slot_index:
             facts = _execute(nb, master, limits, box, slot_index)
         facts["timings"].update(prepare=prepared - started, total=time.monotonic() - started)
