@@ -19,9 +19,10 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 PYTEST := $(PY) -m pytest
 # The fast tests (no kernel, no sandbox, no build): oracles, declarations, checks, units, compat, translation
 FAST_TESTS := tests/test_solutions_*.py tests/test_checks.py tests/test_exercises.py tests/test_autograder_units.py \
+	tests/test_autograder_records.py \
 	tests/test_compat.py tests/test_translation.py
 
-.PHONY: setup system-deps release book translations test check imports lint grade-demo clean
+.PHONY: setup system-deps release book translations test check imports lint grade-demo fuzz clean
 
 setup: $(STAMP) system-deps
 
@@ -107,6 +108,20 @@ test: setup release lint imports $(BOOK_CONF)/conf.py _build/.jupyter_cache.venv
 
 grade-demo: setup release
 	$(PY) -m autograder demo
+
+# The hostile corpus, long. make test grades one fixed hostile class (every attack once, its strongest variant)
+# and runs the record properties on a fixed seed; here each round draws new hostile classes (3 batches,
+# AUTOGRADER_FUZZ_CLASSES) and new records with a new Hypothesis seed, until FUZZ_SECONDS have passed (as root,
+# like CI). It stops at the first failure: Hypothesis prints the failing class (not shrunk: a batch costs minutes)
+# or the shrunk records, and the seed that reproduces it (FUZZ_SEED=<seed - 1> FUZZ_SECONDS=1 make fuzz).
+FUZZ_SECONDS ?= 1800
+fuzz: setup
+	@base=$${FUZZ_SEED:-$$(date +%s)}; end=$$(( $$(date +%s) + $(FUZZ_SECONDS) )); round=0; \
+	while [ $$(date +%s) -lt $$end ]; do round=$$((round + 1)); echo "fuzz round $$round: seed $$((base + round))"; \
+	  AUTOGRADER_FUZZ=1 AUTOGRADER_FUZZ_EXAMPLES=2000 OMP_NUM_THREADS=1 $(PYTEST) -x -q -s -p no:cacheprovider \
+	    --hypothesis-seed=$$((base + round)) tests/test_autograder_hostile.py tests/test_autograder_records.py \
+	    || exit 1; \
+	done; echo "fuzz: $$round round(s) clean in $(FUZZ_SECONDS) s"
 
 clean:
 	rm -rf _build exercises/release exercises/release-* grading

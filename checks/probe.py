@@ -297,13 +297,93 @@ def check(test_id):
 
 
 # -- decoding records (trusted side: the kernel may have sent anything) ----------------------------
+MAX_DIMS = 32  # dimensions of one array
+MAX_ELEMENTS = 2**27  # elements of one array (also bounded by the record's size, checked first)
+MAX_NODES = 2_000_000  # values decoded per test (containers and scalars), unless a tighter budget is given
+
+
 class BadRecords(ValueError):
-    """Records that are not the data this format allows."""
+    """Records that are not the data this format allows (the only exception :func:`decode_records` raises)."""
 
 
-def _data(obj, depth):
+class Budget:
+    """What decoding one test's records may still cost: values (nodes) and array elements.
+
+    Checked before the work it bounds, so the cost of a hostile record is bounded by the budget, not by
+    what it claims: the grading parent gives each test a budget of a small multiple of the reference's.
+    """
+
+    def __init__(self, nodes=MAX_NODES, elements=MAX_ELEMENTS):
+        self.nodes, self.elements = int(nodes), int(elements)
+
+    def spend(self, nodes=1, elements=0):
+        self.nodes -= nodes
+        self.elements -= elements
+        if self.nodes < 0:
+            raise BadRecords("the records hold more values than the reference's allow")
+        if self.elements < 0:
+            raise BadRecords("the records hold larger arrays than the reference's allow")
+
+
+def _short(value, limit):
+    """A str value, cut; anything else is malformed (never ``str()`` of a hostile structure)."""
+    if type(value) is not str:
+        raise BadRecords("a text field of the records is not a string")
+    return value[:limit]
+
+
+def _element_count(shape):
+    """The element count of a validated shape, without overflow (Python ints, stopped past the bound)."""
+    if type(shape) is not list or len(shape) > MAX_DIMS:
+        raise BadRecords("malformed array shape in the records")
+    count = 1
+    for n in shape:
+        if type(n) is not int or not 0 <= n <= MAX_ELEMENTS:
+            raise BadRecords("malformed array shape in the records")
+        count *= n
+        if count > MAX_ELEMENTS:
+            raise BadRecords("an array in the records is too large")
+    return count
+
+
+def _decode_array(obj, kind, budget):
+    dtype, data = obj.get("dtype"), obj.get("data")
+    if type(dtype) is not str or dtype not in NUMERIC_DTYPES or type(data) is not str:
+        raise BadRecords("malformed array in the records")
+    count = _element_count(obj.get("shape"))
+    budget.spend(elements=count)
+    nbytes = count * np.dtype(dtype).itemsize
+    if len(data) != 4 * ((nbytes + 2) // 3):  # base64's length, known before decoding
+        raise BadRecords("array data does not match its dtype and shape")
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except ValueError:
+        raise BadRecords("array data is not base64") from None
+    if len(raw) != nbytes:
+        raise BadRecords("array data does not match its dtype and shape")
+    arr = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).reshape(obj["shape"]).astype(dtype)
+    torch_dtype = None
+    if kind == "tensor":
+        torch_dtype = obj.get("torch_dtype", dtype)
+        torch_dtype = _short(torch_dtype, 20)
+    requires_grad = obj.get("requires_grad", False)
+    if type(requires_grad) is not bool:
+        raise BadRecords("malformed tensor in the records")
+    return Array(kind=kind, dtype=torch_dtype or dtype, value=arr[()] if kind == "scalar" else arr,
+                 requires_grad=requires_grad if kind == "tensor" else False)
+
+
+def _items(obj):
+    items = obj.get("items")
+    if type(items) is not list or len(items) > MAX_ITEMS:
+        raise BadRecords("malformed container in the records")
+    return items
+
+
+def _data(obj, depth, budget):
     if depth > MAX_DEPTH:
         raise BadRecords("records nested too deeply")
+    budget.spend()
     if obj is None or type(obj) in (bool, int, float):
         return obj
     if type(obj) is str:
@@ -311,47 +391,47 @@ def _data(obj, depth):
     if type(obj) is list:
         if len(obj) > MAX_ITEMS:
             raise BadRecords("a list in the records is too long")
-        return [_data(v, depth + 1) for v in obj]
+        return [_data(v, depth + 1, budget) for v in obj]
     if type(obj) is not dict:
         raise BadRecords(f"unexpected {type(obj).__name__} in the records")
     kind = obj.get("$")
+    if type(kind) is not str:
+        raise BadRecords("a value of unknown kind in the records")
     if kind in ("ndarray", "tensor", "scalar"):
-        dtype, shape = obj.get("dtype"), obj.get("shape")
-        if dtype not in NUMERIC_DTYPES or not isinstance(shape, list) or \
-                not all(type(n) is int and 0 <= n for n in shape) or type(obj.get("data")) is not str:
-            raise BadRecords("malformed array in the records")
-        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
-        if count * np.dtype(dtype).itemsize != len(base64.b64decode(obj["data"], validate=True)):
-            raise BadRecords("array data does not match its dtype and shape")
-        arr = _array_from(obj)
-        torch_dtype = obj.get("torch_dtype") if kind == "tensor" else None
-        return Array(kind=kind, dtype=str(torch_dtype or dtype)[:20], value=arr[()] if kind == "scalar" else arr,
-                     requires_grad=bool(obj.get("requires_grad")) if kind == "tensor" else False)
-    if kind == "tuple" and type(obj.get("items")) is list:
-        return tuple(_data(v, depth + 1) for v in obj["items"][:MAX_ITEMS])
-    if kind == "dict" and type(obj.get("items")) is list:
+        return _decode_array(obj, kind, budget)
+    if kind == "tuple":
+        return tuple(_data(v, depth + 1, budget) for v in _items(obj))
+    if kind == "dict":
         out = {}
-        for pair in obj["items"][:MAX_ITEMS]:
+        for pair in _items(obj):
             if type(pair) is not list or len(pair) != 2:
                 raise BadRecords("malformed dict in the records")
-            key = _data(pair[0], depth + 1)
-            out[key if isinstance(key, (str, int, float, bool, type(None))) else repr(key)] = _data(pair[1], depth + 1)
+            key = _data(pair[0], depth + 1, budget)
+            if not isinstance(key, (str, int, float, bool, type(None))):
+                key = repr(key)[:MAX_TEXT]  # bounded: the key was decoded within the budget
+            out[key] = _data(pair[1], depth + 1, budget)
         return out
     if kind == "torch_dtype":
-        return Opaque(f"torch.{str(obj.get('name'))[:20]}")
+        return Opaque(f"torch.{_short(obj.get('name'), 20)}")
     if kind == "opaque":
-        return Opaque(str(obj.get("type"))[:200])
-    raise BadRecords(f"unknown value kind {str(kind)[:40]!r} in the records")
+        return Opaque(_short(obj.get("type"), 200))
+    raise BadRecords(f"unknown value kind {kind[:40]!r} in the records")
 
 
-def decode_records(cases):
-    """Strictly decoded records of one test: a list (per case) of {label: value or Raised}."""
-    if type(cases) is not list:
+def decode_records(cases, budget=None):
+    """Strictly decoded records of one test: a list (per case) of {label: value or Raised}.
+
+    Raises :class:`BadRecords` and nothing else for anything that is not this format's data: types and
+    sizes are checked before any arithmetic, and ``budget`` (a :class:`Budget`) bounds the work.
+    """
+    budget = budget or Budget()
+    if type(cases) is not list or len(cases) > MAX_ITEMS:
         raise BadRecords("records must be a list of cases")
     decoded = []
     for records in cases:
-        if type(records) is not list:
+        if type(records) is not list or len(records) > MAX_ITEMS:
             raise BadRecords("the records of a case must be a list")
+        budget.spend(len(records) + 1)
         case = {}
         for record in records:
             if type(record) is not dict or type(record.get("label")) is not str:
@@ -361,14 +441,27 @@ def decode_records(cases):
                 raise BadRecords(f"record {label!r} appears twice")
             if "raised" in record:
                 types = record["raised"]
-                if type(types) is not list or not all(type(t) is str for t in types):
+                if type(types) is not list or len(types) > MAX_ITEMS or not all(type(t) is str for t in types):
                     raise BadRecords("malformed exception record")
                 case[label] = Raised(types=tuple(t[:100] for t in types[:10]),
-                                     message=str(record.get("message", ""))[:MAX_TEXT])
+                                     message=_short(record.get("message", ""), MAX_TEXT))
             else:
-                case[label] = _data(record.get("value"), 0)
+                case[label] = _data(record.get("value"), 0, budget)
         decoded.append(case)
     return decoded
+
+
+def cost(value):
+    """(values, array elements) of raw records (JSON data): what :class:`Budget` counts, for a reference."""
+    if type(value) is list:
+        parts = [cost(v) for v in value]
+        return 1 + sum(p[0] for p in parts), sum(p[1] for p in parts)
+    if type(value) is dict:
+        if value.get("$") in ("ndarray", "tensor", "scalar") and type(value.get("shape")) is list:
+            return 1, int(np.prod(value["shape"], dtype=object)) if value["shape"] else 1
+        parts = [cost(v) for v in value.values()]
+        return 1 + sum(p[0] for p in parts), sum(p[1] for p in parts)
+    return 1, 0
 
 
 def roundtrip(cases):

@@ -136,6 +136,35 @@ def test_grades_through_the_cluster_equal_a_local_run(course, cluster, tmp_path)
     assert _rows(tmp_path / "dask") == _expected(6)
 
 
+def test_a_task_past_its_deadline_gets_its_worker_replaced(cluster):
+    """The parent's deadline on Dask: the task is cancelled and the worker running it restarted by its nanny, so
+    a thread stuck in a task (a blocked read) does not outlive it; the cluster keeps its workers."""
+    from autograder.execution.engines import DaskEngine
+
+    engine = DaskEngine(cluster.address)
+    try:
+        before = engine.client.run(os.getpid)
+        future = engine.submit(time.sleep, 3600)
+        deadline = time.monotonic() + 60
+        while not any(future.key in keys for keys in engine.client.processing().values()):
+            assert time.monotonic() < deadline, "the task never started"
+            time.sleep(0.1)
+        running = next(address for address, keys in engine.client.processing().items() if future.key in keys)
+        engine.abandon(future)
+        cluster.wait_for(2)
+        deadline = time.monotonic() + 120
+        while True:
+            after = engine.client.run(os.getpid)
+            if len(after) == 2 and set(after.values()) != set(before.values()):
+                break
+            assert time.monotonic() < deadline, (before, after)
+            time.sleep(0.5)
+        assert future.cancelled()
+        assert before.get(running) not in set(after.values()), "the stuck worker process was replaced"
+    finally:
+        engine.close()
+
+
 def test_a_killed_worker_loses_nothing(course, cluster, tmp_path):
     _class(tmp_path / "class", 10, slow=True)
     out = tmp_path / "out"

@@ -336,7 +336,7 @@ def test_a_kernel_that_did_not_start_is_tried_again_and_then_is_a_grader_error(m
                             grader_error="the kernel did not start: RuntimeError(\"can't start new thread\")")
     ran = KernelRun("ann", "99-tiny", notebook="{}")
     engine = _ScriptedEngine([not_started] * failures + [ran])
-    batch = types.SimpleNamespace(masters={"99-tiny": None}, log=io.StringIO(), limits=None)
+    batch = types.SimpleNamespace(masters={"99-tiny": None}, log=io.StringIO(), limits=Limits())
     grader = scheduler.Grader(batch, engine, sandboxed=True)
     judged = []
     monkeypatch.setattr(grader, "_judge", lambda job, run: judged.append(run))
@@ -346,3 +346,41 @@ def test_a_kernel_that_did_not_start_is_tried_again_and_then_is_a_grader_error(m
     # judged once: the run that started, or after the last allowed failure the last failure (a grader error)
     assert judged == [ran if failures < KERNEL_START.attempts else not_started]
     assert batch.log.getvalue().count("retrying ann/99-tiny") == attempts - 1
+
+
+def test_a_sandbox_that_cannot_start_is_a_kernel_that_did_not_start(monkeypatch, tiny_master):
+    """Without root a neighbour's fork bomb can hold every process of the shared uid while a worker first sets up
+    its sandbox: no student code ran, so the run says so (died_at -1) and the scheduler tries it again later."""
+    from autograder.common.records import Job
+    from autograder.execution import worker
+    from autograder.sandbox import bwrap
+
+    def unavailable(_enabled):
+        raise bwrap.SandboxUnavailable("bwrap: Creating new namespace failed: Resource temporarily unavailable")
+
+    monkeypatch.setattr(worker._PROCESS, "sandbox", unavailable)
+    notebook = nbformat.writes(tiny.student_notebook()).encode()
+    run = worker.run_job(Job("ann", tiny.ASSIGNMENT, notebook, f"{tiny.ASSIGNMENT}.ipynb", "sha", "", ()),
+                         tiny_master, Limits(), sandboxed=True)
+    assert run.died_at == -1 and "Resource temporarily unavailable" in run.grader_error, run
+
+
+def test_warnings_on_stderr_keep_a_test_cells_points_errors_do_not():
+    """nbgrader scores a test cell with stderr 0; the grader scores errors and verdicts only."""
+    from nbgrader import utils as nbutils
+
+    from autograder.grading.decide import STDERR_HEADING, warnings_keep_points
+
+    nb = tiny.source_notebook()
+    test = nb.cells[3]
+    warning = nbformat.v4.new_output("stream", name="stderr", text="RuntimeWarning: invalid value\n")
+    test.outputs = [warning]
+    assert nbutils.determine_grade(test)[0] == 0  # plain nbgrader
+    kept = warnings_keep_points(nb)
+    assert nbutils.determine_grade(kept.cells[3]) == (2.0, 2.0)
+    assert kept.cells[3].outputs[0].data["text/plain"] == STDERR_HEADING + "RuntimeWarning: invalid value\n"
+    nb.cells[3].outputs = [warning, nbformat.v4.new_output("error", ename="AssertionError", evalue="x", traceback=[])]
+    assert nbutils.determine_grade(warnings_keep_points(nb).cells[3])[0] == 0
+    answer = nb.cells[2]  # not a test cell: its stderr is left as it is
+    answer.outputs = [warning]
+    assert warnings_keep_points(nb).cells[2].outputs[0].output_type == "stream"

@@ -24,6 +24,24 @@ from tests.autograder_fixtures import cli, tiny
 pytestmark = [pytest.mark.root, pytest.mark.bwrap, pytest.mark.slow]
 
 NOBODY = 65534
+# memory RLIMIT_DATA does not count: shared anonymous mappings (RLIMIT_AS does) and memory files (refused)
+SHARED_MEMORY = '''
+import mmap, os
+try:
+    shared = mmap.mmap(-1, 3 * 2**30, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)
+    for offset in range(0, len(shared), 2**12):
+        shared[offset] = 1
+    print("MAPPED 3 GB")
+except (OSError, MemoryError, ValueError) as err:
+    print("mmap refused:", type(err).__name__)
+try:
+    fd = os.memfd_create("hog")
+    for _ in range(40):
+        os.write(fd, b"x" * 2**25)
+    print("MEMFD WRITTEN")
+except OSError as err:
+    print("memfd refused:", err.strerror)
+print(open("/proc/self/oom_score_adj").read().strip(), "oom_score_adj")'''
 
 
 def _as_nobody(args, workdir):
@@ -85,6 +103,7 @@ try:
         n += 1
 except OSError:
     print("fork refused after", n)'''))
+        tiny.write(work / "class", "shared_memory", notebook=nb(tiny.CORRECT + SHARED_MEMORY))
         tiny.write(work / "class", "memory_bomb", notebook=nb(
             "def min_max_scale(X, feature_range=(0.0, 1.0)):\n    return bytearray(3 * 2**30)"))
         for folder in (work / "class", work / "course"):
@@ -132,6 +151,16 @@ def test_the_grader_runs_unprivileged_and_grades(unprivileged_batch):
     assert rows["correct"] == ("ok", "3") and rows["wrong"] == ("ok", "0"), why
     assert rows["fork_bomb"] == ("ok", "3"), why
     assert rows["memory_bomb"][0] == "memory_limit" and rows["memory_bomb"][1] == "0", why
+    assert rows["shared_memory"] == ("ok", "3"), why
+
+
+def test_memory_rlimit_data_does_not_count_is_refused_too(unprivileged_batch):
+    """--memory-mb holds without root: a shared mapping beyond it is refused (RLIMIT_AS) and memory files
+    (memfd_create) are refused by the kernel's seccomp filter; the kernel goes first under memory pressure."""
+    printed = _printed(unprivileged_batch, "shared_memory")
+    assert "mmap refused:" in printed and "MAPPED" not in printed, printed
+    assert "memfd refused: Operation not permitted" in printed and "MEMFD WRITTEN" not in printed, printed
+    assert "1000 oom_score_adj" in printed, printed
 
 
 def test_unprivileged_kernels_have_no_network_and_see_no_host_files(unprivileged_batch):

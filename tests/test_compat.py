@@ -99,6 +99,11 @@ def test_jupyter_client_internals_the_kernel_start_relies_on():
     assert "self._kernel_spec" in inspect.getsource(AsyncKernelManager.kernel_spec.fget)
     for method in (LocalProvisioner.poll, LocalProvisioner.kill, LocalProvisioner.send_signal):
         assert "self.process" in inspect.getsource(method), method
+    from jupyter_client.client import KernelClient
+
+    for name in ("iopub", "shell"):  # replace_channel: the property returns the private attribute once set
+        source = inspect.getsource(getattr(KernelClient, f"{name}_channel").fget)
+        assert f"if self._{name}_channel is None:" in source and f"return self._{name}_channel" in source
 
 
 def _pid():

@@ -123,6 +123,7 @@ class KernelRun:
     cpu_limit: bool = False  # killed by RLIMIT_CPU (SIGXCPU)
     process_limit: bool = False  # a fork or thread was refused
     output_dropped: int = 0  # characters of output not stored
+    malformed_messages: int = 0  # messages from the kernel dropped as malformed (the student's doing)
     peak_memory_mb: float | None = None
     grader_error: str = ""  # the worker failed (traceback): never the student's fault
     timings: dict = field(default_factory=dict)

@@ -8,6 +8,8 @@
 - :class:`ProvisionerHookKernelManager` overrides ``AsyncKernelManager._async_pre_start_kernel`` to
   install a provisioner of its own (a kernel forked by a fork server) before jupyter_client picks one.
 - :func:`set_kernel_spec` sets the private ``_kernel_spec`` (no kernelspec lookup on disk).
+- :func:`replace_channel` sets a client's private ``_iopub_channel`` / ``_shell_channel`` (what the public
+  ``iopub_channel`` / ``shell_channel`` properties return once created) to a wrapper of the grader's.
 - :class:`HandleProvisioner` is a ``LocalProvisioner`` whose ``launch_kernel`` does not start a
   process but takes a Popen-like handle, filling ``process``, ``pid``, ``pgid`` as the original does.
 """
@@ -68,6 +70,11 @@ class ProvisionerHookKernelManager(AsyncKernelManager):
 
 def set_kernel_spec(manager, spec):
     manager._kernel_spec = spec
+
+
+def replace_channel(client, name, channel):
+    """Make ``client.<name>_channel`` return ``channel`` (``name``: "iopub" or "shell")."""
+    setattr(client, f"_{name}_channel", channel)
 
 
 class HandleProvisioner(LocalProvisioner):

@@ -98,6 +98,11 @@ class LocalEngine:
         self.kill()
         self.start()
 
+    def abandon(self, future):
+        """A task ran past its deadline: its worker is lost. The pool cannot kill one process of its own, so
+        the caller restarts the whole pool (:meth:`restart`) and runs every task of it again."""
+        future.cancel()
+
     def kill(self):
         if self.executor is None:
             return
@@ -171,6 +176,18 @@ class DaskEngine:
             if done or time.monotonic() >= deadline:
                 return done
             time.sleep(0.02)
+
+    def abandon(self, future):
+        """A task ran past its deadline: cancel it and restart the worker running it (its nanny starts a
+        fresh process, so a thread stuck in the task does not outlive it). Best effort: a worker without a
+        nanny keeps its stuck thread, and the task runs again elsewhere all the same."""
+        try:
+            running = [address for address, keys in self.client.processing().items() if future.key in keys]
+            future.cancel()
+            if running:
+                self.client.restart_workers(running, timeout=60, raise_for_error=False)
+        except Exception:  # noqa: BLE001 - the scheduler may be going away: wait() reports that
+            pass
 
     def result(self, future):
         from distributed import KilledWorker

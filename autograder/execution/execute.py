@@ -14,19 +14,36 @@ without an error output); the only step of nbgrader's autograde chain the grader
   :data:`INTERRUPT_GRACE` seconds is killed; the whole notebook stops at ``notebook_timeout``;
 - outputs are capped per cell and per notebook while they arrive (the rest is counted, never
   stored); error outputs are kept, shortened; cell tags cannot skip a cell.
+
+One filter for everything the kernel sends (:class:`ScreenedChannel`, :meth:`SandboxedExecute.process_message`):
+every message of the IOPub and shell channels is checked for its structure before nbclient reads it (a
+frame that does not deserialize, a header that is not a dict, a message larger than
+:data:`MESSAGE_LIMIT`: dropped and counted); comm messages and unknown types are dropped (no widget
+can redirect outputs); and every output-carrying type (``stream``, ``display_data``,
+``update_display_data``, ``execute_result``, ``error``) passes the same validation, output caps and
+record filter, whatever route nbclient takes for it (``update_display_data`` rewrites earlier outputs
+through ``_update_display_id``, not ``output()``). A malformed message is the student's doing: it is
+dropped and the cell says so, never a grader error.
 """
 
 import asyncio
+import json
 import math
 import secrets
 import time
+from queue import Empty
 
 from jupyter_client.kernelspec import KernelSpec
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.exceptions import CellExecutionComplete, CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 
-from autograder.compat.jupyter_client import PromptClient, ProvisionerHookKernelManager, set_kernel_spec
+from autograder.compat.jupyter_client import (
+    PromptClient,
+    ProvisionerHookKernelManager,
+    replace_channel,
+    set_kernel_spec,
+)
 from autograder.compat.nbclient import TimeoutHooks, forget_kernel
 from autograder.sandbox.forkserver import ZygoteProvisioner
 
@@ -35,7 +52,107 @@ CELL_OUTPUT_LIMIT = 256 * 1024  # characters of output kept per cell
 NOTEBOOK_OUTPUT_LIMIT = 2 * 2**20  # characters of output kept per notebook
 ERROR_TEXT_LIMIT = 20_000  # characters kept of an error message
 RECORDS_LIMIT = 64 * 2**20  # characters of records accepted per notebook
+MESSAGE_LIMIT = RECORDS_LIMIT + 16 * 2**20  # bytes of one message frame (ZMQ disconnects a larger one)
+TRACEBACK_LINES = 200
 MIME = "application/vnd.course-autograder.records+json"  # == checks.probe.MIME (tested)
+OUTPUT_TYPES = ("stream", "display_data", "update_display_data", "execute_result", "error")
+IOPUB_TYPES = (*OUTPUT_TYPES, "status", "clear_output", "execute_input")
+
+
+class Malformed(Exception):
+    """A message from the kernel that is not what its type promises (the student's doing)."""
+
+
+def _text(value, limit=None):
+    if type(value) is not str:
+        raise Malformed("a text field is not a string")
+    return value if limit is None else value[:limit]
+
+
+def _bundle_size(data):
+    """Characters of a MIME bundle ({mime: str or JSON}); raises Malformed for anything else."""
+    if type(data) is not dict:
+        raise Malformed("a MIME bundle is not a dict")
+    size = 0
+    for key, value in data.items():
+        if type(key) is not str:
+            raise Malformed("a MIME type is not a string")
+        size += len(key) + (len(value) if type(value) is str else len(json.dumps(value)))
+    return size
+
+
+def screen_structure(msg, channel):
+    """The message with its envelope checked (header, parent_header, metadata, content are dicts, the type
+    a string); None to drop it (comm messages, unknown types, an execution count that is not a number)."""
+    if type(msg) is not dict or type(msg.get("content")) is not dict or type(msg.get("header")) is not dict:
+        raise Malformed("a message without a header or content")
+    for key in ("parent_header", "metadata"):
+        if type(msg.get(key)) is not dict:
+            msg[key] = {}
+    msg_type = msg.get("msg_type")
+    if type(msg_type) is not str or msg["header"].get("msg_type") != msg_type:
+        raise Malformed("a message type that is not a string, or two types")
+    content = msg["content"]
+    if "execution_count" in content and not (content["execution_count"] is None
+                                             or type(content["execution_count"]) is int):
+        del content["execution_count"]
+    if channel == "iopub":
+        if msg_type.startswith("comm_") or msg_type not in IOPUB_TYPES:
+            return None  # widgets, custom comms, unknown types: nothing the grader stores or obeys
+        transient = content.get("transient")
+        if transient is not None and (type(transient) is not dict or type(transient.get("display_id", "")) is not str):
+            content.pop("transient")
+        if msg_type == "status" and type(content.get("execution_state")) is not str:
+            raise Malformed("a status without a state")
+    elif channel == "shell" and msg_type == "execute_reply":
+        status = content.get("status")
+        if status not in ("ok", "error", "aborted"):
+            content["status"] = "error"
+        if content["status"] == "error":  # nbgrader reads these into an error output
+            content["ename"] = str(content.get("ename"))[:200] if type(content.get("ename")) is str else "Error"
+            content["evalue"] = content["evalue"][:ERROR_TEXT_LIMIT] if type(content.get("evalue")) is str else ""
+            lines = content.get("traceback")
+            content["traceback"] = [str(line)[:ERROR_TEXT_LIMIT] for line in lines[:TRACEBACK_LINES]
+                                    if type(line) is str] if type(lines) is list else []
+    return msg
+
+
+class ScreenedChannel:
+    """A kernel client's channel whose ``get_msg`` returns only messages that passed :func:`screen_structure`:
+    a message that fails to deserialize or is malformed is dropped and counted (``on_malformed``)."""
+
+    def __init__(self, channel, name, on_malformed):
+        self._channel, self._name, self._on_malformed = channel, name, on_malformed
+        try:
+            import zmq
+
+            channel.socket.setsockopt(zmq.MAXMSGSIZE, MESSAGE_LIMIT)
+        except Exception:  # noqa: BLE001 - a socket without the option: the caps below still hold
+            pass
+
+    def __getattr__(self, name):
+        return getattr(self._channel, name)
+
+    async def get_msg(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                msg = await self._channel.get_msg(timeout=remaining)
+            except Empty:
+                raise
+            except Exception as err:  # noqa: BLE001 - a frame that is not a message (bad JSON, bad signature)
+                self._on_malformed(f"{type(err).__name__}")
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise Empty from None
+                continue
+            try:
+                screened = screen_structure(msg, self._name)
+            except Malformed as err:
+                self._on_malformed(str(err))
+                continue
+            if screened is not None:
+                return screened
 
 
 def kernel_argv():
@@ -128,7 +245,10 @@ class SandboxedExecute(TimeoutHooks, Execute):
         self._records_chars = 0
         self._current = None
         self._chars = {}
+        self._errors = set()  # cells that kept an error output
         self.dropped = {}
+        self.malformed = {}  # cell index (-1: between cells) -> messages dropped as malformed
+        self.malformed_reason = ""
         self._total_chars = 0
         self.cells_seconds = 0.0  # the notebook's own execution time (sum over its cells)
         self.start_seconds = 0.0  # kernel start, until it answered kernel_info
@@ -149,36 +269,96 @@ class SandboxedExecute(TimeoutHooks, Execute):
         if time.monotonic() >= self.deadline - 0.5:
             self.notebook_timeout = True
 
-    def output(self, outs, msg, display_id, cell_index):
-        content = msg["content"]
-        data = content.get("data") if msg["msg_type"] in ("display_data", "update_display_data") else None
-        if isinstance(data, dict) and MIME in data:
-            text = data[MIME]
-            if not isinstance(text, str) or self._records_chars + len(text) > RECORDS_LIMIT:
-                self.stray_records += 1
+    def process_message(self, msg, cell, cell_index):
+        """Every IOPub message of a cell passes here (before nbclient's own handling): its content is
+        validated for its type, records are taken out, and outputs of every type count against the caps."""
+        try:
+            if not self._screen(msg, cell_index):
                 return None
-            self._records_chars += len(text)
-            if cell_index == self._current:
-                self.records.setdefault(cell_index, []).append(text)
-            else:
-                self.stray_records += 1
+        except Malformed as err:
+            self._malformed(cell_index, str(err))
             return None
-        if msg["msg_type"] == "error":  # always kept (grades depend on it), but shortened
-            content["evalue"] = str(content.get("evalue", ""))[:ERROR_TEXT_LIMIT]
-            content["traceback"] = [str(line)[:ERROR_TEXT_LIMIT] for line in content.get("traceback", [])[:200]]
-            return super().output(outs, msg, display_id, cell_index)
-        size = _output_size(msg)
-        room = min(CELL_OUTPUT_LIMIT - self._chars.get(cell_index, 0), NOTEBOOK_OUTPUT_LIMIT - self._total_chars)
-        if size > room:
-            if msg["msg_type"] == "stream" and room > 0:  # keep the beginning of the text
-                self.dropped[cell_index] = self.dropped.get(cell_index, 0) + size - room
-                content["text"] = content["text"][:room]
-                size = room
-            else:
+        try:
+            return super().process_message(msg, cell, cell_index)
+        except CellExecutionComplete:
+            raise
+        except Exception as err:  # noqa: BLE001 - content nbclient cannot apply (e.g. a stale display id)
+            self._malformed(cell_index, f"{msg['msg_type']}: {type(err).__name__}")
+            return None
+
+    def _screen(self, msg, cell_index):
+        """True when nbclient may handle ``msg`` (possibly shortened); False to drop it."""
+        msg_type, content = msg["msg_type"], msg["content"]
+        if msg_type in ("status", "execute_input", "clear_output"):
+            return True
+        if msg_type == "stream":
+            if content.get("name") not in ("stdout", "stderr"):
+                raise Malformed("a stream that is neither stdout nor stderr")
+            text = _text(content.get("text"))
+            room = self._room(cell_index)
+            if len(text) > room:
+                self.dropped[cell_index] = self.dropped.get(cell_index, 0) + len(text) - max(room, 0)
+                if room <= 0:
+                    return False
+                content["text"] = text[:room]
+            self._charge(cell_index, len(content["text"]))
+            return True
+        if msg_type == "error":  # kept (grades depend on it), shortened; one per cell beyond the caps
+            content["ename"] = _text(content.get("ename"), 200)
+            content["evalue"] = _text(content.get("evalue"), ERROR_TEXT_LIMIT)
+            lines = content.get("traceback", [])
+            if type(lines) is not list:
+                raise Malformed("a traceback that is not a list")
+            content["traceback"] = [_text(line, ERROR_TEXT_LIMIT) for line in lines[:TRACEBACK_LINES]]
+            size = len(content["evalue"]) + sum(map(len, content["traceback"]))
+            if size > self._room(cell_index) and cell_index in self._errors:
                 self.dropped[cell_index] = self.dropped.get(cell_index, 0) + size
-                return None
+                return False
+            self._errors.add(cell_index)
+            self._charge(cell_index, size)
+            return True
+        # display_data, update_display_data, execute_result: a MIME bundle
+        data, metadata = content.get("data"), content.setdefault("metadata", {})
+        if type(metadata) is not dict:
+            raise Malformed("output metadata that is not a dict")
+        if msg_type == "execute_result":
+            content.setdefault("execution_count", None)
+        if type(data) is dict and MIME in data:
+            text = data.pop(MIME)
+            self._record(text, cell_index, accepted=msg_type == "display_data" and not data)
+            if not data:
+                return False
+        size = _bundle_size(data) + len(json.dumps(metadata))
+        if size > self._room(cell_index):
+            self.dropped[cell_index] = self.dropped.get(cell_index, 0) + size
+            return False
+        self._charge(cell_index, size)
+        return True
+
+    def _record(self, text, cell_index, accepted):
+        """A record message: kept for the parent when it came alone, during its own cell, within the limit."""
+        if not accepted or type(text) is not str or self._records_chars + len(text) > RECORDS_LIMIT \
+                or cell_index != self._current:
+            self.stray_records += 1
+            return
+        self._records_chars += len(text)
+        self.records.setdefault(cell_index, []).append(text)
+
+    def _room(self, cell_index):
+        return min(CELL_OUTPUT_LIMIT - self._chars.get(cell_index, 0), NOTEBOOK_OUTPUT_LIMIT - self._total_chars)
+
+    def _charge(self, cell_index, size):
         self._chars[cell_index] = self._chars.get(cell_index, 0) + size
         self._total_chars += size
+
+    def _malformed(self, cell_index, reason):
+        key = cell_index if cell_index is not None else -1
+        self.malformed[key] = self.malformed.get(key, 0) + 1
+        self.malformed_reason = self.malformed_reason or reason
+
+    def output(self, outs, msg, display_id, cell_index):
+        if msg["msg_type"] == "error":
+            msg["content"].setdefault("traceback", [])
         return super().output(outs, msg, display_id, cell_index)
 
     # -- driving the kernel -------------------------------------------------------------------
@@ -231,6 +411,12 @@ class SandboxedExecute(TimeoutHooks, Execute):
                 cell.outputs.append(NotebookNode(
                     output_type="stream", name="stdout",
                     text=f"\n[autograder: {dropped} more characters of output were not stored]\n"))
+            malformed = self.malformed.get(index)
+            if malformed:
+                cell.outputs.append(NotebookNode(
+                    output_type="stream", name="stdout",
+                    text=f"\n[autograder: {malformed} malformed message(s) from the kernel were ignored "
+                         f"({self.malformed_reason})]\n"))
 
     async def run(self, env, log_file):
         """Execute the notebook; returns nothing, the attributes say what happened."""
@@ -239,6 +425,7 @@ class SandboxedExecute(TimeoutHooks, Execute):
         try:
             async with self.async_setup_kernel(env=env, stdout=log_file, stderr=log_file):
                 self.start_seconds = time.monotonic() - started
+                self.screen_channels()
                 try:  # cells stop themselves at the deadline (_get_timeout); this is the backstop
                     backstop = self.limits.notebook_timeout + 2 * INTERRUPT_GRACE
                     await asyncio.wait_for(self._run_cells(), timeout=backstop)
@@ -251,6 +438,15 @@ class SandboxedExecute(TimeoutHooks, Execute):
             self.died_at = -1
         finally:
             forget_kernel(self)
+
+    def screen_channels(self):
+        """From here on (the kernel answered; no student code has run yet), every message the client reads
+        passes :class:`ScreenedChannel`."""
+        for name in ("iopub", "shell"):
+            channel = getattr(self.kc, f"{name}_channel")
+            if not isinstance(channel, ScreenedChannel):
+                screened = ScreenedChannel(channel, name, lambda reason: self._malformed(self._current, reason))
+                replace_channel(self.kc, name, screened)
 
     def mark_not_run(self, reason):
         """Give every code cell that did not run an error output (so grade cells score 0)."""

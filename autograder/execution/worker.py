@@ -8,10 +8,12 @@ here becomes ``grader_error`` with the traceback, never the student's status.
 """
 
 import asyncio
+import functools
 import os
-import shutil
 import signal
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -115,7 +117,11 @@ def run_job(job, master, limits, sandboxed=True, slot=None):
         except notebook_io.InvalidNotebook as err:
             return KernelRun(invalid=str(err), notes=job.notes, **base)
         prepared = time.monotonic()
-        box = _PROCESS.sandbox(sandboxed)
+        try:
+            box = _PROCESS.sandbox(sandboxed)
+        except sandbox.SandboxUnavailable:  # no student code ran: tried again later, as a kernel that did not
+            # start (without root another kernel's fork bomb may hold every process the shared uid may have)
+            return KernelRun(grader_error=traceback.format_exc()[-4000:], died_at=-1, notes=job.notes, **base)
         with _PROCESS.slot(slot) as slot_index:
             facts = _execute(nb, master, limits, box, slot_index)
         facts["timings"].update(prepare=prepared - started, total=time.monotonic() - started)
@@ -130,57 +136,77 @@ def _font_files():
     return {f".config/matplotlib/{_PROCESS.font_cache.name}": _PROCESS.font_cache}
 
 
-@contextmanager
-def _fresh_start(box, slot, limits):
-    """A new sandbox and a new Python for one kernel (no fork server)."""
-    folder = _PROCESS.staging / f"k{slot}-{os.urandom(4).hex()}"
-    folder.mkdir(mode=0o700)
-    kernel_box = sandbox.KernelSandbox(box, folder, slot, IsolationSpec.of(limits), files=_font_files())
+@functools.cache
+def _address_space_mb(preload):
+    """MB of address space a Python that imported ``preload`` (the course's import lines) maps, measured once."""
+    report = "print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmSize')))"
+    code = "\n".join([*preload, report])
     try:
-        km = make_kernel_manager(kernel_box, folder)
+        done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=300,
+                              env={"PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"})
+        return int(done.stdout.strip().splitlines()[-1]) // 1024
+    except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+        return 4096  # a generous guess: the limit then bounds less, never honest work
+
+
+def _baseline_mb(box, preload):
+    """Without a memory cgroup, a fresh kernel's address space is limited on top of the course libraries'."""
+    if not box.enabled or box.hierarchy is not None:
+        return None
+    return _address_space_mb(tuple(preload))
+
+
+@contextmanager
+def _fresh_start(box, slot, limits, preload=()):
+    """A new sandbox and a new Python for one kernel (no fork server)."""
+    job = sandbox.JobFolder(_PROCESS.staging / f"k{slot}-{os.urandom(4).hex()}", sandbox.uid_for(box, slot),
+                            root=box.enabled and box.root)
+    kernel_box = None
+    try:
+        kernel_box = sandbox.KernelSandbox(box, job.path, slot, IsolationSpec.of(limits), files=_font_files(),
+                                           baseline_mb=_baseline_mb(box, preload))
+        km = make_kernel_manager(kernel_box, job.path)
         env = kernel_box.launch_env() if box.enabled else kernel_box.kernel_env()
-        with open(folder / "kernel.log", "wb") as log:
-            yield _Start(km, folder / "kernel.log", log, env, finish=lambda _executor: (_exit_code(km),
-                                                                                       kernel_box.stats()))
+        yield _Start(km, job, job.log_writer, env, finish=lambda _executor: (_exit_code(km), kernel_box.stats()))
     finally:
-        kernel_box.kill()
-        kernel_box.cleanup()
-        shutil.rmtree(folder, ignore_errors=True)
+        if kernel_box is not None:
+            kernel_box.kill()
+            kernel_box.cleanup()
+        job.close()
 
 
 @contextmanager
 def _forked_start(zygote):
-    """A kernel forked by the slot's fork server, in namespaces of its own."""
-    folder = zygote.folder / f"job-{os.urandom(4).hex()}"
-    folder.mkdir(mode=0o700)
-    zygote.sandbox.own(folder)
-    log_path = folder / "kernel.log"
-    spawn = {"env": zygote.sandbox.kernel_env(), "log": log_path, "rlimits": zygote.kernel_rlimits()}
-    km = make_kernel_manager(None, folder, zygote=zygote, spawn_args=spawn)
+    """A kernel forked by the slot's fork server, in namespaces (and a control group) of its own."""
+    job = sandbox.JobFolder(zygote.folder / f"job-{os.urandom(4).hex()}", zygote.sandbox.uid,
+                            root=zygote.sandbox.sandbox.root)
+    spawn = {"env": zygote.sandbox.kernel_env(), "log": job.log_path, "rlimits": zygote.kernel_rlimits()}
+    km = make_kernel_manager(None, job.path, zygote=zygote, spawn_args=spawn)
 
     def finish(executor):
-        job = zygote.job
-        if job is not None:
-            job.kill()
-            job.wait(timeout=30)
-        exit_code = job.returncode if job is not None else None
+        forked = zygote.job
+        if forked is not None:
+            forked.kill()
+            forked.wait(timeout=30)
+        exit_code = forked.returncode if forked is not None else None
         if exit_code == -9 and executor.died_at is None:
             exit_code = None  # killed by us at shutdown, after the last cell
         return exit_code, zygote.stats()
 
     try:
-        yield _Start(km, log_path, None, zygote.sandbox.kernel_env(), finish)
+        yield _Start(km, job, None, zygote.sandbox.kernel_env(), finish)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        zygote.end_job()
+        job.close()
 
 
 @dataclass
 class _Start:
-    """How one kernel starts and ends: its manager, log, environment, and what to collect when it is done."""
+    """How one kernel starts and ends: its manager, job folder, environment, and what to collect when it is done."""
 
     manager: object
-    log_path: Path
-    log_file: object  # where the kernel's stdout and stderr go (None: the fork server writes log_path)
+    job: object  # the kernel's JobFolder (its log is read through a descriptor opened before the start)
+    log_file: object  # where the kernel's stdout and stderr go (None: the fork server opens the job's log)
     env: dict
     finish: object  # executor -> (exit code, (oom killed, peak MB, process limit hit))
 
@@ -189,7 +215,7 @@ def _run_kernel(nb, master, limits, start):
     executor = SandboxedExecute(nb, start.manager, limits, master.probe_source, master.plans_json)
     asyncio.run(executor.run(env=start.env, log_file=start.log_file))
     exit_code, stats = start.finish(executor)
-    return executor, exit_code, stats, _tail(start.log_path)
+    return executor, exit_code, stats, start.job.log_tail()
 
 
 def _execute(nb, master, limits, box, slot):
@@ -203,7 +229,7 @@ def _execute(nb, master, limits, box, slot):
             zygote = None
     forked = zygote is not None
     if zygote is None:
-        with _fresh_start(box, slot, limits) as start:
+        with _fresh_start(box, slot, limits, master.preload) as start:
             executor, exit_code, (oom, peak, pids_hit), log_text = _run_kernel(nb, master, limits, start)
     if executor.died_at is not None:
         where = "while starting" if executor.died_at < 0 else f"in cell {executor.died_at + 1}"
@@ -235,6 +261,7 @@ def _execute(nb, master, limits, box, slot):
         "cpu_limit": exit_code is not None and exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU),
         "process_limit": process_limit,
         "output_dropped": sum(executor.dropped.values()),
+        "malformed_messages": sum(executor.malformed.values()),
         "peak_memory_mb": peak,
         # no student code runs before the kernel answers and the probe is installed: a failure there is ours
         "grader_error": ("the kernel did not start: " + (log_text.strip().splitlines() or ["no log"])[-1][:300])
@@ -249,15 +276,6 @@ def _execute(nb, master, limits, box, slot):
 def _exit_code(km):
     proc = getattr(getattr(km, "provisioner", None), "process", None)
     return proc.poll() if proc is not None else None
-
-
-def _tail(path, limit=20_000):
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(max(0, os.path.getsize(path) - limit))
-            return fh.read().decode("utf-8", errors="replace")
-    except OSError:
-        return ""
 
 
 __all__ = ["run_job", "not_run_output", "worker_name"]

@@ -19,6 +19,7 @@ from autograder.course.sources import reference_answers
 from autograder.execution import submissions
 from autograder.execution.submissions import UsageError
 from autograder.grading import gradebook, master, preflight
+from autograder.grading.scheduler import REVIEW_JUDGING
 from solutions import chapters as course
 
 
@@ -88,7 +89,7 @@ class Batch:
     def _sort_jobs(self):
         """The resume journal: a submission whose file and source are unchanged since its recorded result
         (not a grader error) is skipped, and so is an older copy of a graded later one."""
-        journal = gradebook.recorded(self.gb)
+        journal = self.journal = gradebook.recorded(self.gb)
         self.todo, self.skipped, self.review = [], [], {}
         for sub in self.subs:
             job = job_for(sub)
@@ -100,6 +101,8 @@ class Batch:
                 self.skipped.append(sub.key)
             elif row is not None and row.timestamp and sub.timestamp_text and row.timestamp > sub.timestamp_text:
                 self.skipped.append(sub.key)  # an older copy: the graded, later submission stays
+            elif row is not None and row.submission_sha == job.submission_sha and REVIEW_JUDGING in row.review:
+                self.skipped.append(sub.key)  # its own records broke judging twice: listed for review, not retried
             else:
                 self.todo.append(job)
 

@@ -74,6 +74,8 @@ def classify(run, limits):
         notes.append(f"process limit reached ({limits.processes} processes and threads): a fork or thread was refused")
     if run.output_dropped:
         notes.append(f"output truncated: {run.output_dropped} characters not stored")
+    if run.malformed_messages:
+        notes.append(f"{run.malformed_messages} malformed message(s) from the kernel ignored")
     if run.stray_records:
         notes.append(f"{run.stray_records} record message(s) outside their test cell ignored")
     notes += [f"repaired: {r}" for r in run.repairs]

@@ -40,6 +40,7 @@ from autograder.grading.batch import Batch
 from autograder.grading.scheduler import Grader, Interrupts
 from autograder.sandbox import bwrap as sandbox
 from autograder.sandbox import cgroups
+from autograder.sandbox import linux
 from coursebook import paths
 
 tqdm.monitor_interval = 0  # no monitor thread in the parent: pool workers are forked from it
@@ -133,7 +134,7 @@ def remove_stale():
         except OSError:
             continue
         if mine and match and not Path(f"/proc/{match.group(1)}").exists():
-            shutil.rmtree(folder, ignore_errors=True)
+            _remove_staging(folder)
     cgroups.remove_stale()
 
 
@@ -152,8 +153,15 @@ def batch_staging():
             os.environ.pop("AUTOGRADER_STAGING", None)
         else:
             os.environ["AUTOGRADER_STAGING"] = previous
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove_staging(folder)
         cgroups.remove_batch(os.getpid())
+
+
+def _remove_staging(folder):
+    """Remove a batch's staging folder, the mounts below it first (as root: fork servers' binds, job folders)."""
+    if os.geteuid() == 0:
+        linux.detach_below(folder)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def run(args):

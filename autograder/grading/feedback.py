@@ -10,25 +10,38 @@ and the verdicts are error outputs written by the grading parent. On top of the 
   and error outputs of such cells lose their tracebacks;
 - :func:`leaks` is the last line of defence: a notebook whose restored cells or outputs carry a line
   of the reference, the chapter's checks or the source notebook's hidden parts is not rendered;
-- rendering runs under a time limit (``Limits.render_seconds``) in a worker process.
+- rendering runs under a time limit (``Limits.render_seconds``) in a worker process;
+- nothing a student wrote runs in the reader's browser: :func:`sanitize` (nbconvert's ``SanitizeHTML``,
+  bleach underneath) drops JavaScript and every output type that is not plain data and cleans HTML
+  outputs and raw cells, Markdown is cleaned after it is rendered to HTML (:func:`clean_html`: Markdown
+  source is not HTML, so code spans and ``<`` in prose survive), and every page carries a
+  Content-Security-Policy (:func:`content_security_policy`): scripts only from the page's own folders
+  (MathJax) and the one inline MathJax configuration, by its hash; no connections, forms or frames.
 """
 
+import base64
 import copy
+import hashlib
+import html as html_module
 import os
-import signal
-import threading
+import re
 import time
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
+import bleach
+import jinja2
 import nbformat
+from bleach.css_sanitizer import CSSSanitizer
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbformat.v4 import new_markdown_cell
 from nbgrader import utils as nbutils
 from nbgrader.preprocessors import ClearHiddenTests
 from traitlets.config import Config
 
+from autograder.common.deadline import DeadlineExceeded, deadline
 from autograder.common.fileio import atomic_copytree
 from autograder.common.records import FeedbackPage
 from autograder.compat.nbconvert import FastHTMLExporter
@@ -37,6 +50,84 @@ from autograder.course.markers import Markers
 _TEMPLATES = os.path.join(os.path.dirname(nbutils.__file__), "server_extensions", "formgrader")
 _OURS = os.path.join(os.path.dirname(__file__), "templates")
 MATHJAX_FOLDER = "_mathjax"
+
+
+# -- what a student wrote never runs in the reader's browser -------------------------------------------------
+# HTML that Markdown and notebook outputs may keep: text structure, tables, code, images; no script, style
+# element, form, frame, object or event attribute; links and images only to safe places
+SAFE_TAGS = sorted(set(bleach.sanitizer.ALLOWED_TAGS) | {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "span", "div", "img", "table", "thead", "tbody",
+    "tfoot", "tr", "th", "td", "caption", "del", "ins", "sup", "sub", "dl", "dt", "dd", "kbd", "samp", "var",
+    "details", "summary", "figure", "figcaption"})
+SAFE_CSS = ["color", "background-color", "text-align", "font-weight", "font-style", "text-decoration", "width",
+            "height", "max-width", "border", "padding", "margin", "vertical-align", "white-space"]
+
+
+def _safe_attribute(tag, name, value):
+    if name in ("title", "alt", "align", "colspan", "rowspan", "style"):
+        return True
+    if name in ("class", "id"):
+        return tag in ("span", "div", "code", "pre", "table", "th", "td", "a", "h1", "h2", "h3", "h4", "h5", "h6")
+    if tag == "a" and name == "href":
+        return value.startswith(("#", "http://", "https://", "mailto:"))
+    if tag == "img" and name == "src":
+        return value.startswith(("data:image/png;", "data:image/jpeg;", "data:image/gif;"))
+    if tag == "img" and name in ("width", "height"):
+        return True
+    return False
+
+
+_CLEANER = bleach.Cleaner(tags=SAFE_TAGS, attributes=_safe_attribute, protocols=["http", "https", "mailto", "data"],
+                          strip=False, strip_comments=True, css_sanitizer=CSSSanitizer(allowed_css_properties=SAFE_CSS))
+
+
+def clean_html(text):
+    """``text`` (HTML) with only :data:`SAFE_TAGS` and safe attributes kept; the rest escaped, shown as text."""
+    return _CLEANER.clean(str(text))
+
+
+class _Sanitize(SanitizeHTML):
+    """nbconvert's sanitizer with the feedback page's allow-list; Markdown cells are left to the rendered HTML's
+    cleaning (bleach on Markdown source would escape ``<`` inside code spans)."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type == "markdown":
+            return cell, resources
+        return super().preprocess_cell(cell, resources, cell_index)
+
+    def sanitize_html_tags(self, html_str):
+        return clean_html(html_str)
+
+
+def sanitize(nb):
+    """A copy of ``nb`` whose outputs and raw cells hold nothing a browser would run: JavaScript and every
+    output type but plain data (text, LaTeX, JSON, PNG, JPEG) dropped, HTML and Markdown outputs cleaned."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") in ("display_data", "execute_result"):
+                output.setdefault("data", {})
+    nb, _ = _Sanitize(strip=False).preprocess(nb, {})
+    return nb
+
+
+_MATHJAX_TEMPLATE = Path(_OURS) / "feedback_offline" / "mathjax.html.j2"
+
+
+@lru_cache(maxsize=1)
+def content_security_policy():
+    """The feedback page's policy: MathJax from the page's own folders and its one inline configuration (by
+    hash, read from the template), styles and images of the page itself; nothing else runs or loads."""
+    inline = re.findall(r"<script>(.*?)</script>", _MATHJAX_TEMPLATE.read_text(encoding="utf-8"), re.S)
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in inline)
+    return ("default-src 'none'; "
+            f"script-src 'self' file: {hashes}; "
+            "style-src 'self' file: 'unsafe-inline'; img-src 'self' file: data:; font-src 'self' file: data:; "
+            "connect-src 'none'; frame-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'")
+
+
+def csp_meta():
+    return f'<meta http-equiv="Content-Security-Policy" content="{html_module.escape(content_security_policy())}">'
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +140,13 @@ def _exporter():
         os.path.join(_TEMPLATES, "static", "node_modules", "bootstrap", "dist", "css")]
     exporter = FastHTMLExporter(config=c)
     exporter.register_preprocessor(CSSHTMLHeaderPreprocessor(config=c), enabled=True)
+    rendered_markdown = exporter.markdown2html
+
+    @jinja2.pass_context
+    def safe_markdown2html(context, source):  # Markdown as HTML, then cleaned like any student HTML
+        return clean_html(rendered_markdown(context, source))
+
+    exporter.register_filter("markdown2html", safe_markdown2html)
     return exporter
 
 
@@ -77,21 +175,13 @@ class RenderTimeout(Exception):
 
 @contextmanager
 def time_limit(seconds):
-    """SIGALRM after ``seconds`` (main thread only; elsewhere the caller's own limit applies)."""
-    if threading.current_thread() is not threading.main_thread() or not seconds:
-        yield
-        return
-
-    def expired(_signum, _frame):
-        raise RenderTimeout(f"feedback rendering took more than {seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    """:class:`RenderTimeout` after ``seconds`` (the one wall-clock deadline of :mod:`autograder.common.deadline`:
+    main thread only; elsewhere the caller's own limit applies)."""
     try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        with deadline(seconds):
+            yield
+    except DeadlineExceeded:
+        raise RenderTimeout(f"feedback rendering took more than {seconds:g} s") from None
 
 
 def leaks(nb, secrets):
@@ -146,6 +236,6 @@ def render(graded_nb, assignment_id, cell_scores, max_score, status, detail, hid
         note = f"**Autograder:** status `{status}`" + (f": {detail}" if detail else "")
         nb.cells.insert(0, new_markdown_cell(note.replace("<", "&lt;")))
     resources = {"nbgrader": {"notebook": assignment_id, "score": total, "max_score": max_score,
-                              "late_penalty": 0}}
-    html, _ = _exporter().from_notebook_node(nb, resources=resources)
+                              "late_penalty": 0}, "csp_meta": csp_meta()}
+    html, _ = _exporter().from_notebook_node(sanitize(nb), resources=resources)
     return html

@@ -8,12 +8,14 @@ error output at the top of the test cell, so nbgrader's own scoring (``SaveAutoG
 cell 0; a test cell earns its points only when the kernel ran it without error and the verdict passes.
 """
 
+import functools
 import json
 from dataclasses import dataclass
 
 import nbformat
 from nbformat import NotebookNode
 
+from autograder.common.deadline import DeadlineExceeded, deadline
 from checks import mistakes, probe, verdict
 
 
@@ -36,34 +38,98 @@ def _unanswered(got):
     return bool(firsts) and all(r is not None and r.name in STUB_ERRORS for r in firsts)
 
 
-def _decode(grade_id, texts):
-    """The decoded records of one test cell, or a message saying what is wrong with them."""
+# What one test's records may cost, as multiples of the reference's records of that test (a catalogued
+# mistake's records are at most 2.9 times the reference's in this course), plus a fixed allowance.
+SIZE_FACTOR, SIZE_ALLOWANCE = 4, 64 * 1024  # characters of JSON
+COST_FACTOR, COST_ALLOWANCE = 4, 10_000  # decoded values and array elements
+JUDGE_SECONDS = 20.0  # decoding, judging and diagnosing one test's records (the reference's take < 0.5 s)
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """What one test's records may cost, fixed before they are read: characters, values, array elements."""
+
+    chars: int
+    nodes: int
+    elements: int
+
+    def budget(self):
+        return probe.Budget(nodes=self.nodes, elements=self.elements)
+
+
+@functools.cache
+def allowance(chapter, test):
+    """A small multiple of the reference's records of ``test`` (computed once per process)."""
+    raw = probe.run_plans(test.plans(), chapter.reference_namespace())  # (warnings silenced there)
+    text = json.dumps({"test": test.grade_id, "cases": raw})
+    nodes, elements = probe.cost(raw)
+    return Allowance(chars=SIZE_FACTOR * len(text) + SIZE_ALLOWANCE,
+                     nodes=COST_FACTOR * (nodes + elements) + COST_ALLOWANCE,
+                     elements=COST_FACTOR * elements + COST_ALLOWANCE)
+
+
+def _decode(grade_id, texts, limits=None):
+    """The decoded records of one test cell, or a message saying what is wrong with them.
+
+    ``limits`` (an :class:`Allowance`) is checked before any decoding: the record's length first, then the
+    decoder's budget. Malformed records of any shape are the student's failure with a message.
+    """
     if not texts:
         return None, "the hidden checks did not run (the test cell stopped before its last line)"
     if len(texts) > 1:
         return None, "the hidden checks reported twice (records must come once from the test cell)"
+    text = texts[0]
+    if type(text) is not str:
+        return None, "the hidden checks' records are malformed (not text)"
+    if limits is not None and len(text) > limits.chars:
+        return None, (f"the hidden checks' records are too large ({len(text)} characters; "
+                      f"at most {limits.chars} for this test)")
     try:
-        payload = json.loads(texts[0])
-        if not isinstance(payload, dict) or payload.get("test") != grade_id:
+        payload = json.loads(text)
+        if type(payload) is not dict or type(payload.get("test")) is not str or payload["test"] != grade_id:
             return None, "the hidden checks reported for another test"
-        return verdict.results(probe.decode_records(payload.get("cases"))), None
-    except (ValueError, TypeError, RecursionError) as err:
+        decoded = probe.decode_records(payload.get("cases"), limits.budget() if limits is not None else None)
+        return verdict.results(decoded), None
+    except (probe.BadRecords, ValueError, TypeError, RecursionError) as err:
         return None, f"the hidden checks' records are malformed ({str(err)[:120]})"
 
 
-def judge(run, chapter, answers):
-    """{grade_id: Verdict} for every declared test of ``chapter`` (``answers``: its reference answers)."""
+def judge(run, chapter, answers, seconds=JUDGE_SECONDS):
+    """{grade_id: Verdict} for every declared test of ``chapter`` (``answers``: its reference answers).
+
+    Each test's records are bounded before they are read (:func:`allowance`) and decoded, judged and
+    diagnosed within ``seconds``: records that take longer fail their test, a diagnosis that takes longer
+    is left out. Nothing a kernel sends can make this raise.
+    """
     out = {}
     for test in chapter.tests:
-        got, problem = _decode(test.grade_id, run.records.get(test.grade_id, []))
-        if problem is not None:
-            out[test.grade_id] = Verdict(test.grade_id, f"{test.answer}: {problem}")
-            continue
-        message = verdict.judge(test, got, verdict.reference(chapter, test))
-        found = tuple(mistakes.diagnose(chapter, test, got, answers)) if message is not None else ()
-        unanswered = message is not None and not found and _unanswered(got)
-        out[test.grade_id] = Verdict(test.grade_id, message, found, unanswered)
+        out[test.grade_id] = _judge_test(run, chapter, test, answers, seconds)
     return out
+
+
+def _judge_test(run, chapter, test, answers, seconds):
+    limits = allowance(chapter, test)
+    expected = verdict.reference(chapter, test)  # the reference's side: computed once, outside the deadline
+    message = None
+    try:
+        with deadline(seconds):
+            got, problem = _decode(test.grade_id, run.records.get(test.grade_id, []), limits)
+            if problem is not None:
+                return Verdict(test.grade_id, f"{test.answer}: {problem}")
+            message = verdict.judge(test, got, expected)
+            if message is None:
+                return Verdict(test.grade_id, None)
+            found = ()
+            try:
+                found = tuple(mistakes.diagnose(chapter, test, got, answers))
+            except Exception:  # noqa: BLE001 - records no mistake foresaw: no diagnosis, the verdict stands
+                found = ()
+            return Verdict(test.grade_id, message, found, not found and _unanswered(got))
+    except DeadlineExceeded:
+        if message is not None:  # the diagnosis ran out of time: the failing verdict stands, undiagnosed
+            return Verdict(test.grade_id, message)
+        return Verdict(test.grade_id, f"{test.answer}: the hidden checks' records took more than {seconds:g} s "
+                                      "to judge (far more than the reference's); scored 0")
 
 
 def chapter_link(book_url, chapter, anchor):

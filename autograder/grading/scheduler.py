@@ -13,6 +13,13 @@ A submission goes through two tasks on a worker and two steps here, each a typed
 
 A kernel that could not start, and a worker process that died, are tried again under the policies
 of :mod:`autograder.common.retry`; a task that raised becomes the submission's grader error.
+
+One submission can never stop the batch: everything this process does for it (decide, render request,
+record) runs inside one boundary (:meth:`Grader._guarded`), where any exception becomes that submission's
+``grader_error`` (its traceback in grader.log) and the batch goes on. A submission whose own records
+made judging fail twice in a row on the same file is listed for review and not graded again until it
+changes (:data:`JUDGING_FAILED`). Every task has a wall-clock deadline here (:meth:`Grader._deadline`):
+past it, its worker is treated as lost and replaced (:meth:`~autograder.execution.engines.LocalEngine.abandon`).
 """
 
 import signal
@@ -25,7 +32,7 @@ from dataclasses import dataclass, replace
 import nbformat
 from nbformat import NotebookNode
 
-from autograder.common.records import FeedbackPage, FeedbackRequest, Job, KernelRun, Outcome
+from autograder.common.records import FeedbackPage, FeedbackRequest, Job, KernelRun, Outcome, Status
 from autograder.common.retry import KERNEL_START, WORKER_LOST
 from autograder.execution import engines
 from autograder.grading import feedback, gradebook
@@ -34,6 +41,13 @@ from autograder.grading.outputs import write_outputs
 from autograder.grading.pages import status_page
 
 IN_FLIGHT_PER_WORKER = 2  # notebooks queued per worker: one running, one ready to start
+# beyond --notebook-timeout, what one task may take on its worker: a fork server's start (its imports, up to
+# 120 s on a busy machine), the kernel's start and teardown, preparing the notebook
+TASK_MARGIN = 180.0
+# the detail of a grader error raised while this process judged a submission's own records; the second one
+# in a row on the same file lists it for review instead of grading it again at every run
+JUDGING_FAILED = "grader error while judging this submission's records"
+REVIEW_JUDGING = "judging failed twice on this file: not graded again until the file changes"
 
 
 @dataclass(frozen=True)
@@ -111,6 +125,7 @@ class Grader:
         self.attempts = Counter()  # job key -> failed tries (kernel not started, worker lost)
         self.deferred = []  # (monotonic time, job): kernels that did not start, to be tried again
         self.tasks = {}  # future -> RunTask | RenderTask
+        self.deadlines = {}  # future -> monotonic time after which its worker counts as lost
         self.shared = {aid: engine.share(m) for aid, m in batch.masters.items()}
 
     def run(self, jobs):
@@ -133,6 +148,7 @@ class Grader:
                 continue
             for future in self.engine.wait(set(self.tasks)):
                 task = self.tasks.pop(future)
+                self.deadlines.pop(future, None)
                 try:
                     result = self.engine.result(future)
                 except engines.WorkerLost as lost:
@@ -143,15 +159,27 @@ class Grader:
                 except Exception as err:  # noqa: BLE001 - a task raised: a grader error, never the student's
                     result = task.failed(err)
                 if isinstance(task, RunTask):
-                    self._ran(task.job, result)
+                    self._guarded(task.job, lambda t=task, r=result: self._ran(t.job, r))
                 else:
-                    self._rendered(task, result)
+                    self._guarded(task.job, lambda t=task, r=result: self._rendered(t, r))
+            self._expire(queue)
 
     # -- tasks on the workers ------------------------------------------------------------------
+    def _deadline(self, task):
+        """Seconds from submission after which ``task``'s worker is lost: its own time limit plus
+        :data:`TASK_MARGIN`, for itself and for the one task that may be queued ahead of it on its worker."""
+        limits = self.batch.limits
+        own = (limits.notebook_timeout if isinstance(task, RunTask) else limits.render_seconds) + TASK_MARGIN
+        return IN_FLIGHT_PER_WORKER * (limits.notebook_timeout + TASK_MARGIN) + own
+
+    def _track(self, future, task):
+        self.tasks[future] = task
+        self.deadlines[future] = time.monotonic() + self._deadline(task)
+
     def _submit_run(self, job):
         mst = self.shared.get(job.assignment_id) or self.batch.masters[job.assignment_id]
         future = self.engine.submit(engines.execute_task, job, mst, self.batch.limits, self.sandboxed)
-        self.tasks[future] = RunTask(job)
+        self._track(future, RunTask(job))
 
     def _submit_render(self, task):
         mst = self.batch.masters[task.job.assignment_id]
@@ -160,7 +188,21 @@ class Grader:
             scores=dict(task.outcome.scores), max_score=mst.max_score, status=task.outcome.status.value,
             detail=task.outcome.detail, seconds=self.batch.limits.render_seconds,
             hidden_markers=(self.batch.markers.begin_hidden, self.batch.markers.end_hidden))
-        self.tasks[self.engine.submit(feedback.render_task, request)] = task
+        self._track(self.engine.submit(feedback.render_task, request), task)
+
+    def _expire(self, queue):
+        """Tasks past their deadline: their workers are lost (replaced by the engine), the tasks run again."""
+        now = time.monotonic()
+        for future in [f for f, when in self.deadlines.items() if when <= now and f in self.tasks]:
+            if future not in self.tasks:  # lost with an earlier one of this round (a restarted local pool)
+                continue
+            task = self.tasks.pop(future)
+            self.deadlines.pop(future, None)
+            seconds = self._deadline(task)
+            print(f"deadline: {task.job.student_id}/{task.job.assignment_id} ran past {seconds:g} s on its "
+                  "worker; the worker is replaced and the task runs again", file=self.batch.log)
+            self.engine.abandon(future)
+            self._lost(task, engines.WorkerLost(f"no result within {seconds:g} s"), queue)
 
     def _lost(self, task, lost, queue):
         """A worker process died under ``task``: run it again, up to :data:`WORKER_LOST`'s attempts."""
@@ -169,23 +211,66 @@ class Grader:
             # every task of the broken pool is lost with it: restart and resubmit them
             others = list(self.tasks.values())
             self.tasks.clear()
+            self.deadlines.clear()
             self.engine.restart()
             for other in others:
                 if isinstance(other, RunTask):
                     queue.insert(0, other.job)
                 else:
-                    self._submit_render(other)
+                    self._guarded(other.job, lambda o=other: self._submit_render(o))
         self.attempts[job.key] += 1
         if WORKER_LOST.exhausted(self.attempts[job.key]):
-            run = KernelRun(job.student_id, job.assignment_id, grader_error=f"the worker process died "
+            run = KernelRun(job.student_id, job.assignment_id, grader_error=f"the worker process was lost "
                             f"{WORKER_LOST.attempts} times on this submission ({lost})")
-            self._judge(job, run)
+            self._guarded(job, lambda: self._judge(job, run))
         elif isinstance(task, RunTask):
             queue.insert(0, job)
         else:
             self._submit_render(task)
 
     # -- the parent's part of one submission -----------------------------------------------------
+    def _guarded(self, job, step):
+        """Run ``step`` (this process's work on ``job``); any exception becomes the submission's grader error,
+        recorded with its traceback in grader.log, and the batch goes on."""
+        try:
+            step()
+        except (KeyboardInterrupt, engines.EngineGone):
+            raise
+        except BaseException as err:  # noqa: BLE001 - the boundary of one submission: nothing escapes it
+            self._failed(job, err)
+
+    def _failed(self, job, err):
+        """Record ``job`` as a grader error caused while this process handled its results."""
+        text = "".join(traceback.format_exception(err))[-6000:]
+        print(f"grader error on {job.student_id}/{job.assignment_id} (grading parent):\n{text}", file=self.batch.log)
+        try:
+            self.batch.gb.db.rollback()  # a half-written submission of the gradebook is not kept
+        except Exception:  # noqa: BLE001
+            pass
+        last = (text.strip().splitlines() or ["unknown"])[-1][:200]
+        detail = f"{JUDGING_FAILED} (not the student's fault; see the log): {last}"
+        previous = getattr(self.batch, "journal", {}).get(job.key)
+        if previous is not None and previous.status == Status.GRADER_ERROR.value and \
+                previous.submission_sha == job.submission_sha and previous.detail.startswith(JUDGING_FAILED):
+            self.batch.review[job.key] = [*self.batch.review.get(job.key, ()), REVIEW_JUDGING]
+            detail += f"; {REVIEW_JUDGING}"
+        mst = self.batch.masters[job.assignment_id]
+        outcome = Outcome(job.student_id, job.assignment_id, Status.GRADER_ERROR, detail,
+                          {t.grade_id: (0.0, t.points) for t in mst.tests})
+        run = KernelRun(job.student_id, job.assignment_id, grader_error=text)
+        try:
+            self._record(job, outcome, None, run, page=None)
+        except (KeyboardInterrupt, engines.EngineGone):
+            raise
+        except BaseException as again:  # noqa: BLE001 - even the record failed: logged, the batch goes on
+            print(f"could not record the grader error of {job.student_id}/{job.assignment_id}: {again!r}",
+                  file=self.batch.log)
+            try:
+                self.batch.gb.db.rollback()
+            except Exception:  # noqa: BLE001
+                pass
+            self.on_outcome(outcome)
+
     def _ran(self, job, run):
         if not self._retry_start(job, run):
             self._judge(job, run)

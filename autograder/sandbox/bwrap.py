@@ -29,8 +29,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.sandbox import cgroups, programs
-from autograder.sandbox.spec import INNER_UID, IsolationSpec
+from autograder.sandbox import cgroups, linux, programs, seccomp
+from autograder.sandbox.spec import INNER_UID, JOB_FOLDER_BYTES, JOB_FOLDER_INODES, IsolationSpec
 
 UID_BASE, UID_BLOCK = 1_000_000, 64  # as root: uid = base + (grader pid % 10000) * block + slot
 
@@ -54,7 +54,9 @@ class Sandbox:
         if not self.enabled:
             return "OFF (--no-sandbox): kernels run unconfined as the grader's user, with network and all files"
         memory = ("memory and processes by cgroup" if self.hierarchy
-                  else "memory by RLIMIT_DATA, processes by RLIMIT_NPROC")
+                  else "memory by RLIMIT_DATA and RLIMIT_AS (shared mappings within the address space, "
+                       "memfd_create refused; files in the private tmpfs mounts count besides, up to their size), "
+                       "processes by RLIMIT_NPROC")
         users = "one uid per worker slot" if self.root else "the grader's uid in a user namespace"
         return (f"bubblewrap: no network, no host files but the Python environment, private /tmp; "
                 f"{memory}; kernels run as {users}")
@@ -135,17 +137,28 @@ class KernelSandbox:
     the kernel sees and may use.
     """
 
-    def __init__(self, sandbox, folder, slot, spec, files=None, capabilities=(), own_folder=True):
+    def __init__(self, sandbox, folder, slot, spec, files=None, capabilities=(), own_folder=True, server=False,
+                 baseline_mb=None):
+        """``server``: a fork server's sandbox: its processes go to a ``server`` child of its group, and each
+        kernel it forks to a child of its own; the group's limit covers both. Else a kernel's: without a memory
+        cgroup its address space is limited (``baseline_mb``: the course libraries', see
+        :meth:`~autograder.sandbox.spec.IsolationSpec.rlimits`) and ``memfd_create`` refused
+        (:mod:`autograder.sandbox.seccomp`); its OOM score is raised to 1000 (it goes before anything else)."""
+        self.server, self.baseline_mb = server, baseline_mb
         self.sandbox = sandbox
         self.folder = Path(folder)
         self.uid = uid_for(sandbox, slot)
         self.spec = spec
         self.files = dict(files or {})  # path inside HOME -> host file copied into the sandbox
         self.capabilities = tuple(capabilities)  # kept in the sandbox's user namespace (the fork server only)
-        self.group = None
+        self.group = self.members = None
         if sandbox.enabled and sandbox.hierarchy is not None:
             self.group = sandbox.hierarchy.group(f"{self.folder.name}-{os.getpid()}").create(spec.memory_mb,
                                                                                               spec.processes)
+            self.members = self.group
+            if server:
+                self.group.enable_children()
+                self.members = self.group.child("server").create(None, spec.processes)
         if self.uid is not None and own_folder:  # the fork server's folder stays root's
             os.chown(self.folder, self.uid, self.uid)
 
@@ -166,14 +179,21 @@ class KernelSandbox:
         nproc = None
         if self.group is None and not self.sandbox.root:
             nproc = _own_process_count() + self.spec.processes
-        return self.spec.rlimits(cgroup=self.group is not None, processes=nproc)
+        baseline = None if self.server else self.baseline_mb
+        return self.spec.rlimits(cgroup=self.group is not None, processes=nproc, baseline_mb=baseline)
+
+    def memory_filter(self):
+        """The seccomp program a kernel of this sandbox gets (bytes), or None (a fork server, or a memory cgroup)."""
+        if self.server or self.group is not None or not self.sandbox.enabled:
+            return None
+        return seccomp.memory_filter()
 
     def command(self, kernel_argv):
         """The full command: launcher (limits, uid), then bwrap (namespaces, mounts), then the kernel."""
         if not self.sandbox.enabled:
             return list(kernel_argv)
-        config = {"cgroup_procs": self.group.procs_files() if self.group else [], "rlimits": self.rlimits(),
-                  "uid": self.uid, "stage": [], "files": {}}
+        config = {"cgroup_procs": self.members.procs_files() if self.members else [], "rlimits": self.rlimits(),
+                  "uid": self.uid, "stage": [], "files": {}, "oom_score_adj": None if self.server else 1000}
         binds = []
         for index, path in enumerate(environment_paths()):
             source = path
@@ -186,13 +206,17 @@ class KernelSandbox:
             config["files"][f"f{index}"] = str(host)
             files += ["--file", f"{{fd:f{index}}}", f"{self.spec.home}/{inside}"]
         config_path = self.folder / "launcher.json"
-        config_path.write_text(json.dumps(config))
         cmd = programs.command("launcher", config_path, "--", self.sandbox.bwrap,
                                "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-net", "--unshare-uts",
                                "--unshare-cgroup-try", "--disable-userns", "--die-with-parent", "--new-session",
                                "--uid", str(INNER_UID), "--gid", str(INNER_UID), "--hostname", "grader")
         for capability in self.capabilities:
             cmd += ["--cap-add", capability]
+        program = self.memory_filter()
+        if program is not None:
+            (self.folder / "seccomp.bpf").write_bytes(program)
+            config["files"]["seccomp"] = str(self.folder / "seccomp.bpf")
+            cmd += ["--seccomp", "{fd:seccomp}"]
         cmd += _system_binds()
         cmd += binds
         cmd += self.spec.bwrap_args()
@@ -200,6 +224,8 @@ class KernelSandbox:
         cmd += ["--bind", str(self.folder), str(self.folder), "--chdir", self.spec.home, "--clearenv"]
         for key, value in self.kernel_env().items():
             cmd += ["--setenv", key, value]
+        cmd += self.spec.read_only_args()
+        config_path.write_text(json.dumps(config))
         return cmd + ["--"] + list(kernel_argv)
 
     def stats(self):
@@ -214,6 +240,71 @@ class KernelSandbox:
         if self.group is not None:
             self.group.remove()
             self.group = None
+
+
+class JobFolder:
+    """The host folder of one kernel: its connection file, its unix sockets and its log.
+
+    It is the only host path a kernel can write to, so as root it is a size-capped tmpfs of its own
+    (:data:`~autograder.sandbox.spec.JOB_FOLDER_BYTES`, :data:`~autograder.sandbox.spec.JOB_FOLDER_INODES`
+    files), mounted before the kernel starts and detached after it: what a kernel writes there never
+    reaches the host's disk and is gone with the job. Without root it is a plain folder (each file capped by
+    RLIMIT_FSIZE, not their number). The kernel's log is created and opened here before the kernel
+    starts: the worker reads it through that descriptor, never by a path the kernel could replace.
+    """
+
+    def __init__(self, path, uid=None, root=False):
+        self.path = Path(path)
+        self.path.mkdir(mode=0o700)
+        self.mounted = False
+        if root:
+            owner = f",uid={uid},gid={uid}" if uid is not None else ""
+            linux.mount("tmpfs", str(self.path), "tmpfs", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC,
+                        f"size={JOB_FOLDER_BYTES},nr_inodes={JOB_FOLDER_INODES},mode=0700{owner}")
+            self.mounted = True
+        elif uid is not None:
+            os.chown(self.path, uid, uid)
+        self.log_path = self.path / "kernel.log"
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        if uid is not None:
+            os.fchown(fd, uid, uid)
+        self.log_writer = os.fdopen(fd, "wb")  # what a kernel started here writes to (a fork server opens it anew)
+        self._log_reader = os.open(self.log_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+
+    def log_tail(self, limit=20_000):
+        """The end of the kernel's log, read through the descriptor opened before the kernel started."""
+        try:
+            size = os.fstat(self._log_reader).st_size
+            return os.pread(self._log_reader, limit, max(0, size - limit)).decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def close(self):
+        for closing in (self.log_writer.close, lambda: os.close(self._log_reader)):
+            try:
+                closing()
+            except OSError:
+                pass
+        if self.mounted:
+            try:
+                linux.umount(str(self.path))
+            except OSError:
+                pass
+        shutil.rmtree(self.path, ignore_errors=True)  # fd-based: never follows a link the kernel left
+
+
+def share_mounts_below(folder):
+    """As root: make ``folder`` a shared mount, so that job folders mounted below it later appear inside a
+    sandbox that bound it earlier (a fork server's). Returns a function that undoes it."""
+    linux.mount(str(folder), str(folder), None, linux.MS_BIND)
+    linux.mount(None, str(folder), None, linux.MS_SHARED)
+
+    def undo():
+        try:
+            linux.umount(str(folder))
+        except OSError:
+            pass
+    return undo
 
 
 def _system_binds():

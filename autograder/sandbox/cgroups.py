@@ -74,9 +74,20 @@ def remove_hierarchy(hierarchy):
     for _controller, folder in hierarchy.folders:
         for child in Path(folder).glob("*"):
             if child.is_dir():
-                Group.kill_folder(child)
-                _rmdir(child)
+                _remove_tree(child)
         _rmdir(Path(folder))
+
+
+def _remove_tree(folder):
+    """Kill the processes of ``folder`` and of every group below it, and remove them, deepest first (a
+    worker's group holds its fork servers' groups, which hold their server's and their kernels' groups: a
+    folder with a child group cannot be removed)."""
+    for top, dirs, _files in os.walk(folder, topdown=False):
+        for name in dirs:
+            Group.kill_folder(Path(top) / name)
+            _rmdir(Path(top) / name)
+    Group.kill_folder(folder)
+    _rmdir(Path(folder))
 
 
 def _rmdir(path):
@@ -117,15 +128,28 @@ def remove_stale(alive=psutil.pid_exists):
 class Group:
     """One kernel's group in every controller of a :class:`Hierarchy`."""
 
-    def __init__(self, hierarchy, name):
+    def __init__(self, hierarchy, name, parent=None):
         self.hierarchy = hierarchy
-        self.folders = {c: Path(f) / name for c, f in hierarchy.folders}
+        base = parent.folders if parent is not None else dict(hierarchy.folders)
+        self.folders = {c: Path(f) / name for c, f in base.items()}
+
+    def child(self, name):
+        """A group below this one (not created yet): a fork server's kernel gets one per job, so that what a
+        kernel uses is limited and counted on its own and never charged to the next one."""
+        return Group(self.hierarchy, name, parent=self)
+
+    def enable_children(self):
+        """Let children of this group have memory and pids limits (cgroup v2; v1 needs nothing)."""
+        if self.hierarchy.version == 2:
+            for folder in self.folders.values():
+                (folder / "cgroup.subtree_control").write_text("+memory +pids")
 
     def create(self, memory_mb, processes):
-        """Make the group's folders with its memory (no swap) and process limits."""
+        """Make the group's folders with its memory (no swap) and process limits (``memory_mb`` None: none)."""
         for folder in self.folders.values():
             folder.mkdir(exist_ok=True)
-        self.set_memory(memory_mb)
+        if memory_mb is not None:
+            self.set_memory(memory_mb)
         for controller, folder in self.folders.items():
             if self.hierarchy.version == 2:
                 (folder / "memory.swap.max").exists() and (folder / "memory.swap.max").write_text("0")
@@ -187,6 +211,11 @@ class Group:
     def procs_files(self):
         return [str(f / "cgroup.procs") for f in self.folders.values()]
 
+    def add(self, pid):
+        """Move process ``pid`` (all its threads) into this group."""
+        for procs in self.procs_files():
+            Path(procs).write_text(str(pid))
+
     @staticmethod
     def kill_folder(folder):
         """SIGKILL every process of a group until it is empty (a fork bomb races the first rounds)."""
@@ -220,7 +249,7 @@ class Group:
     def remove(self):
         self.kill()
         for folder in self.folders.values():
-            _rmdir(folder)
+            _remove_tree(folder)  # children first (a fork server's server and jobs)
 
 
 def _keyed(path):

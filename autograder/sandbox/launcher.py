@@ -11,7 +11,8 @@ Run as a program (standard library and :mod:`autograder.sandbox.linux` only, see
 3. set the rlimits (CPU time, file size, open files, no core dumps; and, without cgroups, data
    size and processes);
 4. forbid privilege gain, die with the grader, and exec bubblewrap with the files it copies into
-   the sandbox (``{fd:NAME}`` in the arguments becomes an open file descriptor).
+   the sandbox or reads (``{fd:NAME}`` in the arguments becomes an open file descriptor: ``--file``,
+   ``--seccomp``); a kernel's OOM score is raised to 1000 first.
 
 Any failure exits with status 97 and one line on stderr (the grader reports it as a grader error).
 """
@@ -24,8 +25,8 @@ import sys
 
 from autograder.sandbox.linux import (
     CLONE_NEWNS,
-    MS_PRIVATE,
     MS_REC,
+    MS_SLAVE,
     PR_SET_NO_NEW_PRIVS,
     PR_SET_PDEATHSIG,
     bind_read_only,
@@ -38,9 +39,10 @@ SETUP_FAILED = 97
 
 
 def stage(pairs):
-    """Bind each (private folder, stage folder) read-only in a private mount namespace."""
+    """Bind each (private folder, stage folder) read-only in a mount namespace of our own: a slave of the
+    host's, so that a job folder the worker mounts later below a fork server's folder still appears there."""
     unshare(CLONE_NEWNS)
-    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    mount(None, "/", None, MS_REC | MS_SLAVE)
     for source, target in pairs:
         os.makedirs(target, exist_ok=True)
         bind_read_only(source, target)
@@ -64,6 +66,9 @@ def main(argv):
         os.set_inheritable(fds[name], True)
     for name, value in config.get("rlimits", {}).items():
         resource.setrlimit(getattr(resource, f"RLIMIT_{name}"), (value, value))
+    if config.get("oom_score_adj") is not None:  # a kernel goes first under memory pressure (raising is free)
+        with open("/proc/self/oom_score_adj", "w") as fh:
+            fh.write(str(config["oom_score_adj"]))
     uid = config.get("uid")
     if uid is not None:
         os.setgroups([])

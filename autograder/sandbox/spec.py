@@ -10,6 +10,12 @@ from dataclasses import dataclass, replace
 
 HOME = "/home/student"
 INNER_UID = 1000  # the kernel's uid inside its user namespace
+# without a memory cgroup: the address space a kernel may map beyond --memory-mb and the course libraries' own
+# (measured: a kernel after chapter 5's cells maps 0.7 GB more than its fork server, thread stacks and malloc
+# arenas included); shared mappings count there, not in RLIMIT_DATA
+THREAD_ALLOWANCE_MB = 768
+JOB_FOLDER_BYTES = 8 * 2**20  # the job folder's tmpfs (as root): connection file, sockets, the kernel's log
+JOB_FOLDER_INODES = 64
 
 
 @dataclass(frozen=True)
@@ -57,27 +63,37 @@ class IsolationSpec:
             "NBGRADER_EXECUTION": "autograde",
         }
 
-    def rlimits(self, cgroup, processes=None):
+    def rlimits(self, cgroup, processes=None, baseline_mb=None):
         """The kernel's rlimits. With a memory cgroup (``cgroup``), RLIMIT_AS only stops a single absurd
         allocation at once (MemoryError instead of the OOM killer); without one, RLIMIT_DATA is the
-        memory limit and ``processes`` (when given) becomes RLIMIT_NPROC."""
+        memory limit, RLIMIT_AS (``baseline_mb``: the course libraries' address space, when known) bounds
+        shared mappings, which RLIMIT_DATA does not count, and ``processes`` becomes RLIMIT_NPROC."""
         limits = {"CPU": int(self.cpu_seconds), "FSIZE": self.disk_bytes, "NOFILE": 1024, "CORE": 0}
         if cgroup:
             limits["AS"] = (int(self.memory_mb) + 4096) * 2**20
         else:
             limits["DATA"] = int(self.memory_mb) * 2**20
+            if baseline_mb is not None:
+                limits["AS"] = (int(self.memory_mb) + int(baseline_mb) + THREAD_ALLOWANCE_MB) * 2**20
             if processes is not None:
                 limits["NPROC"] = processes
         return limits
 
     def bwrap_args(self):
-        """The private mounts as bubblewrap arguments."""
+        """The private mounts as bubblewrap arguments (before the binds of the environment)."""
         args = ["--proc", "/proc", "--dev", "/dev"]
         for mount in self.tmpfs:
             args += ["--perms", mount.mode, "--size", str(self.disk_bytes), "--tmpfs", mount.path]
         for folder in self.home_dirs:
             args += ["--dir", f"{self.home}/{folder}"]
         return args
+
+    @staticmethod
+    def read_only_args():
+        """Last: the sandbox's own root and ``/dev`` read-only. Only the private tmpfs mounts (and the job's own
+        size-capped folder) stay writable: nothing written outside them can outlive a kernel or reach the next
+        one (a forked kernel inherits its fork server's root)."""
+        return ["--remount-ro", "/dev", "--remount-ro", "/"]
 
     def fork_view(self):
         """The private mounts as data for the fork server, which mounts them in each kernel's namespace."""

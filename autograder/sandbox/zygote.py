@@ -47,6 +47,7 @@ from autograder.sandbox.linux import (
     PR_SET_PDEATHSIG,
     bind_read_only,
     drop_capabilities,
+    install_seccomp,
     mount,
     prctl,
     unshare,
@@ -93,17 +94,22 @@ def _kernel(job):
     """Become the kernel: limits, no capabilities, a fresh environment, then ipykernel."""
     for name, value in job["rlimits"].items():
         resource.setrlimit(getattr(resource, f"RLIMIT_{name}"), (value, value))
-    log = os.open(job["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    # the job's log was created (and opened for reading) by the worker before the fork: opened, never created
+    log = os.open(job["log"], os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
     os.dup2(log, 1)
     os.dup2(log, 2)
     devnull = os.open("/dev/null", os.O_RDONLY)
     os.dup2(devnull, 0)
     drop_capabilities()
     prctl(PR_SET_NO_NEW_PRIVS, 1)
+    if job.get("seccomp"):  # no memory cgroup: memfd_create refused (autograder.sandbox.seccomp)
+        import base64
+
+        install_seccomp(base64.b64decode(job["seccomp"]))
     prctl(PR_SET_DUMPABLE, 1)  # an ordinary process of its own namespace again
-    try:  # the zygote is spared by the OOM killer; its kernel must not be (raising it needs no privilege)
+    try:  # the kernel goes first under memory pressure, never its fork server (raising it needs no privilege)
         with open("/proc/self/oom_score_adj", "w") as fh:
-            fh.write("0")
+            fh.write("1000")
     except OSError:
         pass
     os.environ.clear()
@@ -137,14 +143,23 @@ def _wait_for_quiet(timeout=20.0):
 
 
 def spawn(job, config):
-    """Fork the job's process tree; returns the pid of its first process (killing it ends the job)."""
+    """Fork the job's process tree; returns (the pid of its first process, the descriptor that releases it).
+
+    The child waits until the worker released it (after moving it into the job's control group, as root),
+    so that everything the job starts is counted there."""
     _wait_for_quiet()
+    release_r, release_w = os.pipe()
     pid = os.fork()
     if pid:
-        return pid
+        os.close(release_r)
+        return pid, release_w
     try:
+        os.close(release_w)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.read(release_r, 1) != b"x":  # the server went away, or killed the job
+            os._exit(97)
+        os.close(release_r)
         _private_mounts(config, os.path.dirname(job["connection_file"]))
         init = os.fork()  # PID 1 of the new PID namespace
         if init == 0:
@@ -180,8 +195,9 @@ def serve(config):
         exec(line, namespace)  # noqa: S102 - the course's own import lines (chapter setups), never student code
     del namespace
     prctl(PR_SET_DUMPABLE, 0)  # nothing of ours can be traced or read through /proc
-    job_pid = None
-    _reply({"ready": True, "threads": len(os.listdir("/proc/self/task"))})
+    job_pid = release = None
+    vmsize = next((int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmSize:")), 0)
+    _reply({"ready": True, "threads": len(os.listdir("/proc/self/task")), "vmsize_kb": vmsize})
     while True:
         readable, _, _ = select.select([sys.stdin], [], [], 0.01 if job_pid is not None else 0.05)
         if job_pid is not None:
@@ -200,16 +216,23 @@ def serve(config):
         request = json.loads(line)
         if "spawn" in request:
             try:
-                job_pid = spawn(request["spawn"], config)
+                job_pid, release = spawn(request["spawn"], config)
             except OSError as err:  # e.g. EAGAIN while an earlier kernel's processes are still being reaped
                 _reply({"error": str(err)})
                 continue
             _reply({"pid": job_pid})
+        elif "release" in request and release is not None:
+            os.write(release, b"x")
+            os.close(release)
+            release = None
         elif "kill" in request and job_pid is not None:
             try:
                 os.kill(job_pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+            if release is not None:
+                os.close(release)
+                release = None
 
 
 if __name__ == "__main__":

@@ -95,10 +95,56 @@ def _v4_minor(minor):
     return data
 
 
+# a correct answer that warns, logs and draws a progress bar on stderr at every call (in the test cells too)
+WARNS = '''import logging
+import sys
+import warnings
+
+logging.basicConfig(level=logging.INFO)
+
+
+def min_max_scale(X, feature_range=(0.0, 1.0)):
+    X = np.asarray(X, dtype=float)
+    warnings.warn("a harmless warning", RuntimeWarning, stacklevel=1)
+    warnings.warn(f"another one for shape {X.shape}", UserWarning, stacklevel=1)
+    logging.getLogger("student").info("scaling %s", X.shape)
+    for i in range(3):
+        print(f"\\rprogress {i + 1}/3", end="", file=sys.stderr, flush=True)
+    mn, rng = X.min(axis=0), X.max(axis=0) - X.min(axis=0)
+    with np.errstate(all="warn"):
+        scaled = np.where(rng == 0, 0.0, (X - mn) / np.where(rng == 0, 0.0, rng))
+    low, high = feature_range
+    return low + scaled * (high - low)'''
+
+
 def fresh_notebook(*sources):
     """A new notebook with only the given code cells (Colab, VS Code, a copy-paste)."""
     return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
 
+
+MALFORMED_MESSAGES = '''
+kernel = get_ipython().kernel
+parent = kernel.get_parent()
+big = "x" * (5 * 2**20)
+contents = [None, [], "text", {{"data": None}}, {{"data": {{"text/plain": big}}}},
+            {{"data": {{"text/plain": ["a"]}}, "metadata": []}}, {{"name": "stdout", "text": None}},
+            {{"name": "nope", "text": "x"}}, {{"ename": None, "evalue": [], "traceback": "x"}},
+            {{"data": {{"text/plain": "y"}}, "transient": {{"display_id": ["x"]}}}}, {{"wait": "yes"}},
+            {{"comm_id": "c", "target_name": "jupyter.widget", "data": {{"state": {{}}}}}},
+            {{"data": {{"application/vnd.course-autograder.records+json": "[]"}}, "metadata": {{}}}},
+            {{"name": "stderr", "text": big}}, {{"execution_state": ["busy"]}},
+            {{"execution_count": "1", "data": {{}}}}]
+import json
+sent = 0
+for msg_type in ("stream", "display_data", "update_display_data", "execute_result", "error", "clear_output",
+                 "comm_open", "comm_msg", "comm_close", "status", "autograder_bogus"):
+    for content in contents:  # packed here: the session would refuse content that is not a dict
+        kernel.session.send(kernel.iopub_socket, msg_type, json.dumps(content).encode(), parent=parent)
+        sent += 1
+kernel.session.send(kernel.iopub_socket, "stream", {{"name": "stdout", "text": "two types"}}, parent=parent,
+                    header=dict(kernel.session.msg_header("display_data")))
+kernel.iopub_socket.send_multipart([b"not", b"a", b"message"])
+print("sent", sent)'''
 
 # -- attacks on the verdict (each on a non-answer) ----------------------------------------------------
 ATTACKS = {
@@ -253,6 +299,13 @@ def spam():
                                                                                    "cases": []}})}}, raw=True)
         time.sleep(0.05)
 threading.Thread(target=spam, daemon=True).start()''',
+    # one filter for every IOPub message type: malformed and oversized content of each, sent on the kernel's
+    # own session (a frame that is not a message too), then a display updated with 40 MB
+    "malformed_messages": ZEROS + MALFORMED_MESSAGES,
+    "display_update_flood": ZEROS + '''
+handle = display("start", display_id=True)
+for _ in range(40):
+    handle.update({{"text/plain": "u" * 2**20}}, raw=True)''',
     "huge_output_record": '''
 def min_max_scale(X, feature_range=(0.0, 1.0)):
     return np.zeros((12000, 12000))''',
@@ -401,6 +454,8 @@ except OSError:
     tiny.write(root, unicodedata.normalize("NFD", "Renée"), notebook=nb(), timestamp="2026-01-03 08:00:00 UTC")
     tiny.write(root, "Renée", notebook=nb(tiny.WRONG), timestamp="2026-01-02 08:00:00 UTC")
     expect["Renée"] = Expect("ok", FULL, r"submitted 2 times")
+    # warnings, progress bars and log lines on stderr in test cells never cost marks (nbgrader scores them 0)
+    add("warnings_in_tests", Expect("ok", FULL), notebook=nb(WARNS))
     # an honest student who plots: a fresh kernel must not rebuild (and log) matplotlib's font cache
     add("plots", Expect("ok", FULL), notebook=nb(
         "import matplotlib.pyplot as plt\n" + tiny.CORRECT + "\nplt.plot([0, 1], [1, 0])\nplt.close()"))
