@@ -71,7 +71,10 @@ def rewrite_pages(gb, out, markers, done, keys=None, force=False, seconds=Limits
         graded = out / "autograded" / sid / aid / f"{aid}.ipynb"
         scores = {name: (g.score, g.max_score) for name, g in cells.get(key, {}).items()}
         state = gradebook.page_state(scores, comments.get(key, {}), subs[key].late_penalty, row.status, row.detail)
-        if state == row.page_state and not force:
+        shown = row.page_state or _autograded_state(cells.get(key, {}), row)
+        if state == shown and not force:
+            if not row.page_state:
+                gradebook.set_page_state(gb, key, state)
             continue
         try:
             nb = nbformat.read(str(graded), as_version=4)
@@ -85,6 +88,12 @@ def rewrite_pages(gb, out, markers, done, keys=None, force=False, seconds=Limits
         atomic_write(out / "feedback" / sid / aid / f"{aid}.html", page)
         gradebook.set_page_state(gb, key, state)
         done.rewritten.append(key)
+
+
+def _autograded_state(cells, row):
+    """What a page written by a grader that kept no page state shows: the autograder's scores alone."""
+    scores = {name: (g.auto_score or 0.0, g.max_score) for name, g in cells.items()}
+    return gradebook.page_state(scores, {}, 0.0, row.status, row.detail)
 
 
 # -- the command ------------------------------------------------------------------------------------------
