@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
@@ -160,3 +161,28 @@ def test_grading_folder_is_a_course_of_its_own_with_an_lms_table(two_chapters, t
     assert export == {s: float(r["total"]) for s, r in wide.items()}
 
 
+
+
+def test_a_changed_source_regrades_its_chapter_and_a_removed_cell_is_refused(two_chapters, tmp_path):
+    """Changing a test's points in the source notebook (``--source``) regrades that chapter on the next run, no
+    ``--force``; removing a graded cell of an assignment with grades is refused by nbgrader: one line, exit 2."""
+    root = copy_of(two_chapters, tmp_path)
+    source, klass, out = root / "course" / "source", root / "class", root / "grading"
+    path = source / tiny.ASSIGNMENT / f"{tiny.ASSIGNMENT}.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_min_max_scale_tiny_range":
+            cell.metadata["nbgrader"]["points"] = 2
+    nbformat.write(nb, str(path))
+    proc = autograder("grade", klass, "--out", out, "--source", source, "--workers", 2)
+    assert "graded 3 of 3 notebook(s)" in proc.stdout and "3 already graded" in proc.stdout, proc.stdout
+    rows = {(r["student_id"], r["assignment"]): r for r in read_csv(out / "grades.csv")}
+    assert {s: (rows[(s, tiny.ASSIGNMENT)]["score"], rows[(s, tiny.ASSIGNMENT)]["max_score"]) for s in STUDENTS} \
+        == {"ann": ("4", "4"), "bob": ("0", "4"), "cat": ("2", "4")}
+    assert_outputs_agree(out)
+    range_test = "test_min_max_scale_tiny_range"
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != range_test]
+    nbformat.write(nb, str(path))
+    proc = autograder("grade", klass, "--out", out, "--source", source, "--workers", 2, check=False)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr[-2000:]
+    assert "Cannot add or remove cells" in proc.stderr and "grade into a new --out" in proc.stderr
