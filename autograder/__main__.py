@@ -9,6 +9,8 @@ COMMANDS = {
     "release": ("autograder.authoring.release", "generate the student version of every chapter and check for leaks"),
     "grade": ("autograder.grading.command", "grade a class in parallel: feedback, gradebook, grades.csv and report"),
     "report": ("autograder.grading.report", "re-render the class report from the gradebook"),
+    "feedback": ("autograder.grading.refresh", "after manual grading: late penalties, feedback pages, CSVs and "
+                 "report again from the gradebook"),
     "demo": ("autograder.authoring.demo", "build a demo class from the source notebooks and grade it"),
     "toc": ("autograder.authoring.toc", "write the book's table of contents from the chapter declarations"),
 }

@@ -8,6 +8,10 @@ c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 ROOT = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.root = ROOT
 c.CourseDirectory.course_id = "normalization-regularization"
+# nbgrader runs the `alembic` command of its own environment when it creates or upgrades a gradebook (e.g. the first
+# `nbgrader generate_assignment` or `nbgrader db ...`): with that environment's bin/ on PATH, `.venv/bin/nbgrader`
+# works without activating the venv.
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 # Plain `nbgrader autograde` (and nbval) run each hidden test's `check(...)` in the kernel, which imports
 # `solutions`: run them with the repository on PYTHONPATH (`make` exports it). The course's grader does not
 # (its kernels see no repository; the checks are judged outside them).

@@ -6,19 +6,26 @@ builds per assignment what the workers need (the :class:`~autograder.common.reco
 what the parent needs (the chapter's declaration, its reference answers, the lines the feedback
 must never show). Then the resume journal sorts the submissions into jobs to grade and results
 already recorded.
+
+The selection (``--student``, ``--assignment``, each repeatable) keeps only those submissions, and
+the course's ``CourseDirectory.student_id_exclude`` leaves its students out, as nbgrader's commands do;
+``--force`` grades the selected submissions again even when nothing changed (manual grades and
+comments stay in the gradebook: nbgrader's ``SaveAutoGrades`` never overwrites them).
 """
 
 import shutil
 import tempfile
+import unicodedata
 from pathlib import Path
 
 from autograder.common.records import Job, Limits, Status
+from autograder.course import config as course_settings
 from autograder.course.config import course_config
 from autograder.course.markers import Markers
 from autograder.course.sources import reference_answers
 from autograder.execution import submissions
 from autograder.execution.submissions import UsageError
-from autograder.grading import gradebook, master, preflight
+from autograder.grading import gradebook, master, preflight, refresh
 from autograder.grading.scheduler import REVIEW_JUDGING
 from solutions import chapters as course
 
@@ -59,9 +66,12 @@ class Batch:
         self.subs = submissions.discover(root, known, grade_ids)
         if not self.subs:
             raise UsageError(f"no submissions found in {target} (expected <student_id>/<assignment_id>/...)")
-        self.out.mkdir(parents=True, exist_ok=True)
-        self.db_url = gradebook.normalize_db_url(args.db_url or gradebook.default_db_url(self.out))
         self.config = course_config(self.source)
+        self.subs = self._select(self.subs, known, target)
+        self.origins = {sub.key: sub.folder for sub in self.subs}  # for nbgrader's files next to the notebook
+        self.out.mkdir(parents=True, exist_ok=True)
+        db_url = args.db_url or refresh.course_db_url(self.out, self.source, self.config)
+        self.db_url = gradebook.normalize_db_url(db_url)
         self.markers = Markers.of(self.config)
         try:
             self.gb = gradebook.open_gradebook(self.db_url, self.config)
@@ -70,6 +80,29 @@ class Batch:
             raise UsageError(f"cannot open the gradebook {gradebook.safe_url(self.db_url)}: {reason}") from None
         self._assignments(declared)
         self._sort_jobs()
+
+    def _select(self, subs, known, target):
+        """The submissions the command line selects, without the students the course excludes."""
+        assignments = list(dict.fromkeys(getattr(self.args, "assignment", None) or []))
+        unknown = [a for a in assignments if a not in known]
+        if unknown:
+            raise UsageError(f"unknown assignment(s) {', '.join(unknown)} (known: {', '.join(known)})")
+        students = list(dict.fromkeys(unicodedata.normalize("NFC", s).strip()
+                                      for s in getattr(self.args, "student", None) or []))
+        excluded = course_settings.excluded_students(self.config)
+        self.excluded = sorted({s.student_id for s in subs if s.student_id in excluded})
+        chosen = [s for s in subs if s.student_id not in excluded
+                  and (not assignments or s.assignment_id in assignments)
+                  and (not students or s.student_id in students)]
+        scope = f" for {', '.join(assignments)}" if assignments else ""
+        missing = [s for s in students if not any(sub.student_id == s for sub in chosen)]
+        if missing:
+            raise UsageError(f"no submission of student(s) {', '.join(repr(s) for s in missing)}{scope} in {target}")
+        if not chosen:
+            raise UsageError(f"no submissions{scope} in {target}"
+                             + (" (the course's CourseDirectory.student_id_exclude leaves out every one)"
+                                if self.excluded else ""))
+        return chosen
 
     def _assignments(self, declared):
         """Per assignment in the batch: register it, and build what the workers and the parent need."""
@@ -88,15 +121,17 @@ class Batch:
 
     def _sort_jobs(self):
         """The resume journal: a submission whose file and source are unchanged since its recorded result
-        (not a grader error) is skipped, and so is an older copy of a graded later one."""
+        (not a grader error) is skipped unless ``--force``, and an older copy of a graded later one always."""
         journal = self.journal = gradebook.recorded(self.gb)
+        force = getattr(self.args, "force", False)
         self.todo, self.skipped, self.review = [], [], {}
         for sub in self.subs:
             job = job_for(sub)
             if sub.review:
                 self.review[sub.key] = list(sub.review)
             row = journal.get(sub.key)
-            if row is not None and row.status != Status.GRADER_ERROR and row.submission_sha == job.submission_sha \
+            if not force and row is not None and row.status != Status.GRADER_ERROR \
+                    and row.submission_sha == job.submission_sha \
                     and row.source_sha == self.masters[sub.assignment_id].source_sha:
                 self.skipped.append(sub.key)
             elif row is not None and row.timestamp and sub.timestamp_text and row.timestamp > sub.timestamp_text:

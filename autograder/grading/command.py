@@ -2,14 +2,17 @@
 
 ``autograder grade SUBMISSIONS [--out DIR] [--workers N | --scheduler tcp://HOST:8786]
 [--cell-timeout S] [--notebook-timeout S] [--memory-mb M] [--db-url URL] [--source DIR]
-[--book-url URL] [--no-sandbox]``
+[--book-url URL] [--no-sandbox] [--student ID]... [--assignment ID]... [--force]``
 
 For each submission a worker runs the notebook in a sandboxed kernel and returns what the kernel
 recorded; this process judges those records against the reference (nothing the student's code can
 touch), writes the gradebook (the only writer; one complete result per transaction, so a killed
 batch rerun grades only what is missing) and the feedback (:mod:`autograder.grading.scheduler`).
 Before the first student, a pre-flight grades each chapter's reference answers under the same
-limits and sandbox; if one loses a mark the batch does not start. Exit status: 0 when the batch
+limits and sandbox; if one loses a mark the batch does not start. ``--out`` is an nbgrader course root
+(``submitted/``, ``autograded/``, ``feedback/``, a ``nbgrader_config.py`` loading the course's, the
+gradebook): after the batch, every output is brought in line with the gradebook (late penalties,
+manual grades, comments: :mod:`autograder.grading.refresh`). Exit status: 0 when the batch
 completed (broken submissions are listed), 2 on bad usage or an unusable setup (one line), 3 when
 the cluster went away mid-batch (what was recorded is kept: rerun to resume), 130 when interrupted.
 """
@@ -35,7 +38,8 @@ from tqdm import tqdm
 from autograder.common.records import Limits, Status
 from autograder.execution import engines
 from autograder.execution.submissions import UsageError
-from autograder.grading import feedback, gradebook, preflight, report, summary
+from autograder.course.config import write_course_folder_config
+from autograder.grading import feedback, preflight, refresh, summary
 from autograder.grading.batch import Batch
 from autograder.grading.scheduler import Grader, Interrupts
 from autograder.sandbox import bwrap as sandbox
@@ -104,6 +108,13 @@ def add_arguments(parser):
                         help="base URL of the published book, for the links of diagnoses in the feedback")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run kernels without bubblewrap (no isolation: only for a trusted class)")
+    parser.add_argument("--student", action="append", default=[], metavar="ID",
+                        help="grade only this student's submissions (repeatable)")
+    parser.add_argument("--assignment", action="append", default=[], metavar="ID",
+                        help="grade only this assignment's submissions (repeatable)")
+    parser.add_argument("--force", action="store_true",
+                        help="grade the selected submissions again even when unchanged (manual grades and comments "
+                             "are kept)")
 
 
 def parse(argv):
@@ -192,6 +203,7 @@ def _run(args):
         except KeyboardInterrupt:
             print("autograder grade: interrupted before grading started", file=sys.stderr)
             return 130
+        write_course_folder_config(batch.out, batch.source, batch.db_url)
         batch.log = open(batch.out / "grader.log", "a", encoding="utf-8")  # noqa: SIM115 - closed below
         batch.interrupts = Interrupts()
         try:
@@ -248,9 +260,11 @@ def _grade(batch, engine, box):
         engine.kill()
     try:
         elapsed = time.monotonic() - started
-        gradebook.export_csv(batch.gb, out)
-        report.render(batch.gb, out)
-        summary.print_summary(batch, where, box, counts, problems, elapsed, interrupted, gone)
+        # late penalties, pages the gradebook's numbers changed under (manual grades, comments), CSVs, report;
+        # an interrupted batch leaves the pages to the next run
+        refreshed = refresh.refresh(batch.gb, batch.db_url, out, batch.config, pages=not (interrupted or gone),
+                                    seconds=batch.limits.render_seconds)
+        summary.print_summary(batch, where, box, counts, problems, elapsed, interrupted, gone, refreshed)
     finally:
         interrupts.restore()
     if gone:

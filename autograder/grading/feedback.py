@@ -221,8 +221,11 @@ def render_task(request):
     return FeedbackPage(html=page, seconds=time.monotonic() - started)
 
 
-def render(graded_nb, assignment_id, cell_scores, max_score, status, detail, hidden_markers=None):
-    """HTML feedback for one graded notebook; ``cell_scores`` maps grade_id -> (score, max)."""
+def render(graded_nb, assignment_id, cell_scores, max_score, status, detail, hidden_markers=None, comments=None,
+           late_penalty=0.0):
+    """HTML feedback for one graded notebook; ``cell_scores`` maps grade_id -> (score, max), ``comments``
+    grade_id -> a grader's comment on that answer (the formgrader's), ``late_penalty`` is taken off the
+    total (nbgrader's feedback shows it as a line of its own)."""
     nb = without_hidden_tests(graded_nb, hidden_markers)
     for cell in nb.cells:
         if nbutils.is_grade(cell):
@@ -230,12 +233,12 @@ def render(graded_nb, assignment_id, cell_scores, max_score, status, detail, hid
             cell.metadata.nbgrader["score"] = score
             cell.metadata.nbgrader["points"] = points
         if nbutils.is_solution(cell):
-            cell.metadata.nbgrader["comment"] = None
-    total = sum(s for s, _ in cell_scores.values())
+            cell.metadata.nbgrader["comment"] = (comments or {}).get(cell.metadata.nbgrader.get("grade_id"))
+    total = sum(s for s, _ in cell_scores.values()) - late_penalty
     if status != "ok" or detail:
         note = f"**Autograder:** status `{status}`" + (f": {detail}" if detail else "")
         nb.cells.insert(0, new_markdown_cell(note.replace("<", "&lt;")))
     resources = {"nbgrader": {"notebook": assignment_id, "score": total, "max_score": max_score,
-                              "late_penalty": 0}, "csp_meta": csp_meta()}
+                              "late_penalty": late_penalty}, "csp_meta": csp_meta()}
     html, _ = _exporter().from_notebook_node(sanitize(nb), resources=resources)
     return html

@@ -13,18 +13,56 @@ Two tables of our own live next to nbgrader's (nbgrader ignores them):
   rerun grades every submission without a row (or whose file or source notebook changed, or whose
   row is a grader error).
 - ``autograder_assignment``: the fingerprint of each registered source notebook.
+
+To add a table, declare it on ``_meta``; to add a column to one of these tables, give it a
+``server_default`` (or make it nullable): :func:`_upgrade` adds it to gradebooks an older grader made.
+
+Everything the grader writes about grades is read back from here, after nbgrader's own logic has run
+on it: manual grades and comments (the formgrader's), late penalties (nbgrader's ``AssignLatePenalties``
+with the course's plugin, :func:`apply_late_penalties`), so ``grades.csv``, ``grades-wide.csv``,
+nbgrader's export, the feedback pages and the report show the same number for the same student.
 """
 
 import csv
 import hashlib
+import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook, MissingEntry
+from nbformat.v4 import new_notebook
+from nbgrader.api import (
+    Assignment,
+    BaseCell,
+    Comment,
+    Grade,
+    Gradebook,
+    Notebook,
+    Student,
+    SubmittedAssignment,
+    SubmittedNotebook,
+)
 from nbgrader.plugins.export import CsvExportPlugin
-from sqlalchemy import Boolean, Column, DateTime, Float, MetaData, String, Table, Text, delete, event, insert, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import joinedload, undefer
 from traitlets.config import Config
 
 from autograder.common.fileio import atomic_write
@@ -32,7 +70,10 @@ from autograder.common.records import Status
 from autograder.compat import nbgrader as nbgrader_compat
 from autograder.course import config as course
 
-CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "mistakes", "detail"]
+# score: after the late penalty, as nbgrader's export; raw_score: before it; review: what to look at (below)
+CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "mistakes", "detail", "raw_score",
+               "late_penalty", "seconds_late", "review"]
+WIDE_FIXED = ["student_id", "first_name", "last_name", "email", "lms_user_id"]
 STATUSES = [s.value for s in Status]
 
 _meta = MetaData()
@@ -52,6 +93,8 @@ RESULTS = Table(
     Column("seconds", Float),
     Column("worker", String(256), nullable=False, default=""),
     Column("graded_at", DateTime),
+    # what the feedback page shows (cell scores, manual comments, late penalty, status): rewritten when it differs
+    Column("page_state", Text, nullable=False, default="", server_default=""),
 )
 ASSIGNMENTS = Table(
     "autograder_assignment", _meta,
@@ -95,29 +138,45 @@ def open_gradebook(db_url, config):
     WAL keeps every committed result through a SIGKILL of the grader (only an OS crash can lose
     the last commits with ``synchronous=NORMAL``) and lets readers look while the grader writes.
     """
-    course_id = config.CourseDirectory.get("course_id", "") or "default_course"
     db_url = normalize_db_url(db_url)
     if db_url.startswith("sqlite"):
         event.listen(Engine, "connect", _sqlite_pragmas)
     nbgrader_compat.speed_up_schema_version()
-    gb = Gradebook(db_url, course_id)
+    gb = Gradebook(db_url, course.course_id(config))
     _meta.create_all(gb.engine)
+    _upgrade(gb.engine)
     return gb
 
 
+def _upgrade(engine):
+    """Add the columns declared here to tables an older grader created (each new column has a server default)."""
+    inspector = inspect(engine)
+    with engine.begin() as conn:
+        for table in _meta.sorted_tables:
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                ddl = f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(engine.dialect)}"
+                if column.server_default is not None:
+                    ddl += f" DEFAULT '{column.server_default.arg}'"
+                conn.execute(text(ddl + ("" if column.nullable else " NOT NULL")))
+
+
 def open_existing(db_url):
-    """The gradebook at ``db_url`` with the course id it already holds (nothing is added)."""
-    from sqlalchemy import create_engine, text
+    """The gradebook at ``db_url`` with the course id its assignments carry (nothing is added)."""
+    from sqlalchemy import create_engine
 
     db_url = normalize_db_url(db_url)
     engine = create_engine(db_url)
     try:
         with engine.connect() as conn:
-            course_id = conn.execute(text("select id from course order by id limit 1")).scalar()
+            course_id = conn.execute(text("select course_id from assignment order by name limit 1")).scalar() \
+                or conn.execute(text("select id from course order by id limit 1")).scalar()
     finally:
         engine.dispose()
     config = Config()
-    config.CourseDirectory.course_id = course_id or "default_course"
+    config.CourseDirectory.course_id = course_id or course.DEFAULT_COURSE_ID
     return open_gradebook(db_url, config)
 
 
@@ -137,6 +196,9 @@ def register_assignment(gb, db_url, config, assignment_id, source_path):
     """Record the assignment's cells in the gradebook once per source version (nbgrader's own chain)."""
     sha = file_sha(source_path)
     known = gb.db.execute(select(ASSIGNMENTS.c.source_sha).where(ASSIGNMENTS.c.assignment_id == assignment_id)).scalar()
+    cid = course.course_id(config)
+    if known == sha and gb.find_assignment(assignment_id).course_id != cid:
+        gb.update_or_create_assignment(assignment_id, course_id=cid)  # registered by an older grader
     if known != sha:
         course.register(db_url, assignment_id, nbformat.read(str(source_path), as_version=4), config)
         gb.db.execute(delete(ASSIGNMENTS).where(ASSIGNMENTS.c.assignment_id == assignment_id))
@@ -166,9 +228,9 @@ def record(gb, job, outcome, judged_nb, seconds, worker, review=()):
             nbgrader_compat.SaveAutoGradesOnOpenGradebook(gb).preprocess(judged_nb, resources)
         submitted = gb.find_submission_notebook(aid, aid, sid)
         for grade in submitted.grades:
-            if grade.name not in outcome.scores or judged_nb is None:  # not graded: 0, never "needs grading"
+            if grade.name not in outcome.scores or judged_nb is None:  # not graded: 0; a manual grade to review
                 grade.auto_score = 0.0
-                grade.needs_manual_grade = False
+                grade.needs_manual_grade = grade.manual_score is not None
         gb.db.commit()
         score = float(gb.find_submission(aid, sid).score)
     gb.db.execute(delete(RESULTS).where((RESULTS.c.student_id == sid) & (RESULTS.c.assignment_id == aid)))
@@ -178,6 +240,7 @@ def record(gb, job, outcome, judged_nb, seconds, worker, review=()):
         score=score, max_score=sum(m for _s, m in outcome.scores.values()) or None,
         timestamp=job.timestamp_text, submission_sha=job.submission_sha, source_sha=_source_sha(gb, aid),
         seconds=seconds, worker=worker[:256], graded_at=datetime.now(UTC).replace(tzinfo=None),
+        page_state=page_state(outcome.scores, {}, 0.0, outcome.status.value, outcome.detail) if judged_nb else "",
     ))
     gb.db.commit()
     return score
@@ -194,16 +257,163 @@ def _source_sha(gb, assignment_id):
     return gb.db.execute(query).scalar() or ""
 
 
+# -- what the gradebook says now: late penalties, cells, review, the rows every output shows -----------------
+
+
+def apply_late_penalties(gb, db_url, preprocessor, keys=None):
+    """Run nbgrader's ``AssignLatePenalties`` (the course's, from :func:`course.late_penalties`) on every
+    submission that is late by the gradebook's due dates and extensions, or carries a penalty (a due date
+    moved, an extension granted): from the current grades, manual ones included, as a run of
+    ``nbgrader autograde`` would. Other submissions have no penalty, nor would nbgrader give one.
+    ``keys`` limits it to those (student, assignment); returns the number of submissions it ran on."""
+    if preprocessor is None:
+        return 0
+    gb.db.commit()  # nbgrader's preprocessor writes through a connection of its own
+    todo = [(s.student.id, s.assignment.name) for s in _submitted(gb)
+            if s.total_seconds_late > 0 or s.late_submission_penalty]
+    todo = [k for k in todo if keys is None or k in keys]
+    for sid, aid in todo:
+        resources = {"nbgrader": {"notebook": aid, "assignment": aid, "student": sid, "db_url": db_url}}
+        preprocessor.preprocess(new_notebook(), resources)
+    gb.db.expire_all()
+    return len(todo)
+
+
+def _submitted(gb):
+    """nbgrader's submissions with their scores, late penalty and due date loaded in one query."""
+    return (gb.db.query(SubmittedAssignment)
+            .options(joinedload(SubmittedAssignment.assignment), joinedload(SubmittedAssignment.student),
+                     undefer(SubmittedAssignment.score), undefer(SubmittedAssignment.max_score),
+                     undefer(SubmittedAssignment.late_submission_penalty))
+            .all())
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """One submission as nbgrader's export sees it."""
+
+    raw_score: float
+    max_score: float
+    late_penalty: float
+    seconds_late: float
+
+    @property
+    def score(self):
+        return max(0.0, self.raw_score - self.late_penalty)  # nbgrader's export
+
+
+def submitted(gb):
+    """{(student, assignment): :class:`Submitted`} of every submission in the gradebook."""
+    return {(s.student.id, s.assignment.name): Submitted(float(s.score), float(s.max_score or 0.0),
+                                                         float(s.late_submission_penalty or 0.0),
+                                                         float(s.total_seconds_late))
+            for s in _submitted(gb)}
+
+
+@dataclass(frozen=True)
+class CellGrade:
+    """One graded cell of a submission: nbgrader's auto and manual scores and the score that counts."""
+
+    score: float
+    max_score: float
+    auto_score: float | None
+    manual_score: float | None
+    needs_manual_grade: bool
+
+
+def _cell_query(gb, model, *columns):
+    """(student, assignment, cell name, *columns) of ``model`` (Grade or Comment) for each submitted
+    notebook named after its assignment (one per assignment in this course)."""
+    return gb.db.execute(
+        select(Student.id, Assignment.name, BaseCell.name, *columns).select_from(model)
+        .join(BaseCell, model.cell_id == BaseCell.id)
+        .join(SubmittedNotebook, model.notebook_id == SubmittedNotebook.id)
+        .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+        .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+        .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+        .join(Student, SubmittedAssignment.student_id == Student.id)
+        .where(Notebook.name == Assignment.name))
+
+
+def cell_grades(gb):
+    """{(student, assignment): {grade_id: :class:`CellGrade`}}."""
+    cells = {}
+    for sid, aid, name, score, max_score, auto, manual, needs in _cell_query(
+            gb, Grade, Grade.score, Grade.max_score, Grade.auto_score, Grade.manual_score, Grade.needs_manual_grade):
+        cells.setdefault((sid, aid), {})[name] = CellGrade(float(score or 0.0), float(max_score or 0.0), auto,
+                                                           manual, bool(needs))
+    return cells
+
+
+def manual_comments(gb):
+    """{(student, assignment): {grade_id: comment}}: what graders wrote in the formgrader."""
+    comments = {}
+    for sid, aid, name, comment in _cell_query(gb, Comment, Comment.manual_comment):
+        if comment:
+            comments.setdefault((sid, aid), {})[name] = comment
+    return comments
+
+
+def review_notes(cells, flagged=()):
+    """{(student, assignment): [note]}: grades waiting for a grader (a manual grade met a regrade) and
+    notebooks flagged in the formgrader. They clear when a grader saves or clears the manual grade."""
+    notes = {}
+    for key, grades in cells.items():
+        for name, g in sorted(grades.items()):
+            if not g.needs_manual_grade:
+                continue
+            if g.manual_score is not None:
+                notes.setdefault(key, []).append(
+                    f"manual grade {g.manual_score:g} of {g.max_score:g} kept on {name}, the autograder now gives "
+                    f"{(g.auto_score or 0.0):g}: confirm or clear it in the formgrader")
+            else:
+                notes.setdefault(key, []).append(f"{name} needs a manual grade")
+    for key in flagged:
+        notes.setdefault(key, []).append("flagged in the formgrader")
+    return notes
+
+
+def flagged(gb):
+    """(student, assignment) of notebooks flagged in the formgrader."""
+    return {(sid, aid) for sid, aid in gb.db.execute(
+        select(Student.id, Assignment.name).select_from(SubmittedNotebook)
+        .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+        .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+        .join(Student, SubmittedAssignment.student_id == Student.id)
+        .where(SubmittedNotebook.flagged.is_(True)))}
+
+
+def page_state(scores, comments, late_penalty, status, detail):
+    """What a feedback page shows of the gradebook, as a comparable text: {grade_id: (score, max)},
+    {grade_id: manual comment}, the late penalty, the status and its detail."""
+    return json.dumps({"scores": {g: [float(s), float(m)] for g, (s, m) in sorted(scores.items())},
+                       "comments": dict(sorted(comments.items())), "late_penalty": float(late_penalty),
+                       "status": status, "detail": detail}, sort_keys=True)
+
+
+def set_page_state(gb, key, state):
+    sid, aid = key
+    gb.db.execute(update(RESULTS).where((RESULTS.c.student_id == sid) & (RESULTS.c.assignment_id == aid))
+                  .values(page_state=state))
+    gb.db.commit()
+
+
 def rows(gb):
-    """Journal rows with the gradebook's score, sorted by student then assignment."""
+    """Journal rows with what the gradebook says now, sorted by student then assignment: ``score`` after the
+    late penalty (nbgrader's export's), ``raw_score``, ``late_penalty``, ``seconds_late``, and ``review``
+    (what discovery noticed, then manual grades to confirm and flagged notebooks)."""
+    subs = submitted(gb)
+    notes = review_notes(cell_grades(gb), flagged(gb))
     out = []
     for r in gb.db.execute(select(RESULTS)).mappings():
         row = dict(r)
-        try:
-            sub = gb.find_submission(row["assignment_id"], row["student_id"])
-            row["score"], row["max_score"] = float(sub.score), float(sub.max_score)
-        except MissingEntry:
-            pass
+        key = (row["student_id"], row["assignment_id"])
+        row["raw_score"] = row["late_penalty"] = row["seconds_late"] = None
+        sub = subs.get(key)
+        if sub is not None:
+            row.update(score=sub.score, raw_score=sub.raw_score, max_score=sub.max_score,
+                       late_penalty=sub.late_penalty, seconds_late=sub.seconds_late)
+        row["review"] = "; ".join(filter(None, [row["review"], *notes.get(key, [])]))
         out.append(row)
     return sorted(out, key=lambda r: (r["student_id"], r["assignment_id"]))
 
@@ -212,8 +422,29 @@ def _fmt(x):
     return "" if x is None else f"{x:g}"
 
 
+def _seconds(x):
+    return "" if x is None else f"{x:.0f}"
+
+
+def wide_rows(gb, subs=None):
+    """One row per student of the gradebook: id, name, email, ``lms_user_id``, the score of each assignment
+    (after the late penalty; 0 without a submission, as nbgrader's export), total and maximum."""
+    subs = submitted(gb) if subs is None else subs
+    assignments = list(gb.assignments)  # nbgrader's order: due date, then name
+    table = []
+    for student in sorted(gb.students, key=lambda s: s.id):
+        scores = [subs[(student.id, a.name)].score if (student.id, a.name) in subs else 0.0 for a in assignments]
+        table.append({"student_id": student.id, "first_name": student.first_name or "",
+                      "last_name": student.last_name or "", "email": student.email or "",
+                      "lms_user_id": student.lms_user_id or "", "scores": dict(zip([a.name for a in assignments],
+                                                                                    scores, strict=True)),
+                      "total": sum(scores), "max_total": sum(float(a.max_score or 0.0) for a in assignments)})
+    return [a.name for a in assignments], table
+
+
 def export_csv(gb, out):
-    """``grades.csv`` (one row per student and assignment) and nbgrader's own export format."""
+    """``grades.csv`` (one row per student and assignment), nbgrader's own export format, and
+    ``grades-wide.csv`` (one row per student, for an LMS)."""
     data = rows(gb)
 
     def write_grades(tmp):
@@ -222,7 +453,8 @@ def export_csv(gb, out):
             writer.writerow(CSV_COLUMNS)
             for r in data:
                 writer.writerow([r["student_id"], r["assignment_id"], _fmt(r["score"]), _fmt(r["max_score"]),
-                                 r["status"], r["mistakes"], r["detail"]])
+                                 r["status"], r["mistakes"], r["detail"], _fmt(r["raw_score"]),
+                                 _fmt(r["late_penalty"]), _seconds(r["seconds_late"]), r["review"]])
 
     atomic_write(Path(out) / "grades.csv", write_grades)
 
@@ -232,4 +464,15 @@ def export_csv(gb, out):
         plugin.export(gb)
 
     atomic_write(Path(out) / "nbgrader_export.csv", write_nbgrader)
+    assignments, table = wide_rows(gb)
+
+    def write_wide(tmp):
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow([*WIDE_FIXED, *assignments, "total", "max_total"])
+            for r in table:
+                writer.writerow([r[k] for k in WIDE_FIXED] + [_fmt(r["scores"][a]) for a in assignments]
+                                + [_fmt(r["total"]), _fmt(r["max_total"])])
+
+    atomic_write(Path(out) / "grades-wide.csv", write_wide)
     return data

@@ -6,7 +6,8 @@ mistakes the class made, per exercise, and how many failures no entry explains,
 ``report-status.png``: status counts), a summary per chapter, the per-test table, the mistakes
 with the students who made them (the instructor's view), the repaired notebooks, the submissions
 listed for review, the broken submissions and grader errors with links to their feedback, and
-the grade matrix (students x chapters).
+the late submissions with their penalty, and the grade matrix (students x chapters). Scores are the
+gradebook's after late penalties, as in grades.csv and nbgrader's export.
 """
 
 import sys
@@ -53,7 +54,7 @@ def collect(gb):
     rows = gradebook.rows(gb)
     per_test = defaultdict(list)
     for row in rows:
-        row["lost_tests"] = set()
+        row["lost_tests"], row["manual_tests"] = set(), set()
         if row["status"] in UNGRADED:
             continue
         try:
@@ -66,6 +67,8 @@ def collect(gb):
                 per_test[(row["assignment_id"], grade.name)].append(lost)
                 if lost:
                     row["lost_tests"].add(grade.name)
+                if grade.manual_score is not None:  # a grader's score: no check failure to diagnose
+                    row["manual_tests"].add(grade.name)
     return rows, per_test
 
 
@@ -87,7 +90,7 @@ def mistake_table(rows):
         graded = [r for r in rows if r["assignment_id"] == chapter.id and r["status"] not in UNGRADED]
         for answer in chapter.answers:
             tests = {t.grade_id for t in chapter.tests if t.answer == answer}
-            failed = [r for r in graded if r["lost_tests"] & tests]
+            failed = [r for r in graded if (r["lost_tests"] - r["manual_tests"]) & tests]
             made, unanswered = defaultdict(list), []
             for r in graded:
                 for mistake_id in filter(None, (r.get("mistakes") or "").split(";")):
@@ -242,11 +245,19 @@ def view(rows, per_test, mistakes, figures, now):
                      for r in rows if r.get("repaired")],
         "review": [{"student": r["student_id"], "chapter": r["assignment_id"], "why": r["review"]}
                    for r in rows if r.get("review")],
+        "late": [{"student": r["student_id"], "chapter": r["assignment_id"], "late": _late(r["seconds_late"]),
+                  "penalty": f"{r['late_penalty']:g}", "score": _score(r)} for r in rows if r.get("seconds_late")],
         "listed": [{"student": r["student_id"], "chapter": r["assignment_id"], "status": r["status"],
                     "score": _score(r), "detail": r["detail"], "href": _feedback_href(r)} for r in listed],
         "matrix": [{"student": sid, "cells": [_matrix_cell(by_key.get((sid, c))) for c in chapters]}
                    for sid in matrix_students],
     }
+
+
+def _late(seconds):
+    from autograder.grading.summary import late_text
+
+    return late_text(seconds)
 
 
 def _matrix_cell(row):

@@ -315,7 +315,7 @@ class Grader:
         mst = self.batch.masters[job.assignment_id]
         with self.batch.interrupts.critical():
             started = time.monotonic()
-            write_outputs(self.batch.out, outcome, judged, page or status_page(outcome, mst.max_score), run.timings)
+            write_outputs(self.batch, job, outcome, judged, page or status_page(outcome, mst.max_score), run.timings)
             gradebook.record(self.batch.gb, job, outcome, judged, run.timings.get("total"), run.worker,
                              review=self.batch.review.get(job.key, ()))
             run.timings["record"] = time.monotonic() - started
