@@ -295,10 +295,10 @@ def test_a_failing_record_step_is_contained(tmp_path, tiny_class, monkeypatch):
 
     original = scheduler.write_outputs
 
-    def broken(out, outcome, *args, **kwargs):
+    def broken(batch, job, outcome, *args, **kwargs):
         if outcome.student_id == "stub" and outcome.status.value == "ok":
             raise UnicodeEncodeError("utf-8", "x", 0, 1, "a bug in writing")
-        return original(out, outcome, *args, **kwargs)
+        return original(batch, job, outcome, *args, **kwargs)
 
     monkeypatch.setattr(scheduler, "write_outputs", broken)
     rows, log, _ = _grade(tmp_path, lambda mst: {s: _honest_run(mst, s, a) for s, a in tiny_class.items()})
