@@ -101,7 +101,7 @@ OTHER_KERNELS = ATEN_CPU_CAPABILITY=default NPY_DISABLE_CPU_FEATURES="$$($(PY) -
 test: setup release lint imports $(BOOK_CONF)/conf.py _build/.jupyter_cache.venv
 	OMP_NUM_THREADS=1 $(OTHER_KERNELS) $(PYTEST) --require-facilities -n $(WORKERS) --dist loadscope -p tests.nbval_cache \
 	  tests --ignore=tests/test_browser.py --ignore=tests/test_book.py --ignore=tests/test_korean_edition.py \
-	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 \
+	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 --durations=40 \
 	  book exercises/source
 	$(MAKE) --no-print-directory book
 	$(PYTEST) --require-facilities -n $(WORKERS) --dist loadscope tests/test_book.py tests/test_browser.py tests/test_korean_edition.py
