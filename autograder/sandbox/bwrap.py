@@ -109,12 +109,21 @@ def probe(tag, enabled=True):
             raise SandboxUnavailable(f"the sandbox could not start: {err}") from None
         if done.returncode != 0:
             last = (done.stderr.decode(errors="replace").strip().splitlines() or [f"exit {done.returncode}"])[-1]
-            raise SandboxUnavailable(f"the sandbox could not start Python ({last[:200]}); "
-                                     "unprivileged user namespaces may be disabled, or pass --no-sandbox")
+            raise SandboxUnavailable(f"the sandbox could not start Python ({last[:200]}); {_likely_cause(last)}")
         kernel.cleanup()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return sandbox
+
+
+def _likely_cause(message):
+    """What a failed sandbox start most likely means, from bubblewrap's last line."""
+    if "execvp" in message or "No such file" in message:
+        return (f"the Python environment ({', '.join(environment_paths())}) is not visible inside the sandbox: "
+                "a grader bug, please report it; meanwhile --no-sandbox grades without isolation")
+    if "Permission denied" in message or "Operation not permitted" in message or "setting up uid map" in message:
+        return "unprivileged user namespaces may be disabled (run as root, or pass --no-sandbox)"
+    return "pass --no-sandbox to grade without isolation"
 
 
 def batch_tag():
@@ -218,8 +227,10 @@ class KernelSandbox:
             config["files"]["seccomp"] = str(self.folder / "seccomp.bpf")
             cmd += ["--seccomp", "{fd:seccomp}"]
         cmd += _system_binds()
-        cmd += binds
+        # the private tmpfs mounts first, then the environment: a venv or interpreter under /tmp (a checkout in
+        # /tmp) is bound on top of the private /tmp instead of being hidden by it
         cmd += self.spec.bwrap_args()
+        cmd += binds
         cmd += files
         cmd += ["--bind", str(self.folder), str(self.folder), "--chdir", self.spec.home, "--clearenv"]
         for key, value in self.kernel_env().items():

@@ -25,7 +25,7 @@ from pathlib import Path
 from autograder.common.retry import FORK, GaveUp
 from autograder.compat.jupyter_client import HandleProvisioner
 from autograder.sandbox import programs
-from autograder.sandbox.bwrap import KernelSandbox, share_mounts_below
+from autograder.sandbox.bwrap import KernelSandbox, environment_paths, share_mounts_below
 from autograder.sandbox.spec import IsolationSpec
 
 START_TIMEOUT = 120.0  # seconds for a zygote to import the course's libraries on a busy machine
@@ -59,7 +59,7 @@ class Zygote:
                                      own_folder=False, server=True)
         self.job_group = None
         self.jobs = 0
-        config = {"preload": list(preload), "view": spec.fork_view(),
+        config = {"preload": list(preload), "view": spec.fork_view(), "environment": environment_paths(),
                   "files": {inside: Path(host).read_text() for inside, host in files.items()}}
         config_path = self.folder / "zygote.json"
         config_path.write_text(json.dumps(config))

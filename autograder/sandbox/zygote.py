@@ -62,8 +62,15 @@ def _private_mounts(config, job_folder):
     parent = os.path.dirname(job_folder)  # read-only for the kernel: nothing in it outlives the job
     bind_read_only(parent, parent)
     view = config["view"]
+    targets = [target for target, _mode in view["tmpfs"]]
+    hidden = [(os.open(path, os.O_PATH | os.O_DIRECTORY), path) for path in config.get("environment", ())
+              if any(path == t or path.startswith(t.rstrip("/") + "/") for t in targets)]
     for target, mode in view["tmpfs"]:
         mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={view['disk_bytes']},mode={mode}")
+    for keep_env, path in hidden:  # the Python environment under /tmp (a checkout there): bound again, read-only
+        os.makedirs(path, exist_ok=True)
+        bind_read_only(f"/proc/self/fd/{keep_env}", path)
+        os.close(keep_env)
     if not os.path.isdir(job_folder):  # covered by a new tmpfs: recreate its path (the sockets' path)
         os.makedirs(job_folder)
     mount(f"/proc/self/fd/{keep}", job_folder, None, MS_BIND)  # the job's own folder stays writable
