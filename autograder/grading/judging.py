@@ -8,21 +8,43 @@ error output at the top of the test cell, so nbgrader's own scoring (``SaveAutoG
 cell 0; a test cell earns its points only when the kernel ran it without error and the verdict passes.
 """
 
+import ast
 import json
 from dataclasses import dataclass
 
 import nbformat
 from nbformat import NotebookNode
 
+from autograder.grading import tracebacks
 from checks import mistakes, probe, verdict
 
 
 @dataclass(frozen=True)
 class Verdict:
     grade_id: str
-    message: str | None  # None: passed
-    diagnosis: tuple = ()  # Mistake objects whose outputs equal the student's
+    result: object = None  # None: passed; a checks.verdict.Judged; or a str (the records could not be judged)
+    found: tuple = ()  # checks.mistakes.Diagnosis: catalogued mistakes the student's outputs prove, with their cases
     unanswered: bool = False  # every case stopped at the release's stub (or a missing definition)
+
+    @property
+    def diagnosis(self):
+        """The catalogued mistakes named (Mistake objects)."""
+        return tuple(d.mistake for d in self.found)
+
+    @property
+    def passed(self):
+        return self.result is None
+
+    def text(self, chapter=None, book_url=""):
+        """The message of the test cell (None when it passed): every failing case, grouped by diagnosis."""
+        if self.result is None or isinstance(self.result, str):
+            return self.result
+        lines = [(diagnosis_line(d.mistake, chapter, book_url), d.cases) for d in self.found]
+        return verdict.text(self.result, lines)
+
+    @property
+    def message(self):
+        return self.text()
 
 
 # What a case raises when the student has not written the answer yet: the release's stub, or no definition.
@@ -51,19 +73,79 @@ def _decode(grade_id, texts):
         return None, f"the hidden checks' records are malformed ({str(err)[:120]})"
 
 
-def judge(run, chapter, answers):
-    """{grade_id: Verdict} for every declared test of ``chapter`` (``answers``: its reference answers)."""
+def judge(run, chapter, answers, seed=None):
+    """{grade_id: Verdict} for every declared test of ``chapter`` (``answers``: its reference answers; ``seed``:
+    the batch's, with which the hidden inputs were drawn)."""
     out = {}
+    stubs = stub_answers(run.notebook, chapter.answers)
     for test in chapter.tests:
         got, problem = _decode(test.grade_id, run.records.get(test.grade_id, []))
         if problem is not None:
             out[test.grade_id] = Verdict(test.grade_id, f"{test.answer}: {problem}")
             continue
-        message = verdict.judge(test, got, verdict.reference(chapter, test))
-        found = tuple(mistakes.diagnose(chapter, test, got, answers)) if message is not None else ()
-        unanswered = message is not None and not found and _unanswered(got)
-        out[test.grade_id] = Verdict(test.grade_id, message, found, unanswered)
+        result = verdict.judged(test, got, verdict.reference(chapter, test, seed), seed)
+        if result.passed:
+            out[test.grade_id] = Verdict(test.grade_id, None)
+            continue
+        found = () if result.problem else tuple(mistakes.diagnose(chapter, test, got, answers, result.failing, seed))
+        unanswered = not found and test.answer in stubs and _unanswered(got)
+        out[test.grade_id] = Verdict(test.grade_id, result, found, unanswered)
     return out
+
+
+def stub_answers(notebook_json, names):
+    """The answers (of ``names``) that the notebook leaves as released: not defined in any cell the student can
+    edit, or whose last definition is the release's stub (bodies that only raise NotImplementedError). An
+    answer with code of its own before the raise is a partly written answer: judged for what it does."""
+    if not notebook_json:
+        return set(names)
+    try:
+        nb = nbformat.reads(notebook_json, as_version=4)
+    except Exception:  # noqa: BLE001 - no readable notebook: the records alone decide
+        return set(names)
+    last = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("locked"):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names:
+                last[node.name] = node
+    return {name for name in names if name not in last or _is_stub(last[name])}
+
+
+def _is_stub(node):
+    """A def or class whose bodies hold nothing but a docstring, ``super().__init__()`` and
+    ``raise NotImplementedError`` (the release's ``# YOUR CODE HERE`` stub)."""
+    if isinstance(node, ast.ClassDef):
+        methods = [n for n in _without_docstring(node.body) if not isinstance(n, ast.Pass)]
+        return all(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_stub(n) for n in methods)
+    body = _without_docstring(node.body)
+    raises = [n for n in body if isinstance(n, ast.Raise) and _names_not_implemented(n.exc)]
+    others = [n for n in body if n not in raises and not isinstance(n, ast.Pass) and not _is_super_init(n)]
+    return bool(raises) and not others
+
+
+def _without_docstring(body):
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        return body[1:]
+    return body
+
+
+def _names_not_implemented(exc):
+    target = exc.func if isinstance(exc, ast.Call) else exc
+    return isinstance(target, ast.Name) and target.id == "NotImplementedError"
+
+
+def _is_super_init(node):
+    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "__init__"
+            and isinstance(node.value.func.value, ast.Call) and isinstance(node.value.func.value.func, ast.Name)
+            and node.value.func.value.func.id == "super")
 
 
 def chapter_link(book_url, chapter, anchor):
@@ -71,25 +153,27 @@ def chapter_link(book_url, chapter, anchor):
 
 
 def apply(notebook_json, verdicts, chapter, book_url=""):
-    """The executed notebook with each failed verdict as the first output of its test cell."""
+    """The executed notebook with each failed verdict as the first output of its test cell.
+
+    The visible tests' own errors stay below it, their tracebacks cut to the notebook's own frames (no
+    library internals, no path of the grading machine: :mod:`autograder.grading.tracebacks`)."""
     nb = nbformat.reads(notebook_json, as_version=4)
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id not in verdicts or cell.cell_type != "code":
             continue
         # our test cells never produce a result value: one would be read as partial credit by nbgrader
-        cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "execute_result"]
-        found = verdicts[grade_id]
-        if found.message is None:
+        cell.outputs = [tracebacks.cleaned(o) for o in cell.get("outputs", [])
+                        if o.get("output_type") != "execute_result"]
+        text = verdicts[grade_id].text(chapter, book_url)
+        if text is None:
             continue
-        lines = [found.message] + [_diagnosis_line(m, chapter, book_url) for m in found.diagnosis]
-        text = "\n".join(lines)
         cell.outputs.insert(0, NotebookNode(output_type="error", ename="AssertionError", evalue=text,
                                             traceback=[f"AssertionError: {text}"]))
     return nb
 
 
-def _diagnosis_line(mistake, chapter, book_url):
+def diagnosis_line(mistake, chapter, book_url):
     title, anchor = mistake.section
     link = chapter_link(book_url, chapter, anchor)
     return f"Diagnosis: {mistake.explanation}. See \"{title}\"" + (f" ({link})" if link else "") + " in the chapter."
