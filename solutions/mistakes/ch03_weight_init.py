@@ -310,6 +310,17 @@ STATS_MISTAKES = [
                         "        x = functions[activation](z)\n"),),
     ),
     Mistake(
+        id="stats_mean_std_before_activation", target="activation_stats", section=ACTIVATIONS,
+        match=r"after the nonlinearity|after the activation",
+        explanation="your mean and standard deviation are those of the pre-activations x @ W.T (your saturated "
+                    "fraction is of the activations); the experiment records the mean and std of the activations "
+                    "f(x @ W.T) too, after the nonlinearity",
+        change=((LAYER, "        z = x @ w.T\n"
+                        "        x = functions[activation](z)\n"
+                        "        rows.append([z.mean(), z.std(correction=0), "
+                        "saturated[activation](x).double().mean()])\n"),),
+    ),
+    Mistake(
         id="stats_sigmoid_saturation_one_sided", target="activation_stats", section=ACTIVATIONS,
         match=r"below 0\.01 or above 0\.99|both ends",
         explanation="your sigmoid counts a unit as saturated only above 0.99; it is saturated at both ends, below 0.01 "

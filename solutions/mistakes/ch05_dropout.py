@@ -99,8 +99,8 @@ FORWARD = [
     ),
     Mistake(
         id="forward_detaches", target="dropout_forward", section=INVERTED, match=r"gradients must flow",
-        explanation="your out is computed from x.detach(): no gradient reaches x; out = x * mask must stay in the "
-                    "autograd graph",
+        explanation="your out is not connected to x in the autograd graph: no gradient reaches x (was it computed "
+                    "from x.detach(), under torch.no_grad() or through numpy?); out = x * mask must stay in the graph",
         change=(("    return x * mask, mask", "    return x.detach() * mask, mask"),),
     ),
 ]
