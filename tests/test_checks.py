@@ -100,7 +100,7 @@ def diagnosed(chapter, replace, seed=None):
 
 
 def calls(code, name):
-    """Whether ``code`` calls the notebook's ``name`` (not an attribute of the same name: torch.nn.init.calculate_gain)."""
+    """Whether ``code`` calls the notebook's ``name`` (not an attribute of that name: torch.nn.init.calculate_gain)."""
     return re.search(rf"(?<![\w.]){re.escape(name)}\s*\(", code) is not None
 
 
@@ -241,6 +241,11 @@ class ChapterChecks:
                 lost = [t.grade_id for t in theirs
                         if verdict.judge(t, verdict.run(t, ns), verdict.reference(chapter, t)) is not None]
                 assert not lost, f"{mistake.id} in {mistake.target} costs a correct {other} the tests {lost}"
+                if calls(other_code, mistake.target):  # the visible tests too: a failing cell scores 0
+                    seen = visible.run(chapter, {mistake.target: code, other: other_code},
+                                       only={t.grade_id for t in theirs})
+                    lost = {g: e for g, e in seen.items() if e is not None}
+                    assert not lost, f"{mistake.id} in {mistake.target} fails the visible tests of a correct {other}"
 
     def test_correct_rewrites_pass_and_get_no_diagnosis(self):
         chapter = self.chapter
@@ -287,7 +292,7 @@ class ChapterChecks:
         assert visible.run(chapter) == dict.fromkeys(visible.run(chapter)), "the reference fails a visible test"
         for answer, code, mistake in corpus:
             tests = {t.grade_id for t in chapter.tests if t.answer == answer}
-            seen = {g: e for g, e in visible.run(chapter, {answer: code}).items() if e is not None}
+            seen = {g: e for g, e in visible.run(chapter, {answer: code}, only=tests).items() if e is not None}
             hidden = failures(chapter, namespace(chapter, replace={answer: code}))
             assert set(seen) <= set(hidden) | (set(seen) - tests), (
                 f"{answer}: visible tests {sorted(set(seen) - set(hidden))} fail an answer the hidden checks "

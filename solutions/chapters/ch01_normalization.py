@@ -9,7 +9,7 @@ import numpy as np
 
 from checks.spec import Chapter, Test, function_case
 
-AXIS_HINT = "each column (axis=0) is scaled by its own min and max; scaling rows (axis=1) is the usual mistake"
+AXIS_HINT = "each column (axis=0) is scaled by its own min and max (were the rows scaled, axis=1?)"
 
 
 def min_max_scale_cases(draw):
@@ -40,7 +40,7 @@ def min_max_scale_cases(draw):
 
 
 STD_HINT = ("per column (axis=0), mean 0 and std 1 with ddof=0 (divide by n, not n - 1; not per row); "
-            "a result sqrt((n-1)/n) too small means ddof=1")
+            "a result sqrt((n-1)/n) too small would come from ddof=1")
 
 
 def standardize_cases(draw):
@@ -68,8 +68,8 @@ def normalize_rows_cases(draw):
                         hint="l1: each row divided by the sum of ABSOLUTE values (|-1| + |0| + |1| = 2, "
                              "not -1 + 0 + 1 = 0)")
     yield function_case("normalize_rows", np.array([[-4.0, 2.0], [3.0, -6.0]]), norm="max",
-                        hint="max: each row divided by its largest ABSOLUTE value (row [-4, 2] -> [-1, 0.5]); "
-                             "max(x) without abs is the usual mistake")
+                        hint="max: each row divided by its largest ABSOLUTE value (row [-4, 2] -> [-1, 0.5]; "
+                             "max(x) without abs gives [-2, 1])")
     yield function_case("normalize_rows", np.array([[0.0, 0.0], [3.0, 4.0]]),
                         hint="a zero row must stay zero, not NaN: treat a zero norm as 1")
     yield function_case("normalize_rows", X, norm="l3",

@@ -127,7 +127,7 @@ def _lp_candidates(x, p):
 
     def make():
         if p == np.inf:
-            return [(lambda: x.max(), f"max(x) = {x.max():g} has no ABSOLUTE value; max(x) is the usual mistake: the "
+            return [(lambda: x.max(), f"your result equals max(x) = {x.max():g}, without the ABSOLUTE value: the "
                                       "max norm is max |x_i|"),
                     (lambda: 1.0, "a result of 1 is what the power formula gives at p = inf (inf**0 = 1, or 0**0 = 1): "
                                   "treat p = np.inf separately, as max |x_i|")]
@@ -297,6 +297,9 @@ def _ridge_candidates(X, y, alpha):
         return [(lambda: ridge_fit(X, y, alpha / n),
                  "your fit equals Ridge with alpha / n_samples: scikit-learn's Ridge minimizes ||y - Xw - b||^2 + "
                  "alpha ||w||^2 with NO 1/n (unlike its Lasso)"),
+                (lambda: ridge_fit(X, y, alpha * n),
+                 "your fit equals Ridge with alpha * n_samples: (Xc^T Xc / n + alpha I) w = Xc^T yc / n divides the "
+                 "squared error by n but not the penalty; scikit-learn's Ridge has no 1/n on either term"),
                 (lambda: ridge_fit(X, y, alpha / 2),
                  "your fit equals Ridge with alpha / 2: the normal equations are (Xc^T Xc + alpha I) w = Xc^T yc "
                  "with alpha itself (no 1/2)"),
@@ -329,7 +332,7 @@ def ridge_fit_cases(draw):
     Xc = X - X.mean(axis=0)
     yield _ridge_case(Xc, y, 4.0, "centred X, n = 12, alpha = 4: w solves (Xc^T Xc + alpha I) w = Xc^T yc with "
                                   "alpha as given: sklearn's Ridge minimizes ||y - Xw - b||^2 + alpha ||w||^2, with NO "
-                                  "1/n (dividing alpha by n_samples is the usual mistake here)",
+                                  "1/n on either term",
                       "ridge_fit(centred X of shape (12, 3), y, 4.0)")
     yield _ridge_case(X, y, 4.0, "features with large means: CENTRE X and y (subtract the column means) before "
                                  "solving, as sklearn does; intercept = mean(y) - mean(X) @ coef",
@@ -450,8 +453,8 @@ def _lasso_fit_cases(draw):
                       "WITHOUT feature j, r_(j) = r + x_j w_j (add feature j's own part back), or the updates "
                       "oscillate", "lasso_fit(one standardized feature, y, 0.3)", rtol=1e-8, atol=0.0)
     yield _lasso_case(X2, y2, 0.2, "features with x_j . x_j / n = 9 and 0.25 (not standardized): w_j = S(rho_j, "
-                                   "alpha) / (x_j . x_j / n); forgetting the division (right only for standardized "
-                                   "features) is the usual mistake here",
+                                   "alpha) / (x_j . x_j / n); is the division by x_j . x_j / n there (without it, only "
+                                   "standardized features come out right)?",
                       "lasso_fit(two orthogonal centred features with x_j . x_j / n = 9 and 0.25, y2, 0.2)",
                       rtol=1e-6, atol=1e-8)
     yield _lasso_case(z, y3, 0.05, "correlated features: update the RESIDUAL after every coordinate (cyclic "

@@ -545,7 +545,7 @@ VELOCITY = ("the velocity is torch's momentum buffer: v' = momentum * v + (1 - d
 
 
 def _velocity_hint(got_v, param, grad, velocity, lr, momentum, dampening):
-    """The usual mistake behind a wrong velocity (inputs as numpy arrays)."""
+    """What a wrong velocity equals, when it equals a known variant (inputs as numpy arrays), else the rule."""
     torch_v = grad if velocity is None else momentum * velocity + (1 - dampening) * grad
     sutskever_v = -lr * grad if velocity is None else momentum * velocity - lr * (1 - dampening) * grad
     if lr != 0 and (_close(got_v, -lr * torch_v, rtol=1e-6, atol=1e-12) or _close(got_v, sutskever_v, rtol=1e-6)):

@@ -77,7 +77,7 @@ def _keep_rate(kept, p, what, unit):
     se = math.sqrt(p * q / n)
     fraction = float(kept.mean())
     if abs(fraction - q) >= N_SE * se:
-        usual = (" A kept fraction near p means p was used as the keep probability (the CS231n convention)."
+        usual = (" A kept fraction near p is what p as the keep probability gives (the CS231n convention)."
                  if abs(fraction - p) < N_SE * se else "")
         J.fail(what, f"p = {p} is the DROP probability, so a fraction 1 - p = {q:.4g} of the {n} {unit} must be kept "
                     f"(within {N_SE} standard errors, {N_SE * se:.4f}); got {fraction:.4f}.{usual}")
@@ -122,8 +122,8 @@ def _independent(kept2d, p, what, rows, cols, per):
         se = math.sqrt(q**2 * (1 - q**2) / a.size)
         if abs(both - q**2) >= N_SE * se:
             J.fail(what, f"draws must be independent: two different {name} are both kept with probability "
-                        f"(1-p)^2 = {q**2:.4f} (within {N_SE * se:.4f}), got {both:.4f}. One mask shared across "
-                        f"{name} is the usual mistake: draw one random number per {per}")
+                        f"(1-p)^2 = {q**2:.4f} (within {N_SE * se:.4f}), got {both:.4f} (is one mask shared across "
+                        f"{name}?): draw one random number per {per}")
 
 
 def _raising_case(fn, *args, seed, hint, **kwargs):
@@ -213,8 +213,8 @@ def _forward_case(label, seed, x, p, *, gseed, training=True, stats=False, grad=
                     hint="p = 1 drops every unit: out is all zeros, not NaN")
             return
         J.close(out, x_np * mask, f"{label}: out against x * mask", rtol=rtol, atol=0,
-                hint="out must equal x * mask, with the very mask you return (including its 1/(1-p) scale); "
-                     "returning the 0/1 keep pattern as the mask is the usual mistake")
+                hint="out must equal x * mask, with the very mask you return (including its 1/(1-p) scale; is the "
+                     "mask you return the 0/1 keep pattern?)")
         if stats:
             _keep_rate(mask != 0, p, label, "entries")
         _scale(mask, p, label, rtol)
@@ -339,9 +339,8 @@ def dropout_forward_cases(draw):
 
 
 # -- dropout_backward ------------------------------------------------------------------------------
-BACKWARD_HINT = ("dx = grad_out * mask: reuse the mask of the forward pass (drawing a new random mask is the usual "
-                 "mistake), scale included (grad_out * (mask != 0) forgets the 1/(1-p) scale; dividing by the mask "
-                 "inverts it)")
+BACKWARD_HINT = ("dx = grad_out * mask, with the very mask of the forward pass (not a new random one) and its "
+                 "1/(1-p) scale (grad_out * (mask != 0) leaves the scale out; dividing by the mask inverts it)")
 
 
 def _backward_case(seed, grad_out, mask, rtol, label):

@@ -135,10 +135,12 @@ def _judge_trace(got, expected, label, kwargs, values, hint=""):
         expected_rows.append(want)
         got_rows.append(row)
         if row != want:
-            J.fail(label, f"{_why(best, value, mode, min_delta, patience)}\nfirst difference at epoch {epoch} (value "
-                         f"{value}): expected (stop, wait, best, best_epoch) = {_show(want)}, got {_show(row)}\n"
-                         f"values {shown}\nexpected {', '.join(map(_show, expected_rows))}\n"
-                         f"     got {', '.join(map(_show, got_rows))}", hint)
+            J.fail(label, f"first difference at epoch {epoch} (value {value}): expected (stop, wait, best, "
+                         f"best_epoch) = {_show(want)}, got {_show(row)}\nvalues {shown}\n"
+                         f"expected {', '.join(map(_show, expected_rows))}\n"
+                         f"     got {', '.join(map(_show, got_rows))}\n"
+                         f"The rule at this epoch: {_why(best, value, mode, min_delta, patience)}",
+                   f"This trace checks: {hint}" if hint else "")
         best = want[2]
 
 

@@ -329,6 +329,7 @@ STATS_MISTAKES = [
     ),
     Mistake(
         id="stats_tanh_threshold", target="activation_stats", section=ACTIVATIONS, match=r"0\.97",
+        hidden_only="a saturation threshold of 0.99 from 0.97 for tanh",
         explanation="your tanh counts a unit as saturated above |tanh| > 0.99; the experiment uses 0.97",
         change=(("a.abs() > 0.97", "a.abs() > 0.99"),),
     ),
