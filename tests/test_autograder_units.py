@@ -346,3 +346,46 @@ def test_a_kernel_that_did_not_start_is_tried_again_and_then_is_a_grader_error(m
     # judged once: the run that started, or after the last allowed failure the last failure (a grader error)
     assert judged == [ran if failures < KERNEL_START.attempts else not_started]
     assert batch.log.getvalue().count("retrying ann/99-tiny") == attempts - 1
+
+
+# -- the class report's grade matrix ------------------------------------------------------------
+
+
+def test_report_matrix_lists_every_student_with_links_to_existing_feedback(tmp_path):
+    """Every student of the class is a row (not only those of the last catalogued mistake), each cell shows
+    the gradebook's score and links to that submission's feedback page when the page exists."""
+    from datetime import datetime
+
+    from autograder.grading import pages, report
+    from checks import mistakes as catalogue
+    from solutions.chapters import chapter as declared
+    from tests.autograder_fixtures.cli import grade_matrix
+
+    chapter = "01-normalization"
+    made = [m.id for m in catalogue.catalogue(declared(chapter))][:2]
+    rows = [{"student_id": sid, "assignment_id": chapter, "score": score, "max_score": 11.0, "status": status,
+             "mistakes": mistake, "detail": "", "lost_tests": lost, "review": None, "repaired": False}
+            for sid, score, status, mistake, lost in [
+                ("ada", 11.0, "ok", "", set()), ("björn", 8.0, "ok", made[0], {"test_min_max_scale"}),
+                ("chen li", 5.0, "ok", made[1], {"test_min_max_scale"}), ("dee", 0.0, "timeout", "", set()),
+                ("x" * 200, 0.0, "invalid_notebook", "", set())]]
+    for row in rows[:4]:  # the last id is no folder name: it has no page
+        page = tmp_path / "feedback" / row["student_id"] / chapter / f"{chapter}.html"
+        page.parent.mkdir(parents=True)
+        page.write_text("feedback", encoding="utf-8")
+    mistakes = report.mistake_table(rows)
+    assert any(info["made"] for info in mistakes.values()), "the mistake loop must run for this test to mean much"
+    figures = dict.fromkeys(("scores", "tests", "mistakes", "status"), "figure.png")
+    model = report.view(rows, {}, mistakes, figures, datetime(2026, 1, 1), tmp_path)
+    (tmp_path / "report.html").write_text(pages.render("report.html.j2", **model), encoding="utf-8")
+    matrix = grade_matrix(tmp_path / "report.html")
+    assert list(matrix) == [r["student_id"] for r in rows]
+    for row in rows:
+        text, linked = matrix[row["student_id"]][chapter]
+        assert text.startswith(f"{row['score']:g} / 11"), (row["student_id"], text)
+        assert (row["status"] in text) == (row["status"] != "ok"), text
+        if len(row["student_id"]) < 100:
+            assert linked == tmp_path / "feedback" / row["student_id"] / chapter / f"{chapter}.html", linked
+            assert linked.is_file()
+        else:
+            assert linked is None
