@@ -2,6 +2,7 @@
 records and verdicts, classification, feedback leaks."""
 
 import codecs
+import json
 import os
 import unicodedata
 import zipfile
@@ -389,3 +390,35 @@ def test_report_matrix_lists_every_student_with_links_to_existing_feedback(tmp_p
             assert linked.is_file()
         else:
             assert linked is None
+
+
+# -- hidden inputs drawn per batch ---------------------------------------------------------------
+
+
+def test_the_batch_seed_is_drawn_once_per_gradebook_and_kept(tmp_path):
+    """A new gradebook draws its own seed; the same gradebook (a rerun, a later resubmission) keeps it."""
+    from traitlets.config import Config
+
+    seeds = []
+    for out, opens in (("a", 2), ("b", 1)):
+        (tmp_path / out).mkdir()
+        for _ in range(opens):
+            with gradebook.open_gradebook(gradebook.default_db_url(tmp_path / out), Config()) as gb:
+                seeds.append((gradebook.batch_seed(gb, "01-normalization"), gradebook.batch_seed(gb, "02-x")))
+    (a1, a2), (a1_again, a2_again), (b1, _b2) = seeds
+    assert (a1, a2) == (a1_again, a2_again), "a rerun on the same gradebook must meet the same hidden inputs"
+    assert len({a1, a2, b1}) == 3, "each assignment and each gradebook draws its own seed"
+
+
+def test_the_kernels_plans_are_the_batch_seeds(tmp_path):
+    """The plans the kernel runs are drawn from the batch seed (the parent judges with the same seed): hidden
+    inputs change with it, the visible cases do not."""
+    from coursebook.paths import source_notebook
+    from solutions.chapters import chapter as declared
+
+    chapter = declared("01-normalization")
+    path = source_notebook(chapter.id)
+    fixed = json.loads(master.build(chapter, path, "sha").plans_json)
+    drawn = json.loads(master.build(chapter, path, "sha", seed=987654321).plans_json)
+    assert drawn == json.loads(json.dumps(chapter.plans(seed=987654321)))
+    assert drawn != fixed
