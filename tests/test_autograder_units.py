@@ -422,3 +422,40 @@ def test_the_kernels_plans_are_the_batch_seeds(tmp_path):
     drawn = json.loads(master.build(chapter, path, "sha", seed=987654321).plans_json)
     assert drawn == json.loads(json.dumps(chapter.plans(seed=987654321)))
     assert drawn != fixed
+
+
+# -- half-written answers and the visible tests' tracebacks -------------------------------------------------
+
+
+def test_a_partly_written_answer_is_judged_not_filed_as_unanswered():
+    """Only the release's stub counts as "not answered"; code before a raise is the student's work."""
+    stub = 'def standardize(X):\n    """Docstring."""\n    # YOUR CODE HERE\n    raise NotImplementedError()\n'
+    partial = 'def standardize(X):\n    X = np.asarray(X, dtype=float)\n    raise NotImplementedError("not finished")\n'
+    answered = "def standardize(X):\n    return X\n"
+
+    def notebook(*sources):
+        return nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources]))
+
+    assert judging.stub_answers(notebook(stub), {"standardize"}) == {"standardize"}
+    assert judging.stub_answers(notebook("x = 1"), {"standardize"}) == {"standardize"}  # never defined
+    assert judging.stub_answers(notebook(partial), {"standardize"}) == set()
+    assert judging.stub_answers(notebook(stub, answered), {"standardize"}) == set()  # the last definition counts
+    assert judging.stub_answers(notebook(answered, stub), {"standardize"}) == {"standardize"}
+
+
+def test_visible_tracebacks_keep_the_notebooks_frames_and_no_path_of_the_grading_machine():
+    from autograder.grading import tracebacks
+
+    venv = "/srv/grader/.venv/lib/python3.11/site-packages"
+    error = nbformat.v4.new_output("error", ename="AssertionError", evalue=f"Not equal ({venv}/numpy/x.py)", traceback=[
+        "\x1b[0;31m----\x1b[0m\n\x1b[0;31mAssertionError\x1b[0m  Traceback (most recent call last)",
+        "Cell \x1b[0;32mIn[7], line 3\x1b[0m\n----> 3 np.testing.assert_allclose(got, want)",
+        f"File \x1b[0;32m{venv}/numpy/testing/_private/utils.py:1504\x1b[0m, in \x1b[0;36massert_allclose\x1b[0m",
+        f"File \x1b[0;32m{venv}/numpy/testing/_private/utils.py:797\x1b[0m, in \x1b[0;36massert_array_compare\x1b[0m",
+        "\x1b[0;31mAssertionError\x1b[0m: \nNot equal to tolerance rtol=1e-07"])
+    clean = tracebacks.cleaned(error)
+    text = "\n".join(clean["traceback"]) + clean["evalue"]
+    assert "/srv/grader" not in text and ".venv" not in text
+    assert "In[7], line 3" in clean["traceback"][1] and "Not equal to tolerance" in clean["traceback"][-1]
+    assert "2 frame(s) inside libraries not shown" in text
+    assert "x.py" in clean["evalue"]
