@@ -248,7 +248,7 @@ def _stopped(result):
 
 def _unobserved(key, observed, raised_labels):
     """A value quantity the student's records cannot show: its step raised, or was not reached after a raise."""
-    if raised_labels is None or key[-1] == "outcome":
+    if raised_labels is None or key[1:] == ("outcome",):  # whether a step raised or returned: always seen
         return False
     label = key[0]
     if label == "quantity":

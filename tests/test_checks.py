@@ -169,6 +169,9 @@ class ChapterChecks:
         failed = failures(chapter, namespace(chapter, replace=stubs))
         assert set(failed) == {t.grade_id for t in chapter.tests}
         assert all("NotImplementedError" in m for m in failed.values()), failed
+        for name, stub in stubs.items():  # a function that raised shows no outputs: nothing to name
+            named = {n for names in diagnosed(chapter, {name: stub}).values() for n in names}
+            assert not named, f"the released stub of {name} is diagnosed as {sorted(named)}"
 
     def test_plans_are_deterministic_data(self):
         chapter = self.chapter
