@@ -111,19 +111,22 @@ def _scale(mask, p, what, rtol):
 
 
 def _independent(kept2d, p, what, rows, cols, per):
-    """Two distinct draws are both kept with probability q^2 (q = 1 - p) if independent; se sqrt(q^2(1-q^2)/pairs)."""
-    q = 1.0 - p
+    """Two distinct draws are both kept with probability f_a f_b if independent (f: their kept fractions, so that a
+    wrong keep rate is left to its own check); se sqrt(e(1-e)/pairs) with e = f_a f_b."""
     for name, a, b in [(rows, kept2d[0::2], kept2d[1::2]), (cols, kept2d[:, 0::2], kept2d[:, 1::2])]:
         m = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
         a, b = a[: m[0], : m[1]], b[: m[0], : m[1]]
         if a.size < STATS_MIN // 2:
             continue
-        both = float((a & b).mean())
-        se = math.sqrt(q**2 * (1 - q**2) / a.size)
-        if abs(both - q**2) >= N_SE * se:
+        both, expected = float((a & b).mean()), float(a.mean()) * float(b.mean())
+        if not 0.0 < expected < 1.0:
+            continue
+        se = math.sqrt(expected * (1 - expected) / a.size)
+        if abs(both - expected) >= N_SE * se:
             J.fail(what, f"draws must be independent: two different {name} are both kept with probability "
-                        f"(1-p)^2 = {q**2:.4f} (within {N_SE * se:.4f}), got {both:.4f} (is one mask shared across "
-                        f"{name}?): draw one random number per {per}")
+                        f"{expected:.4f} (the product of their kept fractions; (1-p)^2 = {(1 - p)**2:.4f} at the "
+                        f"right rate), within {N_SE * se:.4f}, got {both:.4f} (is one mask shared across {name}?): "
+                        f"draw one random number per {per}")
 
 
 def _raising_case(fn, *args, seed, hint, **kwargs):
@@ -215,12 +218,12 @@ def _forward_case(label, seed, x, p, *, gseed, training=True, stats=False, grad=
         J.close(out, x_np * mask, f"{label}: out against x * mask", rtol=rtol, atol=0,
                 hint="out must equal x * mask, with the very mask you return (including its 1/(1-p) scale; is the "
                      "mask you return the 0/1 keep pattern?)")
+        if stats and independence:  # first: a mask shared across rows has too few draws for its kept fraction
+            _independent((mask != 0).reshape(independence), p, label, "rows (samples)", "columns (features)",
+                         "entry of x (torch.rand(x.shape, ...))")
         if stats:
             _keep_rate(mask != 0, p, label, "entries")
         _scale(mask, p, label, rtol)
-        if stats and independence:
-            _independent((mask != 0).reshape(independence), p, label, "rows (samples)", "columns (features)",
-                         "entry of x (torch.rand(x.shape, ...))")
         if expectation:
             # out_j = x_j m_j with E[m] = 1, Var[m] = p / (1 - p): the column mean of T draws has
             # standard error |x_j| sqrt(p / ((1 - p) T)).
