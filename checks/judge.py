@@ -9,6 +9,8 @@ import numpy as np
 
 from checks.probe import Array, Opaque, Raised
 
+QUOTED = 6  # arrays of at most this many values are quoted whole in a message (expected and got)
+
 
 class Fail(AssertionError):
     """A check failed; ``str(err)`` is the message for the student."""
@@ -87,11 +89,24 @@ def close(got, expected, what, hint="", rtol=1e-10, atol=1e-12, shape=True):
     nan_note = " (got NaN)" if np.isnan(val_b[first]) and not np.isnan(exp_b[first]) else ""
     where = f" at index {first}" if first else ""
     lines = [f"{what}: {int((~ok).sum())} of {ok.size} value(s) differ{where}: expected {_num(exp_b[first])}, "
-             f"got {_num(val_b[first])}{nan_note}",
-             f"  expected {_short(exp_b)}", f"  got      {_short(val_b)}"]
+             f"got {_num(val_b[first])}{nan_note}"]
+    if ok.size <= QUOTED:  # a small case is read whole; of a larger one, the first difference is enough
+        lines.append(f"  expected {_short(exp_b)}")
+    lines.append(f"  got      {_short(val_b)}")
     if np.isfinite(diff).all() and ok.size > 1:
         lines.append(f"  largest difference {float(np.nanmax(diff)):.3g} (tolerance rtol={rtol:g}, atol={atol:g})")
+    low = _low_precision(got)
+    if low and not _low_precision(expected):
+        lines.append(f"  your result has dtype {low} (about {7 if low == 'float32' else 3} significant digits); the "
+                     "expected values are float64: compute in float64 (np.asarray(x, dtype=float))")
     raise Fail(_join("\n".join(lines), hint))
+
+
+def _low_precision(value):
+    """The dtype name of a float32 / float16 (or bfloat16) recorded array, else None."""
+    if isinstance(value, Array) and value.dtype in ("float32", "float16", "bfloat16", "complex64"):
+        return value.dtype
+    return None
 
 
 def equal(got, expected, what, hint=""):

@@ -243,24 +243,47 @@ def _step(step, env, namespace):
     raise ValueError(f"unknown plan step {op!r}")
 
 
+_UNBOUND = object()
+
+
+def _bind(step, namespace, saved):
+    """A "bind" step: the namespace's name becomes the function the (trusted) plan defines, until the case ends."""
+    scope = {}
+    exec(compile(step["source"], "<course helper>", "exec"), scope)  # noqa: S102 - plans come from the grader
+    name = step["name"]
+    if name not in saved:
+        saved[name] = namespace.get(name, _UNBOUND)
+    namespace[name] = scope[name]
+
+
 def run_case(steps, namespace):
     """Run one case's steps; a list of records ``{"label", "value"}`` or ``{"label", "raised", ...}``.
 
     A step that raises ends the case: the exception is its record (a case that expects a
-    ``ValueError`` ends there by design).
+    ``ValueError`` ends there by design). Names a "bind" step replaced are restored at the end.
     """
-    env, records = {}, []
-    for index, step in enumerate(steps):
-        label = step.get("record") or f"step {index}"
-        try:
-            value = _step(step, env, namespace)
-            if "as" in step:
-                env[step["as"]] = value
-            if step.get("record"):
-                records.append({"label": label, "value": encode(value)})
-        except Exception as err:  # noqa: BLE001 - the student's error is a record, not ours
-            records.append({"label": label, **encode_raised(err)})
-            break
+    env, records, saved = {}, [], {}
+    try:
+        for index, step in enumerate(steps):
+            label = step.get("record") or f"step {index}"
+            try:
+                if step["op"] == "bind":
+                    _bind(step, namespace, saved)
+                    continue
+                value = _step(step, env, namespace)
+                if "as" in step:
+                    env[step["as"]] = value
+                if step.get("record"):
+                    records.append({"label": label, "value": encode(value)})
+            except Exception as err:  # noqa: BLE001 - the student's error is a record, not ours
+                records.append({"label": label, **encode_raised(err)})
+                break
+    finally:
+        for name, value in saved.items():
+            if value is _UNBOUND:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
     return records
 
 

@@ -13,6 +13,7 @@ data; a kernel that tampers with its own random state cannot change them.
 
 import functools
 import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -94,6 +95,17 @@ def record(label, value):
     return {"op": "record", "record": label, "value": enc(value)}
 
 
+def bind(name, source):
+    """For the rest of the case, the notebook's ``name`` is the function ``source`` defines (then restored).
+
+    A test of a later answer runs with a correct version of an earlier answer it may call (the Lasso with a
+    correct ``soft_threshold``): a mistake in the earlier answer costs points in its own test only. ``source``
+    is course code that travels in the plan, so it must be something the exercise already shows (a formula of
+    the recap), never the reference of a graded answer the student has not been given.
+    """
+    return {"op": "bind", "name": name, "source": source}
+
+
 def _finish(step, save, record_label):
     if save:
         step["as"] = save
@@ -118,21 +130,61 @@ class Result(dict):
 
 
 @dataclass(frozen=True)
+class Estimate:
+    """A statistic of random outputs and its standard error: two estimates agree within 5 standard errors of
+    their difference (see :mod:`checks.mistakes`, which compares a student's random outputs with a mistake's)."""
+
+    value: float
+    se: float
+
+
+@dataclass(frozen=True)
 class Case:
     """One hidden (or visible) case: a call plan and the judge of its records.
 
     ``judge(got, expected)`` gets two :class:`Result` s (the student's, the reference's) and raises
     :class:`~checks.judge.Fail`; ``label`` names the case in messages.
+
+    For the diagnosis (:mod:`checks.mistakes`) a case is seen as observations: every recorded value,
+    item by item. Records whose values are random draws (``random``: their labels) are not compared
+    number by number (another answer draws in another order); ``quantities(result)`` gives what is
+    compared instead, a dict of statistics (:class:`Estimate`) and exact facts (shapes, scales, flags).
     """
 
     label: str
     steps: list
     judge: Callable
+    random: tuple = ()
+    quantities: Callable | None = None
 
 
 def seeded(seed, case):
     """``case`` with torch's default generator seeded first (answers that ignore ``generator`` are reproducible)."""
-    return Case(label=case.label, steps=[library("torch.manual_seed", seed), *case.steps], judge=case.judge)
+    return Case(label=case.label, steps=[library("torch.manual_seed", seed), *case.steps], judge=case.judge,
+                random=case.random, quantities=case.quantities)
+
+
+class Draw:
+    """The seeds of a test's random hidden inputs.
+
+    Every random input of a hidden case is drawn from a declared seed. Without a batch seed (plain nbgrader, the
+    test suite, the release) the declared seed is used as is, so plans are the same everywhere; a grading batch
+    passes its secret seed (kept in the gradebook: a rerun regrades identically), and every declared seed is mixed
+    with it, so each batch draws other hidden inputs. Visible cases and fixed edge cases do not use a Draw.
+    """
+
+    def __init__(self, batch=None):
+        self.batch = None if batch is None else int(batch)
+
+    def seed(self, declared):
+        """An int seed (for torch generators and ``torch.manual_seed``) from the declared one."""
+        if self.batch is None:
+            return declared
+        return int(np.random.SeedSequence([self.batch, int(declared)]).generate_state(1, np.uint64)[0] >> 1)
+
+    def numpy(self, declared):
+        """A numpy Generator from the declared seed (``np.random.default_rng(declared)`` without a batch seed)."""
+        return np.random.default_rng(declared if self.batch is None else [self.batch, int(declared)])
 
 
 def function_case(fn, *args, hint="", rtol=1e-10, atol=1e-12, label=None, outputs=None, unchanged=True,
@@ -161,6 +213,8 @@ def function_case(fn, *args, hint="", rtol=1e-10, atol=1e-12, label=None, output
         if isinstance(expected["result"], probe.Raised):
             J.raises(outcome, expected["result"].name, label, hint)
             return
+        if isinstance(outcome, probe.Raised):  # what the call did, before what it could not reach
+            J.fail(label, f"raised {outcome.name}: {outcome.message[:300]}", hint)
         for i, original in watched:
             J.close(got[f"arg{i} after"], original, f"{label}: argument {i + 1} after the call", rtol=0, atol=0,
                     hint=f"{fn} modified its input in place; work on a copy")
@@ -214,18 +268,20 @@ class Test:
     grade_id: str
     answer: str  # the function or class it grades (the answer cell's grade_id)
     signature: str  # how the exercise asks for it, e.g. "min_max_scale(X, feature_range=(0.0, 1.0))"
-    build: Callable  # () -> iterable of Case, deterministic
+    build: Callable  # (draw) -> iterable of Case, deterministic for a given Draw (or () -> ..., no random inputs)
 
-    def cases(self):
-        return _cases(self)
+    def cases(self, seed=None):
+        """The cases, their random hidden inputs drawn with the batch ``seed`` (None: the declared seeds)."""
+        return _cases(self, seed)
 
-    def plans(self):
-        return [case.steps for case in self.cases()]
+    def plans(self, seed=None):
+        return [case.steps for case in self.cases(seed)]
 
 
 @functools.cache
-def _cases(test):
-    return tuple(test.build())
+def _cases(test, seed):
+    takes_draw = bool(inspect.signature(test.build).parameters)
+    return tuple(test.build(Draw(seed)) if takes_draw else test.build())
 
 
 @dataclass(frozen=True)
@@ -258,9 +314,9 @@ class Chapter:
         """answer name -> the reference object, looked up in :attr:`reference`; plus the names :attr:`setup` defines."""
         return _reference_namespace(self)
 
-    def plans(self):
-        """{grade_id: [steps of each case]}: everything a grading kernel receives."""
-        return {t.grade_id: t.plans() for t in self.tests}
+    def plans(self, seed=None):
+        """{grade_id: [steps of each case]}: everything a grading kernel receives (``seed``: the batch's)."""
+        return {t.grade_id: t.plans(seed) for t in self.tests}
 
 
 @functools.cache

@@ -6,6 +6,8 @@
 - ``browser``: Chromium and Playwright are installed;
 - ``slow``: more than about 30 s (kernels, notebooks, copies of the repository); ``make check``
   deselects these (``-m "not slow"``), nothing skips them.
+- ``exhaustive``: many minutes (100 batch seeds per chapter); ``make test`` deselects these, ``make test-seeds``
+  runs them.
 
 A contributor without root, bubblewrap, PostgreSQL or Chromium gets skips that say what is missing
 (``make system-deps`` installs the packages). CI has everything: ``make test`` passes
@@ -65,6 +67,8 @@ def pytest_configure(config):
     for name, (_probe, text) in FACILITIES.items():
         config.addinivalue_line("markers", f"{name}: {text}; skipped with the reason where it is missing")
     config.addinivalue_line("markers", "slow: takes more than about 30 s; `make check` deselects it")
+    config.addinivalue_line("markers", "exhaustive: many minutes (e.g. 100 batch seeds per chapter); `make test` "
+                                       "deselects it, `make test-seeds` runs it")
     config._facility_skips = []
 
 

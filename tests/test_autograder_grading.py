@@ -293,6 +293,16 @@ def test_report_lists_scores_tests_mistakes_statuses_and_problems(batch):
     for row in batch["rows"]:
         if row["status"] != "ok":
             assert html.escape(row["student_id"]) in raw, row["student_id"]
+    # the grade matrix: every student of grades.csv, their score, a link to their feedback page where there is one
+    matrix = cli.grade_matrix(out / "report.html")
+    assert set(matrix) == {row["student_id"] for row in batch["rows"]}
+    for row in batch["rows"]:
+        text, linked = matrix[row["student_id"]][tiny.ASSIGNMENT]
+        if row["score"]:
+            assert text.startswith(f"{float(row['score']):g} / "), (row["student_id"], text)
+        page = out / "feedback" / row["student_id"] / tiny.ASSIGNMENT / f"{tiny.ASSIGNMENT}.html"
+        assert linked == (page if page.is_file() else None), (row["student_id"], linked)
+    assert sum(linked is not None for cells in matrix.values() for _, linked in cells.values()) > len(matrix) / 2
     proc = cli.run("report", "--out", out)
     assert proc.returncode == 0, proc.stderr
 

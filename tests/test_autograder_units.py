@@ -2,6 +2,7 @@
 records and verdicts, classification, feedback leaks."""
 
 import codecs
+import json
 import os
 import unicodedata
 import zipfile
@@ -384,3 +385,116 @@ def test_warnings_on_stderr_keep_a_test_cells_points_errors_do_not():
     answer = nb.cells[2]  # not a test cell: its stderr is left as it is
     answer.outputs = [warning]
     assert warnings_keep_points(nb).cells[2].outputs[0].output_type == "stream"
+
+
+# -- the class report's grade matrix ------------------------------------------------------------
+
+
+def test_report_matrix_lists_every_student_with_links_to_existing_feedback(tmp_path):
+    """Every student of the class is a row (not only those of the last catalogued mistake), each cell shows
+    the gradebook's score and links to that submission's feedback page when the page exists."""
+    from datetime import datetime
+
+    from autograder.grading import pages, report
+    from checks import mistakes as catalogue
+    from solutions.chapters import chapter as declared
+    from tests.autograder_fixtures.cli import grade_matrix
+
+    chapter = "01-normalization"
+    made = [m.id for m in catalogue.catalogue(declared(chapter))][:2]
+    rows = [{"student_id": sid, "assignment_id": chapter, "score": score, "max_score": 11.0, "status": status,
+             "mistakes": mistake, "detail": "", "lost_tests": lost, "manual_tests": set(), "review": None,
+             "repaired": False, "seconds_late": 0, "late_penalty": 0.0}
+            for sid, score, status, mistake, lost in [
+                ("ada", 11.0, "ok", "", set()), ("björn", 8.0, "ok", made[0], {"test_min_max_scale"}),
+                ("chen li", 5.0, "ok", made[1], {"test_min_max_scale"}), ("dee", 0.0, "timeout", "", set()),
+                ("x" * 200, 0.0, "invalid_notebook", "", set())]]
+    for row in rows[:4]:  # the last id is no folder name: it has no page
+        page = tmp_path / "feedback" / row["student_id"] / chapter / f"{chapter}.html"
+        page.parent.mkdir(parents=True)
+        page.write_text("feedback", encoding="utf-8")
+    mistakes = report.mistake_table(rows)
+    assert any(info["made"] for info in mistakes.values()), "the mistake loop must run for this test to mean much"
+    figures = dict.fromkeys(("scores", "tests", "mistakes", "status"), "figure.png")
+    model = report.view(rows, {}, mistakes, figures, datetime(2026, 1, 1), tmp_path)
+    (tmp_path / "report.html").write_text(pages.render("report.html.j2", **model), encoding="utf-8")
+    matrix = grade_matrix(tmp_path / "report.html")
+    assert list(matrix) == [r["student_id"] for r in rows]
+    for row in rows:
+        text, linked = matrix[row["student_id"]][chapter]
+        assert text.startswith(f"{row['score']:g} / 11"), (row["student_id"], text)
+        assert (row["status"] in text) == (row["status"] != "ok"), text
+        if len(row["student_id"]) < 100:
+            assert linked == tmp_path / "feedback" / row["student_id"] / chapter / f"{chapter}.html", linked
+            assert linked.is_file()
+        else:
+            assert linked is None
+
+
+# -- hidden inputs drawn per batch ---------------------------------------------------------------
+
+
+def test_the_batch_seed_is_drawn_once_per_gradebook_and_kept(tmp_path):
+    """A new gradebook draws its own seed; the same gradebook (a rerun, a later resubmission) keeps it."""
+    from traitlets.config import Config
+
+    seeds = []
+    for out, opens in (("a", 2), ("b", 1)):
+        (tmp_path / out).mkdir()
+        for _ in range(opens):
+            with gradebook.open_gradebook(gradebook.default_db_url(tmp_path / out), Config()) as gb:
+                seeds.append((gradebook.batch_seed(gb, "01-normalization"), gradebook.batch_seed(gb, "02-x")))
+    (a1, a2), (a1_again, a2_again), (b1, _b2) = seeds
+    assert (a1, a2) == (a1_again, a2_again), "a rerun on the same gradebook must meet the same hidden inputs"
+    assert len({a1, a2, b1}) == 3, "each assignment and each gradebook draws its own seed"
+
+
+def test_the_kernels_plans_are_the_batch_seeds(tmp_path):
+    """The plans the kernel runs are drawn from the batch seed (the parent judges with the same seed): hidden
+    inputs change with it, the visible cases do not."""
+    from coursebook.paths import source_notebook
+    from solutions.chapters import chapter as declared
+
+    chapter = declared("01-normalization")
+    path = source_notebook(chapter.id)
+    fixed = json.loads(master.build(chapter, path, "sha").plans_json)
+    drawn = json.loads(master.build(chapter, path, "sha", seed=987654321).plans_json)
+    assert drawn == json.loads(json.dumps(chapter.plans(seed=987654321)))
+    assert drawn != fixed
+
+
+# -- half-written answers and the visible tests' tracebacks -------------------------------------------------
+
+
+def test_a_partly_written_answer_is_judged_not_filed_as_unanswered():
+    """Only the release's stub counts as "not answered"; code before a raise is the student's work."""
+    stub = 'def standardize(X):\n    """Docstring."""\n    # YOUR CODE HERE\n    raise NotImplementedError()\n'
+    partial = 'def standardize(X):\n    X = np.asarray(X, dtype=float)\n    raise NotImplementedError("not finished")\n'
+    answered = "def standardize(X):\n    return X\n"
+
+    def notebook(*sources):
+        return nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources]))
+
+    assert judging.stub_answers(notebook(stub), {"standardize"}) == {"standardize"}
+    assert judging.stub_answers(notebook("x = 1"), {"standardize"}) == {"standardize"}  # never defined
+    assert judging.stub_answers(notebook(partial), {"standardize"}) == set()
+    assert judging.stub_answers(notebook(stub, answered), {"standardize"}) == set()  # the last definition counts
+    assert judging.stub_answers(notebook(answered, stub), {"standardize"}) == {"standardize"}
+
+
+def test_visible_tracebacks_keep_the_notebooks_frames_and_no_path_of_the_grading_machine():
+    from autograder.grading import tracebacks
+
+    venv = "/srv/grader/.venv/lib/python3.11/site-packages"
+    error = nbformat.v4.new_output("error", ename="AssertionError", evalue=f"Not equal ({venv}/numpy/x.py)", traceback=[
+        "\x1b[0;31m----\x1b[0m\n\x1b[0;31mAssertionError\x1b[0m  Traceback (most recent call last)",
+        "Cell \x1b[0;32mIn[7], line 3\x1b[0m\n----> 3 np.testing.assert_allclose(got, want)",
+        f"File \x1b[0;32m{venv}/numpy/testing/_private/utils.py:1504\x1b[0m, in \x1b[0;36massert_allclose\x1b[0m",
+        f"File \x1b[0;32m{venv}/numpy/testing/_private/utils.py:797\x1b[0m, in \x1b[0;36massert_array_compare\x1b[0m",
+        "\x1b[0;31mAssertionError\x1b[0m: \nNot equal to tolerance rtol=1e-07"])
+    clean = tracebacks.cleaned(error)
+    text = "\n".join(clean["traceback"]) + clean["evalue"]
+    assert "/srv/grader" not in text and ".venv" not in text
+    assert "In[7], line 3" in clean["traceback"][1] and "Not equal to tolerance" in clean["traceback"][-1]
+    assert "2 frame(s) inside libraries not shown" in text
+    assert "x.py" in clean["evalue"]

@@ -106,7 +106,7 @@ class Batch:
 
     def _assignments(self, declared):
         """Per assignment in the batch: register it, and build what the workers and the parent need."""
-        self.chapters, self.masters, self.secrets, self.answers = {}, {}, {}, {}
+        self.chapters, self.masters, self.secrets, self.answers, self.seeds = {}, {}, {}, {}, {}
         preload = master.preload_lines(declared.values())
         for aid in sorted({s.assignment_id for s in self.subs}):
             path = self.source / aid / f"{aid}.ipynb"
@@ -115,7 +115,8 @@ class Batch:
             except Exception as err:  # noqa: BLE001 - nbgrader refuses a changed assignment with grades
                 raise UsageError(f"{aid}: {str(err).splitlines()[0][:200]} (grade into a new --out)") from None
             self.chapters[aid] = declared[aid]
-            self.masters[aid] = master.build(declared[aid], path, sha, self.config, preload)
+            self.seeds[aid] = gradebook.batch_seed(self.gb, aid)  # the hidden tests' random inputs
+            self.masters[aid] = master.build(declared[aid], path, sha, self.config, preload, self.seeds[aid])
             self.secrets[aid] = preflight.secret_lines(declared[aid], path, self.config)
             self.answers[aid] = reference_answers(path, self.config)
 

@@ -30,7 +30,8 @@ def decide(batch, job, run):
     judged, mistakes = None, ()
     scores = {t.grade_id: (0.0, t.points) for t in mst.tests}
     if run.notebook is not None and status is not Status.GRADER_ERROR:
-        verdicts = judging.judge(run, chapter, batch.answers[job.assignment_id])
+        seed = batch.seeds.get(job.assignment_id)  # the batch's hidden inputs, as in the kernel's plans
+        verdicts = judging.judge(run, chapter, batch.answers[job.assignment_id], seed)
         judged = warnings_keep_points(judging.apply(run.notebook, verdicts, chapter, batch.args.book_url))
         for cell in judged.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")

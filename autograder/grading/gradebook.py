@@ -101,6 +101,13 @@ ASSIGNMENTS = Table(
     Column("assignment_id", String(128), primary_key=True),
     Column("source_sha", String(64), nullable=False),
 )
+# The secret seed the hidden tests draw their random inputs from, one per assignment of this gradebook: drawn by
+# the first batch, kept so that a rerun (or a resubmission graded later) meets the same inputs.
+SEEDS = Table(
+    "autograder_batch_seed", _meta,
+    Column("assignment_id", String(128), primary_key=True),
+    Column("seed", String(32), nullable=False),
+)
 
 
 def default_db_url(out):
@@ -205,6 +212,24 @@ def register_assignment(gb, db_url, config, assignment_id, source_path):
         gb.db.execute(insert(ASSIGNMENTS).values(assignment_id=assignment_id, source_sha=sha))
         gb.db.commit()
     return sha
+
+
+def batch_seed(gb, assignment_id):
+    """The assignment's hidden-input seed in this gradebook, drawn from the OS's randomness the first time."""
+    import secrets
+
+    from sqlalchemy.exc import IntegrityError
+
+    query = select(SEEDS.c.seed).where(SEEDS.c.assignment_id == assignment_id)
+    known = gb.db.execute(query).scalar()
+    if known is None:
+        try:
+            gb.db.execute(insert(SEEDS).values(assignment_id=assignment_id, seed=str(secrets.randbits(62))))
+            gb.db.commit()
+        except IntegrityError:  # another grader on the same gradebook drew it first: theirs counts
+            gb.db.rollback()
+        known = gb.db.execute(query).scalar()
+    return int(known)
 
 
 def recorded(gb):

@@ -8,6 +8,7 @@ error output at the top of the test cell, so nbgrader's own scoring (``SaveAutoG
 cell 0; a test cell earns its points only when the kernel ran it without error and the verdict passes.
 """
 
+import ast
 import functools
 import json
 from dataclasses import dataclass
@@ -16,15 +17,36 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.common.deadline import DeadlineExceeded, deadline
+from autograder.grading import tracebacks
 from checks import mistakes, probe, verdict
 
 
 @dataclass(frozen=True)
 class Verdict:
     grade_id: str
-    message: str | None  # None: passed
-    diagnosis: tuple = ()  # Mistake objects whose outputs equal the student's
+    result: object = None  # None: passed; a checks.verdict.Judged; or a str (the records could not be judged)
+    found: tuple = ()  # checks.mistakes.Diagnosis: catalogued mistakes the student's outputs prove, with their cases
     unanswered: bool = False  # every case stopped at the release's stub (or a missing definition)
+
+    @property
+    def diagnosis(self):
+        """The catalogued mistakes named (Mistake objects)."""
+        return tuple(d.mistake for d in self.found)
+
+    @property
+    def passed(self):
+        return self.result is None
+
+    def text(self, chapter=None, book_url=""):
+        """The message of the test cell (None when it passed): every failing case, grouped by diagnosis."""
+        if self.result is None or isinstance(self.result, str):
+            return self.result
+        lines = [(diagnosis_line(d.mistake, chapter, book_url), d.cases) for d in self.found]
+        return verdict.text(self.result, lines)
+
+    @property
+    def message(self):
+        return self.text()
 
 
 # What a case raises when the student has not written the answer yet: the release's stub, or no definition.
@@ -58,9 +80,9 @@ class Allowance:
 
 
 @functools.cache
-def allowance(chapter, test):
-    """A small multiple of the reference's records of ``test`` (computed once per process)."""
-    raw = probe.run_plans(test.plans(), chapter.reference_namespace())  # (warnings silenced there)
+def allowance(chapter, test, seed=None):
+    """A small multiple of the reference's records of ``test`` on the batch's inputs (once per process)."""
+    raw = probe.run_plans(test.plans(seed), chapter.reference_namespace())  # (warnings silenced there)
     text = json.dumps({"test": test.grade_id, "cases": raw})
     nodes, elements = probe.cost(raw)
     return Allowance(chars=SIZE_FACTOR * len(text) + SIZE_ALLOWANCE,
@@ -94,42 +116,101 @@ def _decode(grade_id, texts, limits=None):
         return None, f"the hidden checks' records are malformed ({str(err)[:120]})"
 
 
-def judge(run, chapter, answers, seconds=JUDGE_SECONDS):
-    """{grade_id: Verdict} for every declared test of ``chapter`` (``answers``: its reference answers).
+def judge(run, chapter, answers, seed=None, seconds=JUDGE_SECONDS):
+    """{grade_id: Verdict} for every declared test of ``chapter`` (``answers``: its reference answers; ``seed``:
+    the batch's, with which the hidden inputs were drawn).
 
     Each test's records are bounded before they are read (:func:`allowance`) and decoded, judged and
     diagnosed within ``seconds``: records that take longer fail their test, a diagnosis that takes longer
     is left out. Nothing a kernel sends can make this raise.
     """
     out = {}
+    stubs = stub_answers(run.notebook, chapter.answers)
     for test in chapter.tests:
-        out[test.grade_id] = _judge_test(run, chapter, test, answers, seconds)
+        out[test.grade_id] = _judge_test(run, chapter, test, answers, seed, stubs, seconds)
     return out
 
 
-def _judge_test(run, chapter, test, answers, seconds):
-    limits = allowance(chapter, test)
-    expected = verdict.reference(chapter, test)  # the reference's side: computed once, outside the deadline
-    message = None
+def _judge_test(run, chapter, test, answers, seed, stubs, seconds):
+    limits = allowance(chapter, test, seed)
+    expected = verdict.reference(chapter, test, seed)  # the reference's side: computed once, outside the deadline
+    result = None
     try:
         with deadline(seconds):
             got, problem = _decode(test.grade_id, run.records.get(test.grade_id, []), limits)
             if problem is not None:
                 return Verdict(test.grade_id, f"{test.answer}: {problem}")
-            message = verdict.judge(test, got, expected)
-            if message is None:
+            result = verdict.judged(test, got, expected, seed)
+            if result.passed:
                 return Verdict(test.grade_id, None)
             found = ()
-            try:
-                found = tuple(mistakes.diagnose(chapter, test, got, answers))
-            except Exception:  # noqa: BLE001 - records no mistake foresaw: no diagnosis, the verdict stands
-                found = ()
-            return Verdict(test.grade_id, message, found, not found and _unanswered(got))
+            if not result.problem:
+                try:
+                    found = tuple(mistakes.diagnose(chapter, test, got, answers, result.failing, seed))
+                except Exception:  # noqa: BLE001 - records no mistake foresaw: no diagnosis, the verdict stands
+                    found = ()
+            unanswered = not found and test.answer in stubs and _unanswered(got)
+            return Verdict(test.grade_id, result, found, unanswered)
     except DeadlineExceeded:
-        if message is not None:  # the diagnosis ran out of time: the failing verdict stands, undiagnosed
-            return Verdict(test.grade_id, message)
+        if result is not None:  # the diagnosis ran out of time: the failing verdict stands, undiagnosed
+            return Verdict(test.grade_id, result)
         return Verdict(test.grade_id, f"{test.answer}: the hidden checks' records took more than {seconds:g} s "
                                       "to judge (far more than the reference's); scored 0")
+
+
+def stub_answers(notebook_json, names):
+    """The answers (of ``names``) that the notebook leaves as released: not defined in any cell the student can
+    edit, or whose last definition is the release's stub (bodies that only raise NotImplementedError). An
+    answer with code of its own before the raise is a partly written answer: judged for what it does."""
+    if not notebook_json:
+        return set(names)
+    try:
+        nb = nbformat.reads(notebook_json, as_version=4)
+    except Exception:  # noqa: BLE001 - no readable notebook: the records alone decide
+        return set(names)
+    last = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("locked"):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except Exception:  # noqa: BLE001 - a syntax error, or a cell too deeply nested to parse: not a definition
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names:
+                last[node.name] = node
+    return {name for name in names if name not in last or _is_stub(last[name])}
+
+
+def _is_stub(node):
+    """A def or class whose bodies hold nothing but a docstring, ``super().__init__()`` and
+    ``raise NotImplementedError`` (the release's ``# YOUR CODE HERE`` stub)."""
+    if isinstance(node, ast.ClassDef):
+        methods = [n for n in _without_docstring(node.body) if not isinstance(n, ast.Pass)]
+        return all(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_stub(n) for n in methods)
+    body = _without_docstring(node.body)
+    raises = [n for n in body if isinstance(n, ast.Raise) and _names_not_implemented(n.exc)]
+    others = [n for n in body if n not in raises and not isinstance(n, ast.Pass) and not _is_super_init(n)]
+    return bool(raises) and not others
+
+
+def _without_docstring(body):
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        return body[1:]
+    return body
+
+
+def _names_not_implemented(exc):
+    target = exc.func if isinstance(exc, ast.Call) else exc
+    return isinstance(target, ast.Name) and target.id == "NotImplementedError"
+
+
+def _is_super_init(node):
+    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "__init__"
+            and isinstance(node.value.func.value, ast.Call) and isinstance(node.value.func.value.func, ast.Name)
+            and node.value.func.value.func.id == "super")
 
 
 def chapter_link(book_url, chapter, anchor):
@@ -137,25 +218,27 @@ def chapter_link(book_url, chapter, anchor):
 
 
 def apply(notebook_json, verdicts, chapter, book_url=""):
-    """The executed notebook with each failed verdict as the first output of its test cell."""
+    """The executed notebook with each failed verdict as the first output of its test cell.
+
+    The visible tests' own errors stay below it, their tracebacks cut to the notebook's own frames (no
+    library internals, no path of the grading machine: :mod:`autograder.grading.tracebacks`)."""
     nb = nbformat.reads(notebook_json, as_version=4)
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id not in verdicts or cell.cell_type != "code":
             continue
         # our test cells never produce a result value: one would be read as partial credit by nbgrader
-        cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "execute_result"]
-        found = verdicts[grade_id]
-        if found.message is None:
+        cell.outputs = [tracebacks.cleaned(o) for o in cell.get("outputs", [])
+                        if o.get("output_type") != "execute_result"]
+        text = verdicts[grade_id].text(chapter, book_url)
+        if text is None:
             continue
-        lines = [found.message] + [_diagnosis_line(m, chapter, book_url) for m in found.diagnosis]
-        text = "\n".join(lines)
         cell.outputs.insert(0, NotebookNode(output_type="error", ename="AssertionError", evalue=text,
                                             traceback=[f"AssertionError: {text}"]))
     return nb
 
 
-def _diagnosis_line(mistake, chapter, book_url):
+def diagnosis_line(mistake, chapter, book_url):
     title, anchor = mistake.section
     link = chapter_link(book_url, chapter, anchor)
     return f"Diagnosis: {mistake.explanation}. See \"{title}\"" + (f" ({link})" if link else "") + " in the chapter."

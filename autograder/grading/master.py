@@ -30,7 +30,8 @@ def preload_lines(chapters):
     return tuple(lines) + JUPYTER_PRELOAD
 
 
-def build(chapter, source_path, source_sha, config=None, preload=()):
+def build(chapter, source_path, source_sha, config=None, preload=(), seed=None):
+    """The assignment's :class:`Master`; ``seed``: the batch's, from which the hidden cases draw their inputs."""
     source_nb = nbformat.read(str(source_path), as_version=4)
     kernel_nb = kernel_source(source_nb, Markers.of(config))
     cells, points, setup = {}, {}, []
@@ -48,6 +49,6 @@ def build(chapter, source_path, source_sha, config=None, preload=()):
     return Master(
         assignment_id=chapter.id, source_sha=source_sha,
         kernelspec=source_nb.metadata.get("kernelspec"), source_cells=cells, tests=tests, setup_ids=tuple(setup),
-        plans_json=json.dumps(chapter.plans()), probe_source=Path(probe.__file__).read_text(encoding="utf-8"),
+        plans_json=json.dumps(chapter.plans(seed)), probe_source=Path(probe.__file__).read_text(encoding="utf-8"),
         kernel_nb_json=nbformat.writes(kernel_nb), preload=tuple(preload),
     )

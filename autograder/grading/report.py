@@ -11,6 +11,7 @@ gradebook's after late penalties, as in grades.csv and nbgrader's export.
 """
 
 import sys
+import textwrap
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 from datetime import datetime
@@ -18,6 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from autograder.common.fileio import atomic_write
+from autograder.execution.submissions import id_problem
 from autograder.grading import gradebook, judging, pages
 
 UNGRADED = {"invalid_notebook", "missing_notebook", "grader_error"}
@@ -178,7 +180,8 @@ def _bars(out, name, width, labels, values, color, xlabel, title):
         ax.invert_yaxis()
         ax.set_xlim(0, 100)
         ax.set_xlabel(xlabel)
-        ax.set_title(title)
+        # over the whole figure and wrapped: above the axes alone, a long title is cut where long labels push them
+        ax.figure.suptitle(textwrap.fill(title, 8 * width), fontsize=11)
 
 
 def _score(row):
@@ -196,8 +199,11 @@ def _pct(count, total):
     return f"{100 * count / total:.0f}%"
 
 
-def view(rows, per_test, mistakes, figures, now):
-    """The report's view model: every number and text the template shows, formatted."""
+def view(rows, per_test, mistakes, figures, now, out=None):
+    """The report's view model: every number and text the template shows, formatted.
+
+    The grade matrix has a row per student of the class; a cell links to its feedback page when ``out``
+    holds that page (an id that is no folder name has none)."""
     chapters = sorted({r["assignment_id"] for r in rows})
     students = sorted({r["student_id"] for r in rows})
     by_key = {(r["student_id"], r["assignment_id"]): r for r in rows}
@@ -214,16 +220,12 @@ def view(rows, per_test, mistakes, figures, now):
     test_rows = [{"chapter": chapter, "test": test, "graded": len(lost), "lost": f"{100 * sum(lost) / len(lost):.0f}%"}
                  for (chapter, test), lost in sorted(per_test.items(), key=lambda kv: -sum(kv[1]) / len(kv[1]))]
     mistake_rows = []
-    matrix_students = students
     for (chapter, answer), info in sorted(mistakes.items()):
         for mistake_id, made_by in sorted(info["made"].items(), key=lambda kv: -len(kv[1])):
             mistake_rows.append({"chapter": chapter, "answer": answer, "mistake": mistake_id, "label": None,
                                  "count": len(made_by), "share": _pct(len(made_by), info["graded"]),
                                  "meaning": info["entries"][mistake_id].explanation,
                                  "students": ", ".join(sorted(made_by))})
-            # BUG kept for byte-identical reports (issue 19 fixes it): the grade matrix below lists the
-            # students of the last catalogued mistake, not the class
-            matrix_students = made_by
         for key, label, meaning in (("unexplained", "no diagnosis", "failed a check; no catalogued mistake has "
                                      "these outputs"),
                                     ("unanswered", "not answered", "the answer cell was left as released, or its "
@@ -249,8 +251,8 @@ def view(rows, per_test, mistakes, figures, now):
                   "penalty": f"{r['late_penalty']:g}", "score": _score(r)} for r in rows if r.get("seconds_late")],
         "listed": [{"student": r["student_id"], "chapter": r["assignment_id"], "status": r["status"],
                     "score": _score(r), "detail": r["detail"], "href": _feedback_href(r)} for r in listed],
-        "matrix": [{"student": sid, "cells": [_matrix_cell(by_key.get((sid, c))) for c in chapters]}
-                   for sid in matrix_students],
+        "matrix": [{"student": sid, "cells": [_matrix_cell(by_key.get((sid, c)), out) for c in chapters]}
+                   for sid in students],
     }
 
 
@@ -260,10 +262,14 @@ def _late(seconds):
     return late_text(seconds)
 
 
-def _matrix_cell(row):
+def _matrix_cell(row, out):
     if row is None:
         return None
-    return {"score": _score(row), "status": None if row["status"] == "ok" else row["status"]}
+    sid, aid = row["student_id"], row["assignment_id"]
+    # the same guard as the writer of feedback pages: an id that is no folder name has none
+    page = out is not None and not id_problem(sid) and (Path(out) / "feedback" / sid / aid / f"{aid}.html").is_file()
+    return {"score": _score(row), "status": None if row["status"] == "ok" else row["status"],
+            "href": _feedback_href(row) if page else None}
 
 
 def render(gb, out):
@@ -273,5 +279,5 @@ def render(gb, out):
     rows, per_test = collect(gb)
     mistakes = mistake_table(rows)
     figures = _figures(out, rows, per_test, mistakes)
-    page = pages.render("report.html.j2", **view(rows, per_test, mistakes, figures, datetime.now()))
+    page = pages.render("report.html.j2", **view(rows, per_test, mistakes, figures, datetime.now(), out))
     return atomic_write(out / "report.html", page)

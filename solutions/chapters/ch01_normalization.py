@@ -9,10 +9,10 @@ import numpy as np
 
 from checks.spec import Chapter, Test, function_case
 
-AXIS_HINT = "each column (axis=0) is scaled by its own min and max; scaling rows (axis=1) is the usual mistake"
+AXIS_HINT = "each column (axis=0) is scaled by its own min and max (were the rows scaled, axis=1?)"
 
 
-def min_max_scale_cases():
+def min_max_scale_cases(draw):
     X = np.array([[1.0, 10.0, -3.0], [2.0, 20.0, -1.0], [3.0, 40.0, -2.0], [5.0, 30.0, 1.0]])
     yield function_case("min_max_scale", X, hint=AXIS_HINT)
     yield function_case("min_max_scale", np.array([4.0, 6.0, 5.0]), hint="a 1-D array is a single column")
@@ -26,7 +26,7 @@ def min_max_scale_cases():
                         hint="feature_range=(1, 0) must raise ValueError (the minimum must be below the maximum)")
     yield function_case("min_max_scale", X, feature_range=(2.0, 2.0),
                         hint="feature_range=(2, 2) must raise ValueError: an empty range cannot hold the data")
-    rng = np.random.default_rng(101)
+    rng = draw.numpy(101)
     for shape, feature_range in [((7, 3), (0.0, 1.0)), ((5, 1), (-1.0, 1.0)), ((40, 6), (2.0, 5.0)),
                                  ((13,), (0.0, 1.0))]:
         yield function_case("min_max_scale", rng.normal(loc=5.0, scale=3.0, size=shape), feature_range=feature_range,
@@ -40,17 +40,17 @@ def min_max_scale_cases():
 
 
 STD_HINT = ("per column (axis=0), mean 0 and std 1 with ddof=0 (divide by n, not n - 1; not per row); "
-            "a result sqrt((n-1)/n) too small means ddof=1")
+            "a result sqrt((n-1)/n) too small would come from ddof=1")
 
 
-def standardize_cases():
+def standardize_cases(draw):
     X = np.array([[1.0, 100.0], [2.0, 300.0], [3.0, 200.0], [6.0, 400.0]])
     yield function_case("standardize", X, hint="must equal StandardScaler().fit_transform(X): " + STD_HINT)
     yield function_case("standardize", np.array([1.0, 2.0, 6.0]),
                         hint="a 1-D array is one column: standardize it as a whole (same shape back)")
     yield function_case("standardize", np.array([[1.0, 5.0], [2.0, 5.0], [4.0, 5.0]]),
                         hint="a constant column must become 0, not NaN: treat a zero standard deviation as 1")
-    rng = np.random.default_rng(202)
+    rng = draw.numpy(202)
     for shape in [(3, 2), (5, 4), (50, 7), (9,)]:  # 3 rows: ddof=1 differs by sqrt(3/2)
         yield function_case("standardize", rng.normal(loc=-4.0, scale=2.5, size=shape), rtol=1e-10,
                             hint="random data: " + STD_HINT)
@@ -59,7 +59,7 @@ def standardize_cases():
     yield function_case("standardize", X, hint="a constant column must become 0, not NaN")
 
 
-def normalize_rows_cases():
+def normalize_rows_cases(draw):
     X = np.array([[-1.0, 0.0, 1.0], [0.0, 1.0, 2.0]])
     yield function_case("normalize_rows", X, norm="l2",
                         hint="l2: each row (axis=1) divided by its Euclidean length; dividing columns is the usual "
@@ -68,13 +68,13 @@ def normalize_rows_cases():
                         hint="l1: each row divided by the sum of ABSOLUTE values (|-1| + |0| + |1| = 2, "
                              "not -1 + 0 + 1 = 0)")
     yield function_case("normalize_rows", np.array([[-4.0, 2.0], [3.0, -6.0]]), norm="max",
-                        hint="max: each row divided by its largest ABSOLUTE value (row [-4, 2] -> [-1, 0.5]); "
-                             "max(x) without abs is the usual mistake")
+                        hint="max: each row divided by its largest ABSOLUTE value (row [-4, 2] -> [-1, 0.5]; "
+                             "max(x) without abs gives [-2, 1])")
     yield function_case("normalize_rows", np.array([[0.0, 0.0], [3.0, 4.0]]),
                         hint="a zero row must stay zero, not NaN: treat a zero norm as 1")
     yield function_case("normalize_rows", X, norm="l3",
                         hint="norm='l3' must raise ValueError (only 'l1', 'l2', 'max' are allowed)")
-    rng = np.random.default_rng(303)
+    rng = draw.numpy(303)
     for shape in [(4, 3), (3, 5), (30, 8)]:
         X = rng.normal(loc=0.5, size=shape)
         X[0] = 0.0
@@ -84,12 +84,12 @@ def normalize_rows_cases():
                                      "row stays zero)")
 
 
-def standardize_train_test_cases():
+def standardize_train_test_cases(draw):
     hint = ("Z_test must use the TRAINING mean and std (ddof=0): fitting the scaler on the test data (or on both "
             "sets) leaks test information into training")
     yield function_case("standardize_train_test", np.array([[0.0, 10.0], [2.0, 30.0], [4.0, 20.0]]),
                         np.array([[4.0, 40.0], [6.0, 50.0]]), outputs=("Z_train", "Z_test"), hint=hint)
-    rng = np.random.default_rng(404)
+    rng = draw.numpy(404)
     yield function_case("standardize_train_test", rng.normal(loc=1.0, scale=2.0, size=(20, 4)),
                         rng.normal(loc=3.0, scale=0.5, size=(6, 4)), outputs=("Z_train", "Z_test"), hint=hint)
 

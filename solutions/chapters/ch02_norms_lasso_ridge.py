@@ -20,7 +20,7 @@ import numpy as np
 
 from checks import judge as J
 from checks.probe import Raised
-from checks.spec import Chapter, Test, function_case
+from checks.spec import Case, Chapter, Test, bind, function_case
 
 MATCH_RTOL, MATCH_ATOL = 1e-7, 1e-9  # "equals a known wrong answer": far tighter than any mistake's effect
 FIT = {"max_iter": 2000, "tol": 1e-10}  # converged Lasso settings (see the module docstring)
@@ -127,7 +127,7 @@ def _lp_candidates(x, p):
 
     def make():
         if p == np.inf:
-            return [(lambda: x.max(), f"max(x) = {x.max():g} has no ABSOLUTE value; max(x) is the usual mistake: the "
+            return [(lambda: x.max(), f"your result equals max(x) = {x.max():g}, without the ABSOLUTE value: the "
                                       "max norm is max |x_i|"),
                     (lambda: 1.0, "a result of 1 is what the power formula gives at p = inf (inf**0 = 1, or 0**0 = 1): "
                                   "treat p = np.inf separately, as max |x_i|")]
@@ -144,7 +144,7 @@ def _lp_case(x, p, hint, label=None):
                          compare=_diagnosing(_lp_candidates(x, p), hint, rtol=1e-10, atol=1e-12))
 
 
-def lp_norm_cases():
+def lp_norm_cases(draw):
     x = np.array([1.0, 10.0, 1.0, 1.0, 1.0])
     yield _lp_case(x, 5, "||[1, 10, 1, 1, 1]||_5 = (1 + 10**5 + 1 + 1 + 1)**(1/5) = 10.00008: sum |x_i|**p, then "
                          "take the p-th root (power 1/p)")
@@ -157,7 +157,7 @@ def lp_norm_cases():
     for p in [1, 2, 1.5]:
         yield _lp_case(v, p, f"must equal np.linalg.norm(x, ord={p}): (sum |x_i|**p)**(1/p)")
     yield function_case("lp_norm", v, 0.5, hint="p = 0.5 must raise ValueError: for p < 1 the formula is not a norm")
-    rng = np.random.default_rng(2021)
+    rng = draw.numpy(2021)
     for size in [1, 4, 9, 60]:
         # mostly negative entries: a missing absolute value changes every number below
         x = rng.normal(loc=-1.0, scale=2.0, size=size)
@@ -211,7 +211,7 @@ def _matrix_case(A, ord, hint):
                          compare=_diagnosing(_matrix_candidates(A, ord), hint, rtol=1e-10, atol=1e-12))
 
 
-def matrix_norm_cases():
+def matrix_norm_cases(draw):
     A = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [4.0, 6.0, 8.0]])
     yield _matrix_case(A, 1, "ord=1 is the largest COLUMN sum (column sums 6, 10, 14); the largest row sum 18 belongs "
                              "to ord=inf")
@@ -226,7 +226,7 @@ def matrix_norm_cases():
                                    "1 - 5 = -4)")
     yield function_case("matrix_norm", A, "nuc", hint='ord="nuc" must raise ValueError: only 1, 2, np.inf and "fro" '
                                                       "are asked for (do not fall back to another norm)")
-    rng = np.random.default_rng(2022)
+    rng = draw.numpy(2022)
     for shape in [(1, 1), (2, 5), (6, 3), (4, 4), (12, 7)]:
         # negative mean: signed sums differ from absolute sums; non-square: eigenvalues do not exist
         A = rng.normal(loc=-0.5, scale=2.0, size=shape)
@@ -257,7 +257,7 @@ def _soft_case(z, t, hint, atol=1e-14):
     return function_case("soft_threshold", z, t, compare=_diagnosing(_soft_candidates(z, t), hint, rtol=0, atol=atol))
 
 
-def soft_threshold_cases():
+def soft_threshold_cases(draw):
     yield _soft_case(3.0, 1.0, "S(3, 1) = 2: values beyond the threshold SHRINK by t; keeping them unchanged (3) is "
                                "hard thresholding")
     yield _soft_case(-3.0, 1.0, "S(-3, 1) = -2: negative values keep their SIGN, sign(z) * max(|z| - t, 0); 2 or -4 "
@@ -268,7 +268,7 @@ def soft_threshold_cases():
     z = np.array([[-3.0, -1.5, -0.2], [0.0, 0.7, 2.5]])
     yield _soft_case(z, 0.5, "elementwise on a 2-D array, keeping its shape")
     yield _soft_case(z, 0.0, "t = 0 must return z unchanged")
-    rng = np.random.default_rng(2023)
+    rng = draw.numpy(2023)
     for shape in [(), (9,), (5, 4)]:
         z = rng.normal(loc=0.3, scale=2.0, size=shape)
         z = float(z) if z.ndim == 0 else z  # a number travels as a Python float (the probe has no 0-d arrays)
@@ -297,6 +297,9 @@ def _ridge_candidates(X, y, alpha):
         return [(lambda: ridge_fit(X, y, alpha / n),
                  "your fit equals Ridge with alpha / n_samples: scikit-learn's Ridge minimizes ||y - Xw - b||^2 + "
                  "alpha ||w||^2 with NO 1/n (unlike its Lasso)"),
+                (lambda: ridge_fit(X, y, alpha * n),
+                 "your fit equals Ridge with alpha * n_samples: (Xc^T Xc / n + alpha I) w = Xc^T yc / n divides the "
+                 "squared error by n but not the penalty; scikit-learn's Ridge has no 1/n on either term"),
                 (lambda: ridge_fit(X, y, alpha / 2),
                  "your fit equals Ridge with alpha / 2: the normal equations are (Xc^T Xc + alpha I) w = Xc^T yc "
                  "with alpha itself (no 1/2)"),
@@ -317,7 +320,7 @@ def _ridge_case(X, y, alpha, hint, label, rtol=1e-8, atol=1e-10, **tolerances):
                          compare=_fit_compare(_ridge_candidates(X, y, alpha), hint, rtol, atol, **tolerances))
 
 
-def ridge_fit_cases():
+def ridge_fit_cases(draw):
     rng = np.random.default_rng(7)  # the visible data
     X = rng.normal(loc=[3.0, -2.0, 10.0], scale=[1.0, 2.0, 0.5], size=(12, 3))
     y = 5.0 + X @ np.array([1.5, -0.5, 2.0]) + rng.normal(scale=0.3, size=12)
@@ -329,7 +332,7 @@ def ridge_fit_cases():
     Xc = X - X.mean(axis=0)
     yield _ridge_case(Xc, y, 4.0, "centred X, n = 12, alpha = 4: w solves (Xc^T Xc + alpha I) w = Xc^T yc with "
                                   "alpha as given: sklearn's Ridge minimizes ||y - Xw - b||^2 + alpha ||w||^2, with NO "
-                                  "1/n (dividing alpha by n_samples is the usual mistake here)",
+                                  "1/n on either term",
                       "ridge_fit(centred X of shape (12, 3), y, 4.0)")
     yield _ridge_case(X, y, 4.0, "features with large means: CENTRE X and y (subtract the column means) before "
                                  "solving, as sklearn does; intercept = mean(y) - mean(X) @ coef",
@@ -345,7 +348,7 @@ def ridge_fit_cases():
                       "float32 precision in the result means the computation stayed in float32, as it does inside "
                       "scikit-learn's Ridge (do not call it: solve the normal equations yourself)",
                       "ridge_fit(nearly collinear X as float32, y as float32, 0.1)")
-    rng = np.random.default_rng(2024)
+    rng = draw.numpy(2024)
     for n, p, alpha in [(6, 2, 3.0), (30, 5, 0.7), (15, 15, 10.0), (50, 4, 25.0)]:
         X = rng.normal(loc=rng.uniform(-5, 5, p), scale=rng.uniform(0.5, 3, p), size=(n, p))
         y = 2.0 + X @ rng.normal(size=p) + rng.normal(size=n)
@@ -417,7 +420,23 @@ def _wine():
     return StandardScaler().fit_transform(X), y
 
 
-def lasso_fit_cases():
+# The exercise welcomes a lasso_fit that calls the student's soft_threshold: its checks run with this one in its
+# place (the recap's formula, as the visible test cell writes it), so that a mistake in soft_threshold costs points
+# in its own test only.
+SOFT_THRESHOLD = """def soft_threshold(z, t):
+    import numpy as np
+    s = np.sign(z) * np.maximum(np.abs(z) - t, 0.0)
+    return float(s) if np.ndim(s) == 0 else s
+"""
+
+
+def lasso_fit_cases(draw):
+    for case in _lasso_fit_cases(draw):
+        yield Case(label=case.label, steps=[bind("soft_threshold", SOFT_THRESHOLD), *case.steps], judge=case.judge,
+                   random=case.random, quantities=case.quantities)
+
+
+def _lasso_fit_cases(draw):
     x, y, X4, y4, X2, y2, z, y3 = _visible_lasso_data()
     n = len(x)
     c = x @ (y - y.mean()) / n
@@ -434,8 +453,8 @@ def lasso_fit_cases():
                       "WITHOUT feature j, r_(j) = r + x_j w_j (add feature j's own part back), or the updates "
                       "oscillate", "lasso_fit(one standardized feature, y, 0.3)", rtol=1e-8, atol=0.0)
     yield _lasso_case(X2, y2, 0.2, "features with x_j . x_j / n = 9 and 0.25 (not standardized): w_j = S(rho_j, "
-                                   "alpha) / (x_j . x_j / n); forgetting the division (right only for standardized "
-                                   "features) is the usual mistake here",
+                                   "alpha) / (x_j . x_j / n); is the division by x_j . x_j / n there (without it, only "
+                                   "standardized features come out right)?",
                       "lasso_fit(two orthogonal centred features with x_j . x_j / n = 9 and 0.25, y2, 0.2)",
                       rtol=1e-6, atol=1e-8)
     yield _lasso_case(z, y3, 0.05, "correlated features: update the RESIDUAL after every coordinate (cyclic "
@@ -462,7 +481,7 @@ def lasso_fit_cases():
                       "lasso_fit(two correlated features, y3, 0.05, max_iter=1, tol=0.0)", rtol=1e-10, atol=0.0,
                       fit={"max_iter": 1, "tol": 0.0})
     # Hidden cases. Both sides converged (tol 1e-10): they agree to ~1e-9.
-    rng = np.random.default_rng(2025)
+    rng = draw.numpy(2025)
     for n, p, alpha in [(8, 3, 0.3), (30, 6, 0.5), (60, 10, 0.15), (25, 4, 2.0)]:
         X = rng.normal(loc=rng.uniform(-4, 4, p), scale=rng.uniform(0.5, 3, p), size=(n, p))
         X[:, 1] = X[:, 0] * 0.8 + X[:, 1] * 0.3  # correlated pair: the residual update matters
@@ -487,7 +506,7 @@ def lasso_fit_cases():
     yield function_case("lasso_fit", X_wine, y_wine, 0.05, label="lasso_fit(standardized wine, 0.05) with the default "
                                                                  "max_iter=1000 and tol=1e-4",
                         compare=_converged_within(X_wine, y_wine, 0.05, 1e-3))
-    rng = np.random.default_rng(2026)
+    rng = draw.numpy(2026)
     X = rng.normal(size=(15, 1)) + 0.6 * rng.normal(size=(15, 4)) + np.array([1.0, -2.0, 0.5, 3.0])
     y = 1.0 + X @ np.array([2.0, -1.0, 0.0, 0.5]) + rng.normal(scale=0.5, size=15)
     yield _lasso_case(X, y, 0.2, "max_iter=2, tol=0.0: exactly two cyclic sweeps from w = 0 over j = 0, 1, 2, 3 in "

@@ -39,8 +39,10 @@ from checks.probe import Array, Opaque, Raised
 from checks.spec import (
     Case,
     Chapter,
+    Estimate,
     Test,
     attribute,
+    bind,
     call,
     function_case,
     generator,
@@ -124,7 +126,7 @@ def _fans_case(shape, hint, as_size=False):
     return Case(label=case.label, steps=steps + case.steps, judge=case.judge)
 
 
-def fan_in_and_fan_out_cases():
+def fan_in_and_fan_out_cases(draw):
     yield _fans_case((3, 7), "nn.Linear(7, 3).weight has shape (out, in) = (3, 7): fan_in counts the inputs, "
                              "shape[1]; fan_out the outputs, shape[0]: did you swap fan_in and fan_out?")
     yield _fans_case((8, 3, 3, 3), "Conv2d(3, 8, 3) weight (8, 3, 3, 3): each output sees in_channels x kernel_height "
@@ -140,7 +142,7 @@ def fan_in_and_fan_out_cases():
         yield function_case("fan_in_and_fan_out", shape,
                             hint=f"a shape {shape} with fewer than 2 dimensions has no fan_in/fan_out: raise "
                                  "ValueError (check len(shape) before indexing it)")
-    rng = np.random.default_rng(303)
+    rng = draw.numpy(303)
     for _ in range(40):
         shape = tuple(int(d) for d in rng.integers(1, 7, size=int(rng.integers(2, 6))))
         yield _fans_case(shape, "random shape: " + FANS_HINT)
@@ -222,8 +224,10 @@ def _weights(got, shape, what):
 
 
 def _looks_like(ratio, mistakes, within=MATCH):
+    """What a ratio close to a known mistake's says: a question, not a verdict (a ratio is not a proof)."""
     found = [text for r, text in mistakes if r > 0 and ratio > 0 and abs(math.log(ratio / r)) < within]
-    return " Looks like: " + "; or: ".join(dict.fromkeys(found)) + "." if found else ""
+    return (" That ratio is what you get when " + "; or when ".join(dict.fromkeys(found)) + ": is that it?"
+            if found else "")
 
 
 def _centred(w, what):
@@ -289,7 +293,25 @@ def _weights_case(fn, kind, shape, kwargs, expected, mistakes, seed, gseed, as_s
         w = _weights(got["w"], shape, label)
         (_check_uniform if kind == "uniform" else _check_normal)(w, expected, what, mistakes)
 
-    return Case(label=label, steps=steps, judge=judge)
+    return Case(label=label, steps=steps, judge=judge, random=("w",), quantities=lambda got: _weight_stats(got["w"]))
+
+
+def _weight_stats(w):
+    """What the diagnosis compares of random weights (another answer draws other numbers): shape, dtype, whether
+    they are constant, and estimates of their mean, standard deviation and share beyond two standard deviations."""
+    if not isinstance(w, Array) or w.value.size < 2:
+        return {}
+    x = np.asarray(w.value, dtype=np.float64).ravel()
+    n, mean, std = x.size, float(x.mean()), float(x.std())
+    out = {"shape": tuple(w.value.shape), "dtype": w.dtype, "constant": bool(np.unique(x).size <= n // 2)}
+    if not (np.isfinite(std) and std > 0):
+        return out
+    kurtosis = float(((x - mean) ** 4).mean() / std**4)
+    beyond = float((np.abs(x - mean) > 2 * std).mean())
+    out.update({"mean": Estimate(mean, std / math.sqrt(n)),
+                "std": Estimate(std, std * math.sqrt(max(kurtosis - 1, 0.2) / (4 * n))),
+                "beyond 2 std": Estimate(beyond, math.sqrt(max(beyond, 1 / n) * (1 - beyond) / n))})
+    return out
 
 
 GENERATOR_HINT = ("draw every random number from the generator argument: pass generator=generator to "
@@ -315,7 +337,14 @@ def _generator_case(fn, seed, shape=(20, 30), **kwargs):
                          "was not used", GENERATOR_HINT)
         _global_untouched(got, expected, label, GENERATOR_HINT)
 
-    return Case(label=label, steps=steps, judge=judge)
+    def quantities(got):
+        if not all(isinstance(got[name], Array) for name in runs):
+            return {}
+        a, b, c = (got[name].value for name in runs)
+        return {"same seed, same weights": a.shape == b.shape and bool(np.array_equal(a, b)),
+                "other seed, other weights": not (a.shape == c.shape and np.array_equal(a, c))}
+
+    return Case(label=label, steps=steps, judge=judge, random=runs, quantities=quantities)
 
 
 NONE_HINT = ("with generator=None make a fresh generator seeded from the operating system (generator = "
@@ -378,7 +407,25 @@ def _xavier(shape, gain, kind):
     return expected, mistakes
 
 
-def _xavier_cases(fn, kind):
+# An initializer may call the student's fan_in_and_fan_out and calculate_gain: its checks run with torch's in their
+# place (torch is the oracle of parts 1 and 2), so that a mistake there costs points in its own test only.
+TORCH_FANS = """def fan_in_and_fan_out(shape):
+    import torch
+    return torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(tuple(shape)))
+"""
+TORCH_GAIN = """def calculate_gain(nonlinearity, param=None):
+    import torch
+    return torch.nn.init.calculate_gain(nonlinearity, param)
+"""
+
+
+def _with_torch_helpers(cases):
+    for case in cases:
+        steps = [bind("fan_in_and_fan_out", TORCH_FANS), bind("calculate_gain", TORCH_GAIN), *case.steps]
+        yield Case(label=case.label, steps=steps, judge=case.judge, random=case.random, quantities=case.quantities)
+
+
+def _xavier_cases(fn, kind, draw):
     for seed, (gain, gseed) in enumerate([(1.0, 0), (5 / 3, 1)]):
         expected, mistakes = _xavier(CONV, gain, kind)
         yield _weights_case(fn, kind, CONV, {} if gain == 1.0 else {"gain": gain}, expected, mistakes, 10 + seed,
@@ -386,20 +433,20 @@ def _xavier_cases(fn, kind):
     yield _generator_case(fn, 12)
     for i, (shape, gain) in enumerate(zip(HIDDEN_SHAPES, [1.0, 1.3, 5 / 3, 1.0], strict=True)):
         expected, mistakes = _xavier(shape, gain, kind)
-        yield _weights_case(fn, kind, shape, {"gain": gain}, expected, mistakes, 20 + i, 100 + i,
-                            as_size=i == 3)
+        yield _weights_case(fn, kind, shape, {"gain": gain}, expected, mistakes, draw.seed(20 + i),
+                            draw.seed(100 + i) % 2**31, as_size=i == 3)
     yield _none_case(fn, 30, (40, 24, 5))
     for shape in [(5,), ()]:
         yield _raising(fn, shape, generator=generator(0),
                        hint=f"{fn}({shape}) must raise ValueError: a shape with fewer than 2 dimensions has no fans")
 
 
-def xavier_uniform_cases():
-    return _xavier_cases("xavier_uniform", "uniform")
+def xavier_uniform_cases(draw):
+    return _with_torch_helpers(_xavier_cases("xavier_uniform", "uniform", draw))
 
 
-def xavier_normal_cases():
-    return _xavier_cases("xavier_normal", "normal")
+def xavier_normal_cases(draw):
+    return _with_torch_helpers(_xavier_cases("xavier_normal", "normal", draw))
 
 
 # -- kaiming ---------------------------------------------------------------------------------------------
@@ -444,7 +491,7 @@ KAIMING_HIDDEN = [((400, 60), {}), ((30, 500), {"mode": "fan_out"}), ((40, 24, 5
                   ((12, 6, 2, 3, 4), {"nonlinearity": "relu", "mode": "fan_out"})]
 
 
-def _kaiming_cases(fn, kind, last):
+def _kaiming_cases(fn, kind, last, draw):
     for gseed, (kwargs, note) in enumerate(KAIMING_VISIBLE):
         expected, mistakes = _kaiming(CONV, kind, **kwargs)
         label = f"{fn}({_show(CONV, kwargs, gseed)})" + (f" {note}" if note else "")
@@ -452,7 +499,8 @@ def _kaiming_cases(fn, kind, last):
     yield _generator_case(fn, 45)
     for i, (shape, kwargs) in enumerate([*KAIMING_HIDDEN, last]):
         expected, mistakes = _kaiming(shape, kind, **kwargs)
-        yield _weights_case(fn, kind, shape, kwargs, expected, mistakes, 50 + i, 100 + i, as_size=i == 3)
+        yield _weights_case(fn, kind, shape, kwargs, expected, mistakes, draw.seed(50 + i),
+                            draw.seed(100 + i) % 2**31, as_size=i == 3)
     yield _none_case(fn, 60, (40, 24, 5))
     yield _raising(fn, (20, 30), mode="fan_avg", generator=generator(0),
                    hint="mode='fan_avg' must raise ValueError: only 'fan_in' and 'fan_out' exist")
@@ -462,12 +510,12 @@ def _kaiming_cases(fn, kind, last):
                    hint=f"{fn}((5,)) must raise ValueError: a shape with fewer than 2 dimensions has no fans")
 
 
-def kaiming_uniform_cases():
-    return _kaiming_cases("kaiming_uniform", "uniform", ((50, 60), {"a": math.sqrt(5)}))
+def kaiming_uniform_cases(draw):
+    return _with_torch_helpers(_kaiming_cases("kaiming_uniform", "uniform", ((50, 60), {"a": math.sqrt(5)}), draw))
 
 
-def kaiming_normal_cases():
-    return _kaiming_cases("kaiming_normal", "normal", ((50, 60), {"nonlinearity": "selu"}))
+def kaiming_normal_cases(draw):
+    return _with_torch_helpers(_kaiming_cases("kaiming_normal", "normal", ((50, 60), {"nonlinearity": "selu"}), draw))
 
 
 # -- activation_stats ------------------------------------------------------------------------------------
@@ -492,14 +540,14 @@ def _stats(got, what, n_layers):
     return got.value
 
 
-def _stats_case(init, activation, seed, prop=None, twice=False):
-    """activation_stats(init, activation, **SIZE, generator=generator(0)), judged by the visible test's property
+def _stats_case(init, activation, seed, prop=None, twice=False, gseed=0):
+    """activation_stats(init, activation, **SIZE, generator=generator(gseed)), judged by the visible test's property
     check ``prop`` (if any) and against the reference's statistics; ``twice``: a second call and the global probe."""
     label = f"activation_stats({init!r}, {activation!r}, n_layers=6, width=128, n_samples=200) [{INITS[init]}]"
     steps = [library("torch.manual_seed", seed),
-             call("activation_stats", init, activation, generator=generator(0), record="stats", **SIZE)]
+             call("activation_stats", init, activation, generator=generator(gseed), record="stats", **SIZE)]
     if twice:
-        steps += [call("activation_stats", init, activation, generator=generator(0), record="again", **SIZE),
+        steps += [call("activation_stats", init, activation, generator=generator(gseed), record="again", **SIZE),
                   *_probe_steps()]
     tol_log_std, tol_mean, tol_sat = TOL[activation]
 
@@ -520,13 +568,32 @@ def _stats_case(init, activation, seed, prop=None, twice=False):
                 J.fail(at, f"mean {mean:.4g}, expected about {ref_mean:.4g} (within {tol_mean} reference stds, "
                           f"{tol_mean * ref_std:.3g}): {AFTER}")
             if not (std > 0 and abs(math.log(std / ref_std)) < tol_log_std):
-                J.fail(at, f"std {std:.4g}, expected about {ref_std:.4g} (within a factor {math.exp(tol_log_std):.3f}):"
-                          f" check the std of the weights: {INITS[init]}")
+                J.fail(at, f"std {std:.4g}, expected about {ref_std:.4g} (within a factor {math.exp(tol_log_std):.3f})."
+                          f" The weights are {INITS[init]}, and {AFTER}")
             if not abs(sat - ref_sat) < tol_sat:
                 J.fail(at, f"saturated fraction {sat:.4f}, expected about {ref_sat:.4f} (within {tol_sat}): "
                           f"{SATURATION}")
 
-    return Case(label=label, steps=steps, judge=judge)
+    def quantities(got):
+        # 5 standard errors of the difference of two independent runs are TOL: each run's standard error is
+        # TOL / (5 sqrt 2) (the mean's in units of the run's own std)
+        stats = got["stats"]
+        if not isinstance(stats, Array):
+            return {}
+        values = np.asarray(stats.value, dtype=np.float64)
+        out = {"shape": tuple(values.shape), "dtype": stats.dtype}
+        if twice and isinstance(got["again"], Array):
+            out["same seed, same statistics"] = bool(np.array_equal(values, got["again"].value))
+        if values.ndim != 2 or values.shape[1] != 3:
+            return out
+        unit = 5 * math.sqrt(2)
+        for layer, (mean, std, sat) in enumerate(values):
+            out[f"layer {layer + 1} mean"] = Estimate(float(mean), tol_mean * abs(float(std)) / unit)
+            out[f"layer {layer + 1} log std"] = Estimate(math.log(std) if std > 0 else -math.inf, tol_log_std / unit)
+            out[f"layer {layer + 1} saturated"] = Estimate(float(sat), tol_sat / unit)
+        return out
+
+    return Case(label=label, steps=steps, judge=judge, random=("stats", "again"), quantities=quantities)
 
 
 def _he_relu(stats, label):
@@ -559,7 +626,7 @@ def _xavier_tanh(stats, label):
                      f"{np.round(stats[:, 2], 4).tolist()}")
 
 
-def activation_stats_cases():
+def activation_stats_cases(draw):
     # the visible test's cases first, with its property checks
     yield _stats_case("he", "relu", 70, _he_relu, twice=True)
     yield _stats_case("xavier", "relu", 71, _xavier_relu)
@@ -569,7 +636,7 @@ def activation_stats_cases():
                    hint="init='glorot' must raise ValueError: only 'normal', 'xavier' and 'he' exist")
     for seed, (init, activation) in enumerate([("normal", "tanh"), ("normal", "relu"), ("xavier", "sigmoid"),
                                                ("he", "sigmoid"), ("he", "tanh")]):
-        yield _stats_case(init, activation, 80 + seed)
+        yield _stats_case(init, activation, 80 + seed, gseed=draw.seed(80 + seed) % 2**31)
     yield _none_case("activation_stats", 90, "he", "relu", n_layers=2, width=16, n_samples=20,
                      label="activation_stats('he', 'relu', n_layers=2, width=16, n_samples=20) with generator=None, "
                            "called twice")

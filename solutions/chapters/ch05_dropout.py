@@ -16,10 +16,11 @@ import math
 import numpy as np
 
 from checks import judge as J
-from checks.probe import Raised
+from checks.probe import Array, Raised
 from checks.spec import (
     Case,
     Chapter,
+    Estimate,
     Test,
     attribute,
     call,
@@ -76,7 +77,7 @@ def _keep_rate(kept, p, what, unit):
     se = math.sqrt(p * q / n)
     fraction = float(kept.mean())
     if abs(fraction - q) >= N_SE * se:
-        usual = (" A kept fraction near p means p was used as the keep probability (the CS231n convention)."
+        usual = (" A kept fraction near p is what p as the keep probability gives (the CS231n convention)."
                  if abs(fraction - p) < N_SE * se else "")
         J.fail(what, f"p = {p} is the DROP probability, so a fraction 1 - p = {q:.4g} of the {n} {unit} must be kept "
                     f"(within {N_SE} standard errors, {N_SE * se:.4f}); got {fraction:.4f}.{usual}")
@@ -110,23 +111,65 @@ def _scale(mask, p, what, rtol):
 
 
 def _independent(kept2d, p, what, rows, cols, per):
-    """Two distinct draws are both kept with probability q^2 (q = 1 - p) if independent; se sqrt(q^2(1-q^2)/pairs)."""
-    q = 1.0 - p
+    """Two distinct draws are both kept with probability f_a f_b if independent (f: their kept fractions, so that a
+    wrong keep rate is left to its own check); se sqrt(e(1-e)/pairs) with e = f_a f_b."""
     for name, a, b in [(rows, kept2d[0::2], kept2d[1::2]), (cols, kept2d[:, 0::2], kept2d[:, 1::2])]:
         m = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
         a, b = a[: m[0], : m[1]], b[: m[0], : m[1]]
         if a.size < STATS_MIN // 2:
             continue
-        both = float((a & b).mean())
-        se = math.sqrt(q**2 * (1 - q**2) / a.size)
-        if abs(both - q**2) >= N_SE * se:
+        both, expected = float((a & b).mean()), float(a.mean()) * float(b.mean())
+        if not 0.0 < expected < 1.0:
+            continue
+        se = math.sqrt(expected * (1 - expected) / a.size)
+        if abs(both - expected) >= N_SE * se:
             J.fail(what, f"draws must be independent: two different {name} are both kept with probability "
-                        f"(1-p)^2 = {q**2:.4f} (within {N_SE * se:.4f}), got {both:.4f}. One mask shared across "
-                        f"{name} is the usual mistake: draw one random number per {per}")
+                        f"{expected:.4f} (the product of their kept fractions; (1-p)^2 = {(1 - p)**2:.4f} at the "
+                        f"right rate), within {N_SE * se:.4f}, got {both:.4f} (is one mask shared across {name}?): "
+                        f"draw one random number per {per}")
 
 
 def _raising_case(fn, *args, seed, hint, **kwargs):
     return seeded(seed, function_case(fn, *args, hint=hint, **kwargs))
+
+
+# -- what the diagnosis compares of random masks (another answer draws other numbers) ------------------------
+def _array(value):
+    return np.asarray(value.value, dtype=np.float64) if isinstance(value, Array) else None
+
+
+def _mask_quantities(out, mask, x, p, prefix="", pairs=None):
+    """Facts and estimates of one random dropout call: dtypes and shapes, the kept share (an estimate with its
+    standard error), the values kept entries are scaled to, whether out is x * mask, NaN; ``pairs``: the shape to
+    test independence in (both-kept rates of neighbouring rows and columns)."""
+    found = {}
+    for name, value in (("out", out), ("mask", mask)):
+        if isinstance(value, Array):
+            found[f"{prefix}{name} dtype"] = value.dtype
+            found[f"{prefix}{name} kind"] = value.kind
+            found[f"{prefix}{name} shape"] = tuple(value.value.shape)
+    m = _array(mask)
+    if m is None or m.size == 0:
+        return found
+    kept = (m != 0) & ~np.isnan(m)
+    n = kept.size
+    found[f"{prefix}mask has NaN"] = bool(np.isnan(m).any())
+    found[f"{prefix}kept share"] = Estimate(float(kept.mean()), math.sqrt(max(p * (1 - p), 1 / n) / n))
+    values = np.unique(np.round(m[kept], 12)) if kept.any() else np.zeros(0)
+    found[f"{prefix}kept values"] = values[:4] if values.size <= 4 else ("many", values.size)
+    o = _array(out)
+    if o is not None and x is not None and o.shape == np.broadcast_shapes(x.shape, m.shape):
+        found[f"{prefix}out is x * mask"] = bool(np.allclose(o, x * m, rtol=1e-6, atol=0, equal_nan=True))
+    if pairs is not None and kept.size == math.prod(pairs):
+        grid = kept.reshape(pairs)
+        for axis, (a, b) in (("rows", (grid[0::2], grid[1::2])), ("columns", (grid[:, 0::2], grid[:, 1::2]))):
+            rows, cols = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
+            both = a[:rows, :cols] & b[:rows, :cols]
+            if both.size >= STATS_MIN // 2:
+                q2 = (1 - p) ** 2
+                found[f"{prefix}both kept, neighbouring {axis}"] = Estimate(float(both.mean()),
+                                                                         math.sqrt(q2 * (1 - q2) / both.size))
+    return found
 
 
 # -- dropout_forward -------------------------------------------------------------------------------
@@ -173,14 +216,14 @@ def _forward_case(label, seed, x, p, *, gseed, training=True, stats=False, grad=
                     hint="p = 1 drops every unit: out is all zeros, not NaN")
             return
         J.close(out, x_np * mask, f"{label}: out against x * mask", rtol=rtol, atol=0,
-                hint="out must equal x * mask, with the very mask you return (including its 1/(1-p) scale); "
-                     "returning the 0/1 keep pattern as the mask is the usual mistake")
+                hint="out must equal x * mask, with the very mask you return (including its 1/(1-p) scale; is the "
+                     "mask you return the 0/1 keep pattern?)")
+        if stats and independence:  # first: a mask shared across rows has too few draws for its kept fraction
+            _independent((mask != 0).reshape(independence), p, label, "rows (samples)", "columns (features)",
+                         "entry of x (torch.rand(x.shape, ...))")
         if stats:
             _keep_rate(mask != 0, p, label, "entries")
         _scale(mask, p, label, rtol)
-        if stats and independence:
-            _independent((mask != 0).reshape(independence), p, label, "rows (samples)", "columns (features)",
-                         "entry of x (torch.rand(x.shape, ...))")
         if expectation:
             # out_j = x_j m_j with E[m] = 1, Var[m] = p / (1 - p): the column mean of T draws has
             # standard error |x_j| sqrt(p / ((1 - p) T)).
@@ -199,7 +242,25 @@ def _forward_case(label, seed, x, p, *, gseed, training=True, stats=False, grad=
             J.close(got["x.grad"], mask, f"{label}: the gradient of out.sum() with respect to x", rtol=rtol,
                     atol=0, hint="autograd through out = x * mask gives the mask")
 
-    return Case(label=label, steps=steps, judge=judge)
+    if not training or p in (0.0, 1.0):
+        return Case(label=label, steps=steps, judge=judge)
+
+    def quantities(got):
+        result = got["result"]
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            return {}
+        out, mask = result
+        found = _mask_quantities(out, mask, x_np, p, pairs=independence)
+        if not repeat and isinstance(got["x after"], Array):
+            found["x changed"] = not np.array_equal(_array(got["x after"]), x_np)
+        if grad and isinstance(out, Array):
+            found["out requires grad"] = out.requires_grad
+            g, m = _array(got["x.grad"]), _array(mask)
+            found["x.grad is the mask"] = g is not None and m is not None and g.shape == m.shape and \
+                bool(np.allclose(g, m, rtol=1e-6, atol=0))
+        return found
+
+    return Case(label=label, steps=steps, judge=judge, random=("result", "x after", "x.grad"), quantities=quantities)
 
 
 def _generator_case(seed):
@@ -225,31 +286,48 @@ def _generator_case(seed):
             J.fail(label, "two calls with the same generator object gave the same mask: every call must draw new "
                          "numbers from the generator (which advances it); do not re-seed it or cache a mask")
 
-    return Case(label=label, steps=steps, judge=judge)
+    return Case(label=label, steps=steps, judge=judge, random=GENERATOR_RUNS, quantities=_generator_quantities)
 
 
-def dropout_forward_cases():
+GENERATOR_RUNS = ("seed 5, first", "seed 5, again", "one generator, first call", "one generator, second call")
+
+
+def _generator_quantities(got):
+    masks = {}
+    for run in GENERATOR_RUNS:
+        result = got[run]
+        if not (isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[1], Array)):
+            return {}
+        masks[run] = result[1].value
+    first, again, one, two = (masks[run] for run in GENERATOR_RUNS)
+    return {"same seed, same mask": first.shape == again.shape and bool(np.array_equal(first, again)),
+            "one generator, two masks": not (one.shape == two.shape and np.array_equal(one, two))}
+
+
+def dropout_forward_cases(draw):
+    seed_ = draw.seed  # hidden inputs: the declared seed, mixed with the batch's
     torch = lazy_torch()
     x_visible = torch.arange(1.0, 21.0, dtype=torch.float64).reshape(4, 5) / 4
     yield _forward_case("dropout_forward(x of shape (4, 5), 0.3, generator=generator(0)) [the visible case]", 1,
                         x_visible, 0.3, gseed=0)
-    x_grad = seeded_tensor(10, (6, 5), shift=1.5).requires_grad_(True)
-    yield _forward_case("dropout_forward(x of shape (6, 5) requiring grad, 0.3)", 2, x_grad, 0.3, gseed=11,
+    x_grad = seeded_tensor(seed_(10), (6, 5), shift=1.5).requires_grad_(True)
+    yield _forward_case("dropout_forward(x of shape (6, 5) requiring grad, 0.3)", 2, x_grad, 0.3, gseed=seed_(11),
                         grad=True)
     ones = torch.ones(1, dtype=torch.float64)
-    yield _forward_case("dropout_forward(10000 ones, 0.1)", 3, ones, 0.1, gseed=12, repeat=(10_000,), stats=True,
-                        independence=(100, 100))
-    yield _forward_case("dropout_forward(x of shape (100, 120), 0.35)", 4, seeded_tensor(13, (100, 120), shift=2.0),
-                        0.35,
-                        gseed=14, stats=True, independence=(100, 120))
-    yield _forward_case("dropout_forward(x of shape (8, 30, 50), 0.8)", 5, seeded_tensor(15, (8, 30, 50), shift=-1.5),
-                        0.8, gseed=16, stats=True, independence=(8, 1500))
+    yield _forward_case("dropout_forward(10000 ones, 0.1)", 3, ones, 0.1, gseed=seed_(12), repeat=(10_000,),
+                        stats=True, independence=(100, 100))
+    yield _forward_case("dropout_forward(x of shape (100, 120), 0.35)", 4,
+                        seeded_tensor(seed_(13), (100, 120), shift=2.0), 0.35, gseed=seed_(14), stats=True,
+                        independence=(100, 120))
+    yield _forward_case("dropout_forward(x of shape (8, 30, 50), 0.8)", 5,
+                        seeded_tensor(seed_(15), (8, 30, 50), shift=-1.5), 0.8, gseed=seed_(16), stats=True,
+                        independence=(8, 1500))
     yield _forward_case("dropout_forward(float32 x of shape (120, 100), 0.25)", 6,
-                        seeded_tensor(17, (120, 100), shift=1.0, dtype="float32"), 0.25, gseed=18, stats=True,
-                        independence=(120, 100))
+                        seeded_tensor(seed_(17), (120, 100), shift=1.0, dtype="float32"), 0.25, gseed=seed_(18),
+                        stats=True, independence=(120, 100))
     row = torch.tensor([[1.0, -2.0, 0.5, 3.0, -0.75, 1.5]], dtype=torch.float64)
-    yield _forward_case("dropout_forward(2500 copies of a row of 6 values, 0.6): E[out] = x", 7, row, 0.6, gseed=19,
-                        repeat=(2500, 1), stats=True, expectation=True, independence=(2500, 6))
+    yield _forward_case("dropout_forward(2500 copies of a row of 6 values, 0.6): E[out] = x", 7, row, 0.6,
+                        gseed=seed_(19), repeat=(2500, 1), stats=True, expectation=True, independence=(2500, 6))
     for i, (dtype, shape) in enumerate([("float64", (5, 4)), ("float32", (3, 7))]):
         x = seeded_tensor(20 + i, shape, shift=0.5, dtype=dtype)
         yield _forward_case(f"dropout_forward({dtype} x, 0.3, training=False)", 30 + i, x, 0.3, gseed=1,
@@ -264,27 +342,45 @@ def dropout_forward_cases():
 
 
 # -- dropout_backward ------------------------------------------------------------------------------
-BACKWARD_HINT = ("dx = grad_out * mask: reuse the mask of the forward pass (drawing a new random mask is the usual "
-                 "mistake), scale included (grad_out * (mask != 0) forgets the 1/(1-p) scale; dividing by the mask "
-                 "inverts it)")
+BACKWARD_HINT = ("dx = grad_out * mask, with the very mask of the forward pass (not a new random one) and its "
+                 "1/(1-p) scale (grad_out * (mask != 0) leaves the scale out; dividing by the mask inverts it)")
 
 
-def dropout_backward_cases():
+def _backward_case(seed, grad_out, mask, rtol, label):
+    """dropout_backward(grad_out, mask) against the reference; the diagnosis compares where the gradient is zero and
+    what the kept entries are multiplied by (an answer that draws a new mask draws other numbers)."""
+    case = seeded(seed, function_case("dropout_backward", grad_out, mask, hint=BACKWARD_HINT, rtol=rtol, atol=0,
+                                      label=label))
+    g, m = to_numpy(grad_out), to_numpy(mask)
+
+    def quantities(got):
+        dx = _array(got["result"])
+        if dx is None or dx.shape != g.shape:
+            return {}
+        nonzero = g != 0
+        ratios = np.unique(np.round(dx[nonzero] / g[nonzero], 9))
+        return {"zero where the mask is zero": bool(np.all(dx[m == 0] == 0)),
+                "zero exactly where the mask is zero": bool(np.array_equal(dx[nonzero] == 0, m[nonzero] == 0)),
+                "dx / grad_out values": ratios[:4] if ratios.size <= 4 else ("many", ratios.size)}
+
+    return Case(label=case.label, steps=case.steps, judge=case.judge, random=("result",), quantities=quantities)
+
+
+def dropout_backward_cases(draw):
+    seed_ = draw.seed  # hidden inputs: the declared seed, mixed with the batch's
     torch = lazy_torch()
     from solutions.dropout import dropout_forward as reference_forward
 
     mask = torch.tensor([[0.0, 2.0, 2.0], [2.0, 0.0, 2.0]], dtype=torch.float64)
     grad_out = torch.tensor([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]], dtype=torch.float64)
-    yield seeded(50, function_case("dropout_backward", grad_out, mask, hint=BACKWARD_HINT, rtol=0, atol=0,
-                                    label="dropout_backward(grad_out, mask) [the visible case, p = 0.5]"))
+    yield _backward_case(50, grad_out, mask, 0, "dropout_backward(grad_out, mask) [the visible case, p = 0.5]")
     for i, (shape, p, dtype) in enumerate([((6, 4), 0.25, torch.float64), ((3, 5, 7), 0.6, torch.float64),
                                            ((40,), 0.9, torch.float64), ((10, 8), 0.3, torch.float32)]):
-        x = seeded_tensor(300 + i, shape, shift=0.5).to(dtype)
-        _, mask = reference_forward(x, p, generator=torch.Generator().manual_seed(500 + i))  # data, made here
-        grad_out = seeded_tensor(400 + i, shape, shift=-0.3).to(dtype)
-        yield seeded(51 + i, function_case(
-            "dropout_backward", grad_out, mask, hint=BACKWARD_HINT, rtol=1e-6 if dtype == torch.float32 else 1e-14,
-            atol=0, label=f"dropout_backward(grad_out, mask) for a mask of shape {shape}, p = {p}, {dtype}"))
+        x = seeded_tensor(seed_(300 + i), shape, shift=0.5).to(dtype)
+        _, mask = reference_forward(x, p, generator=torch.Generator().manual_seed(seed_(500 + i)))  # data
+        grad_out = seeded_tensor(seed_(400 + i), shape, shift=-0.3).to(dtype)
+        yield _backward_case(51 + i, grad_out, mask, 1e-6 if dtype == torch.float32 else 1e-14,
+                             f"dropout_backward(grad_out, mask) for a mask of shape {shape}, p = {p}, {dtype}")
 
 
 # -- Dropout (module) ------------------------------------------------------------------------------
@@ -340,7 +436,32 @@ def _module_sequence_case(seed, p, x):
                 rtol=1e-12, atol=0, hint="the gradient of the output with respect to x is the mask of that call "
                                          "(0 or 1/(1-p)): gradients must flow through autograd")
 
-    return Case(label=label, steps=steps, judge=judge)
+    train_calls = [f"call {i + 1} ({mode})" for i, mode in enumerate(MODES) if mode == "train"]
+
+    def quantities(got):
+        found = {}
+        outputs = []
+        for name in train_calls:
+            out = _array(got[name])
+            if out is None or out.shape != x_np.shape:
+                return found
+            outputs.append(out)
+            found.update(_mask_quantities(got[name], None, None, p, prefix=f"{name}: "))
+            ratio = np.where(x_np != 0, out / np.where(x_np != 0, x_np, 1.0), 0.0)
+            found.update({k.replace("mask", "out / x"): v for k, v in
+                          _mask_quantities(None, Array("tensor", "float64", ratio), None, p, prefix=f"{name}: ").items()
+                          if "kind" not in k})
+        found["a fresh mask at every training call"] = len({o.tobytes() for o in outputs}) == len(outputs)
+        leaf = got["training call on a leaf"]
+        if isinstance(leaf, Array):
+            found["output requires grad"] = leaf.requires_grad
+            grad = _array(got["leaf.grad"])
+            found["grad is out / x"] = grad is not None and grad.shape == x_np.shape and \
+                bool(np.allclose(grad, leaf.value / x_np, rtol=1e-9, atol=0))
+        return found
+
+    return Case(label=label, steps=steps, judge=judge, random=(*train_calls, "training call on a leaf", "leaf.grad"),
+                quantities=quantities)
 
 
 def _module_edge_case(seed, p, x):
@@ -371,13 +492,14 @@ def _module_default_case():
     return Case(label=label, steps=steps, judge=judge)
 
 
-def dropout_module_cases():
+def dropout_module_cases(draw):
+    seed_ = draw.seed  # hidden inputs: the declared seed, mixed with the batch's
     for p in (1.5, -0.1):
         yield _raising_case("Dropout", p, seed=60, hint=f"Dropout({p}) must raise ValueError when the layer is "
                                                         "created, as torch.nn.Dropout does")
     yield _module_default_case()
-    yield _module_sequence_case(61, 0.25, seeded_tensor(62, (100, 60), shift=0.25, uniform=True))
-    yield _module_sequence_case(63, 0.8, seeded_tensor(64, (10, 20, 30), shift=0.5, uniform=True))
+    yield _module_sequence_case(seed_(61), 0.25, seeded_tensor(seed_(62), (100, 60), shift=0.25, uniform=True))
+    yield _module_sequence_case(seed_(63), 0.8, seeded_tensor(seed_(64), (10, 20, 30), shift=0.5, uniform=True))
     yield _module_edge_case(65, 1.0, seeded_tensor(66, (5, 6), shift=1.0))
     yield _module_edge_case(67, 0.0, seeded_tensor(68, (5, 6), shift=1.0))
 
@@ -449,7 +571,22 @@ def _dropout2d_case(label, seed, x, p, *, gseed, training=True, stats=False, rep
         if stats:
             _independent(kept, p, label, "samples", "channels", "(sample, channel) pair")
 
-    return Case(label=label, steps=steps, judge=judge)
+    if not training or p in (0.0, 1.0):
+        return Case(label=label, steps=steps, judge=judge)
+
+    def quantities(got):
+        result = got["result"]
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            return {}
+        out, mask = result
+        m = _array(mask)
+        pairs = mask_shape[:2] if m is not None and m.size == math.prod(mask_shape[:2]) else None
+        found = _mask_quantities(out, mask, x_np, p, pairs=pairs)
+        if not repeat and isinstance(got["x after"], Array):
+            found["x changed"] = not np.array_equal(_array(got["x after"]), to_numpy(x))
+        return found
+
+    return Case(label=label, steps=steps, judge=judge, random=("result", "x after"), quantities=quantities)
 
 
 def _dropout2d_generator_case(seed):
@@ -473,21 +610,24 @@ def _dropout2d_generator_case(seed):
         if np.array_equal(masks["one generator, first call"], masks["one generator, second call"]):
             J.fail(label, "two calls with the same generator object gave the same mask: every call draws new numbers")
 
-    return Case(label=label, steps=steps, judge=judge)
+    return Case(label=label, steps=steps, judge=judge, random=GENERATOR_RUNS, quantities=_generator_quantities)
 
 
-def dropout2d_forward_cases():
+def dropout2d_forward_cases(draw):
+    seed_ = draw.seed  # hidden inputs: the declared seed, mixed with the batch's
     torch = lazy_torch()
     x_visible = torch.arange(1.0, 25.0, dtype=torch.float64).reshape(2, 3, 2, 2)
     yield _dropout2d_case("dropout2d_forward(x of shape (2, 3, 2, 2), 0.5, generator=generator(0)) [the visible case]",
                           70, x_visible, 0.5, gseed=0)
     yield _dropout2d_case("dropout2d_forward(x of shape (60, 40, 3, 4), 0.3)", 71,
-                          seeded_tensor(72, (1, 40, 3, 4), shift=0.5, uniform=True), 0.3, gseed=73, stats=True,
-                          repeat=(60, 1, 1, 1))
+                          seeded_tensor(seed_(72), (1, 40, 3, 4), shift=0.5, uniform=True), 0.3, gseed=seed_(73),
+                          stats=True, repeat=(60, 1, 1, 1))
     yield _dropout2d_case("dropout2d_forward(x of shape (50, 24, 10), 0.6)", 74,
-                          seeded_tensor(75, (1, 24, 10), shift=-2.0), 0.6, gseed=76, stats=True, repeat=(50, 1, 1))
+                          seeded_tensor(seed_(75), (1, 24, 10), shift=-2.0), 0.6, gseed=seed_(76), stats=True,
+                          repeat=(50, 1, 1))
     yield _dropout2d_case("dropout2d_forward(float32 x of shape (40, 30, 3, 3), 0.25)", 77,
-                          seeded_tensor(78, (40, 30, 3, 3), shift=1.0, dtype="float32"), 0.25, gseed=79, stats=True)
+                          seeded_tensor(seed_(78), (40, 30, 3, 3), shift=1.0, dtype="float32"), 0.25,
+                          gseed=seed_(79), stats=True)
     for i, (dtype, shape) in enumerate([("float64", (4, 3, 2, 5)), ("float32", (3, 5, 6))]):
         x = seeded_tensor(80 + i, shape, shift=0.5, dtype=dtype)
         yield _dropout2d_case(f"dropout2d_forward({dtype} x of shape {shape}, 0.3, training=False)", 81 + i, x, 0.3,
@@ -610,18 +750,20 @@ def _mc_case(label, seed, net, x, n_samples, start):
     return Case(label=label, steps=steps, judge=judge)
 
 
-def mc_dropout_predict_cases():
-    x = seeded_tensor(100, (12, 5), scale=1.5)
+def mc_dropout_predict_cases(draw):
+    seed_ = draw.seed  # hidden inputs: the declared seed, mixed with the batch's
+    x = seeded_tensor(seed_(100), (12, 5), scale=1.5)
+    first, second = (_net_with_batch_norm(seed_(seed) % 10**6) for seed in (110, 120))
     yield _mc_case("mc_dropout_predict(model in eval mode [Linear, BatchNorm1d, ReLU, Dropout(0.3), Linear], x, 8)",
-                   101, _net_with_batch_norm(110), x, 8, "eval")
-    yield _mc_case("mc_dropout_predict(the same model in training mode, x, 6)", 102, _net_with_batch_norm(110), x, 6,
-                   "train")
-    yield _mc_case("mc_dropout_predict(the same model in training mode except its BatchNorm1d, x, 5)", 103,
-                   _net_with_batch_norm(120), x, 5, "mixed")
+                   seed_(101), first, x, 8, "eval")
+    yield _mc_case("mc_dropout_predict(the same model in training mode, x, 6)", seed_(102), first, x, 6, "train")
+    yield _mc_case("mc_dropout_predict(the same model in training mode except its BatchNorm1d, x, 5)", seed_(103),
+                   second, x, 5, "mixed")
     yield _mc_case("mc_dropout_predict(model in eval mode [Dropout(0.2), Linear, Tanh, Dropout(0.5), Linear], x, 10)",
-                   104, _net_two_dropouts(130), seeded_tensor(105, (7, 6), shift=0.5), 10, "eval")
-    yield _mc_case("mc_dropout_predict(model in eval mode, x, 1)", 106, _net_two_dropouts(140),
-                   seeded_tensor(107, (4, 6)), 1, "eval")
+                   seed_(104), _net_two_dropouts(seed_(130) % 10**6), seeded_tensor(seed_(105), (7, 6),
+                                                                                           shift=0.5), 10, "eval")
+    yield _mc_case("mc_dropout_predict(model in eval mode, x, 1)", seed_(106),
+                   _net_two_dropouts(seed_(140) % 10**6), seeded_tensor(seed_(107), (4, 6)), 1, "eval")
     yield _raising_case("mc_dropout_predict", module(*_net_two_dropouts(150)), seeded_tensor(108, (3, 6)), 0, seed=109,
                         hint="n_samples = 0 must raise ValueError: at least one pass is needed")
 

@@ -238,7 +238,7 @@ def _sequence_case(label, seed, schedule, momentum, eps):
     return Case(label=label, steps=steps, judge=judge)
 
 
-def batchnorm_forward_cases():
+def batchnorm_forward_cases(draw):
     torch = lazy_torch()
     ones, zeros = torch.ones(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64)
     x = _t([[1.0, 10.0], [2.0, 30.0], [6.0, 20.0]])
@@ -266,15 +266,15 @@ def batchnorm_forward_cases():
     yield _forward_case("batchnorm_forward(x of shape (3, 3), training=False, momentum=0.3, eps=1e-3) "
                         "[visible case: evaluation]", after, training=False, momentum=0.3, eps=1e-3, alias=True)
     for seed, (n, d), momentum, eps in [(1, (2, 3), 0.3, 1e-3), (2, (5, 4), 0.05, 1e-5), (3, (16, 7), 0.8, 1e-2)]:
-        args = _inputs(seed, n, d)
+        args = _inputs(draw.seed(seed), n, d)
         for training in (True, False):
             yield _forward_case(f"batchnorm_forward(random x of shape {(n, d)}, training={training}, "
                                 f"momentum={momentum}, eps={eps})", args, training=training, momentum=momentum,
                                 eps=eps, alias=not training)
-    yield _sequence_case("batchnorm_forward over a sequence of calls (momentum=0.2, eps=1e-3)", 10,
+    yield _sequence_case("batchnorm_forward over a sequence of calls (momentum=0.2, eps=1e-3)", draw.seed(10),
                          [(True, 3), (True, 2), (False, 5), (True, 6), (False, 1)], 0.2, 1e-3)
-    args = _inputs(20, 6, 3)
-    grad = _inputs(21, 6, 3)["x"] / 5
+    args = _inputs(draw.seed(20), 6, 3)
+    grad = _inputs(draw.seed(21), 6, 3)["x"] / 5
     yield _forward_case("batchnorm_forward(x of shape (6, 3) requiring grad, momentum=0.25, eps=1e-2), then "
                         "out.backward(grad_out)", args, momentum=0.25, eps=1e-2, grad=grad)
     yield _forward_case("batchnorm_forward(x of shape (6, 3) requiring grad, training=False, eps=1e-2), then "
@@ -356,7 +356,7 @@ def _backward_case(label, args, grad_out, eps):
     return Case(label=label, steps=steps, judge=judge)
 
 
-def batchnorm_backward_cases():
+def batchnorm_backward_cases(draw):
     visible = {"x": _t([[1.0, -2.0, 10.0], [3.0, 0.0, 14.0], [8.0, 1.0, 12.5], [0.0, -4.0, 11.0]]),
                "gamma": _t([1.5, 0.5, 2.0]), "beta": _t([0.1, -1.0, 3.0]), "running_mean": _t([0.0, 0.0, 0.0]),
                "running_var": _t([1.0, 1.0, 1.0])}
@@ -365,8 +365,8 @@ def batchnorm_backward_cases():
         yield _backward_case(f"batchnorm_backward(grad_out, cache) for x of shape (4, 3), eps={eps} [visible case]",
                              visible, grad_out, eps)
     for seed, (n, d), eps in [(31, (2, 3), 1e-3), (32, (5, 4), 1e-5), (33, (16, 6), 1e-2), (34, (3, 1), 0.5)]:
-        args = _inputs(seed, n, d)
-        upstream = _inputs(seed + 100, n, d)["x"] / 4 + 0.5
+        args = _inputs(draw.seed(seed), n, d)
+        upstream = _inputs(draw.seed(seed + 100), n, d)["x"] / 4 + 0.5
         yield _backward_case(f"batchnorm_backward(grad_out, cache) for a random x of shape {(n, d)}, eps={eps}",
                              args, upstream, eps)
 
@@ -481,7 +481,7 @@ def _random_calls(seed, d, schedule):
     return calls
 
 
-def module_cases():
+def module_cases(draw):
     torch = lazy_torch()
     yield _registration_case()
     g = torch.Generator().manual_seed(0)  # the visible test's data, drawn in its order
@@ -491,12 +491,12 @@ def module_cases():
         visible.append((training, x, torch.randn(n, 3, generator=g, dtype=torch.float64)))
     yield _module_sequence_case("BatchNorm1d(3, eps=1e-3, momentum=0.3) [visible case]", 3, visible, eps=1e-3,
                                 momentum=0.3, weight=_t([1.5, 0.5, 2.0]), bias=_t([0.1, -1.0, 3.0]))
-    base = _inputs(50, 2, 5)
+    base = _inputs(draw.seed(50), 2, 5)
     schedule = [(True, 2), (True, 7), (True, 3), (False, 6), (True, 4), (False, 2), (True, 9), (False, 1)]
-    yield _module_sequence_case("BatchNorm1d(5, eps=1e-2, momentum=0.05)", 5, _random_calls(51, 5, schedule),
+    yield _module_sequence_case("BatchNorm1d(5, eps=1e-2, momentum=0.05)", 5, _random_calls(draw.seed(51), 5, schedule),
                                 eps=1e-2, momentum=0.05, weight=base["gamma"], bias=base["beta"])
     yield _module_sequence_case("BatchNorm1d(4) with the default eps and momentum, weight and bias untouched", 4,
-                                _random_calls(61, 4, [(True, 6), (True, 3), (False, 5)]))
+                                _random_calls(draw.seed(61), 4, [(True, 6), (True, 3), (False, 5)]))
     yield _module_single_sample_case()
 
 

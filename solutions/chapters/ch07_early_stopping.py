@@ -135,10 +135,12 @@ def _judge_trace(got, expected, label, kwargs, values, hint=""):
         expected_rows.append(want)
         got_rows.append(row)
         if row != want:
-            J.fail(label, f"{_why(best, value, mode, min_delta, patience)}\nfirst difference at epoch {epoch} (value "
-                         f"{value}): expected (stop, wait, best, best_epoch) = {_show(want)}, got {_show(row)}\n"
-                         f"values {shown}\nexpected {', '.join(map(_show, expected_rows))}\n"
-                         f"     got {', '.join(map(_show, got_rows))}", hint)
+            J.fail(label, f"first difference at epoch {epoch} (value {value}): expected (stop, wait, best, "
+                         f"best_epoch) = {_show(want)}, got {_show(row)}\nvalues {shown}\n"
+                         f"expected {', '.join(map(_show, expected_rows))}\n"
+                         f"     got {', '.join(map(_show, got_rows))}\n"
+                         f"The rule at this epoch: {_why(best, value, mode, min_delta, patience)}",
+                   f"This trace checks: {hint}" if hint else "")
         best = want[2]
 
 
@@ -215,10 +217,10 @@ def _tensor_values_case():
     return Case(label=label, steps=steps, judge=judge)
 
 
-def _random_traces():
-    """The 60 random curves of the old hidden test: steps of multiples of 1/8 (ties, plateaus, exact min_delta)."""
+def _random_traces(draw):
+    """60 random curves: steps of multiples of 1/8 (ties, plateaus, exact min_delta)."""
     torch = lazy_torch()
-    gen = torch.Generator().manual_seed(7)
+    gen = torch.Generator().manual_seed(draw.seed(7))
     for case in range(60):
         mode = ("min", "max")[case % 2]
         patience = int(torch.randint(0, 5, (1,), generator=gen))
@@ -232,7 +234,7 @@ def _random_traces():
                                 f"min_delta={min_delta}, mode={mode!r})")
 
 
-def early_stopping_rule_cases():
+def early_stopping_rule_cases(draw):
     yield _initial_case()
     yield _trace_case({"patience": 3}, [1.0, 0.9, 0.8, 0.85, 0.9, 0.95],
                       "patience=3: stop at the third epoch in a row without improvement, when wait >= patience "
@@ -258,7 +260,7 @@ def early_stopping_rule_cases():
     yield _trace_case({"patience": 1}, [1.0, 2.0, 3.0, 0.5, 0.75],
                       "step keeps counting after it has returned True (the loop decides to stop): wait grows past "
                       "patience and an improvement still resets it")
-    yield from _random_traces()
+    yield from _random_traces(draw)
     yield _tensor_values_case()
     for mode in ("auto", "maximize"):
         yield function_case("EarlyStopping", mode=mode,
@@ -310,10 +312,17 @@ def _matches(state, reference, keys=None):
 
 
 def _weights_case(label, layers, values, patience, states, after, after2=None, assign=False, restore_into=None):
-    """Epoch e loads states[e] into the model and steps; then more training (``after``), restore, check."""
+    """Epoch e loads states[e] into the model and steps; then more training (``after``), restore, check.
+
+    Only the weights are judged here (the rule has its own test): the curves make every rule in the catalogue
+    pick the same best epoch (min_delta 0, no ties, negative values, a dip and a climb: an epoch that beats the
+    previous one beats the best), and whatever step returns, training goes on to the end of the curve."""
     kwargs = {"patience": patience}
     steps = [let("model", module(layers, _State(_state(layers, 9000))))]
-    steps += _trace_steps(kwargs, values, model="model", states=states, assign=assign)
+    steps += [call("EarlyStopping", save="es", **kwargs)]
+    for epoch, value in enumerate(values):
+        steps.append(method("model", "load_state_dict", states[epoch], **({"assign": True} if assign else {})))
+        steps.append(method("es", "step", value, var("model"), record=f"epoch {epoch}: step"))
     steps += _record_state("after the last step")
     steps.append(method("model", "load_state_dict", after))
     target = "model"
@@ -326,12 +335,15 @@ def _weights_case(label, layers, values, patience, states, after, after2=None, a
         steps += [method(target, "load_state_dict", after2), method("es", "restore", var(target),
                                                                     record="second restore")]
         steps += _record_state("after a second restore", on=target)
+    best_epoch = min(range(len(values)), key=lambda e: (values[e], e))
+    best = states[best_epoch]
+    last = len(values) - 1
 
     def judge(got, expected):
-        _judge_trace(got, expected, label, kwargs, values)
-        last = len(values) - 1
-        best_epoch = int(_number(expected[f"epoch {last}: best_epoch"]))
-        best = states[best_epoch]
+        for epoch in range(len(values)):
+            outcome = got[f"epoch {epoch}: step"]
+            if isinstance(outcome, Raised):
+                J.fail(label, f"epoch {epoch}: step(value, model) raised {outcome.name}: {outcome.message[:300]}")
         now = _state_of(got, "after the last step", label)
         if not _matches(now, states[last]):
             extra = (" Your step loaded the best weights into the model when it returned True (Keras does that "
@@ -349,15 +361,14 @@ def _weights_case(label, layers, values, patience, states, after, after2=None, a
             if _matches(restored, after):
                 why = ("the restored weights are the model's CURRENT ones (changed in place after the best epoch): "
                        "model.state_dict() returns the live tensors, and load_state_dict (like an optimizer step) "
-                       "writes into them, so the kept state followed the training; keep a deep copy "
-                       "(copy.deepcopy(model.state_dict()))")
+                       "writes into them, so a kept state that is not a deep copy follows the training "
+                       "(copy.deepcopy(model.state_dict()) is one)")
             elif _matches(restored, states[last]):
                 why = (f"the restored weights are those of the LAST epoch ({last}), not of the BEST epoch "
-                       f"({best_epoch}): keep a copy only when the value improves")
+                       f"({best_epoch}): a copy is kept only when the value improves")
             elif _matches(restored, best, params):
                 why = ("the parameters are right but the buffers are not (BatchNorm's running_mean, running_var, "
-                       "num_batches_tracked): keep and restore the whole state_dict(), buffers included, not only "
-                       "the parameters")
+                       "num_batches_tracked): keep and restore the whole state_dict(), buffers included")
             else:
                 why = (f"restore(model) must load the state the model had at the BEST epoch ({best_epoch}): a deep "
                        "copy of model.state_dict() taken when that epoch improved")
@@ -377,10 +388,14 @@ def _weights_case(label, layers, values, patience, states, after, after2=None, a
 
 
 def _restore_without_weights_case(label, kwargs, epochs, hint):
+    """restore(model) with no weights kept must raise; the model's weights are recorded after it (a restore that
+    loads something, or leaves the model alone, is told apart from one that raises)."""
     steps = [let("model", module(SMALL, _State(_state(SMALL, 9100)))), call("EarlyStopping", save="es", **kwargs)]
     for value, with_model in epochs:
         steps.append(method("es", "step", value, *([var("model")] if with_model else []), record=f"step({value})"))
+    steps.append(method("model", "load_state_dict", _state(SMALL, 9200)))
     steps.append(method("es", "restore", var("model"), record="restore"))
+    steps += _record_state("after restore")
 
     def judge(got, expected):
         for value, _ in epochs:
@@ -392,43 +407,52 @@ def _restore_without_weights_case(label, kwargs, epochs, hint):
     return Case(label=label, steps=steps, judge=judge)
 
 
-def early_stopping_weights_cases():
-    values = [1.0, 0.9, 0.8, 0.85, 0.8, 0.95]  # best epoch 2, stop after epoch 5
+def _curve(gen, patience, start):
+    """A validation curve in multiples of 1/8, all negative: down for 1 to 4 epochs, then up for ``patience``
+    epochs (the reference stops at its last value); no ties, and an epoch that beats the previous one beats the
+    best, so every rule of the catalogue agrees on the best epoch."""
+    torch = lazy_torch()
+    down = int(torch.randint(1, 5, (1,), generator=gen))
+    steps = [-int(s) / 8 for s in torch.randint(1, 4, (down,), generator=gen)]
+    steps += [int(s) / 8 for s in torch.randint(1, 4, (patience,), generator=gen)]
+    values, value = [start], start
+    for step in steps:
+        value += step
+        values.append(value)
+    return values
+
+
+def early_stopping_weights_cases(draw):
+    values = [-1.0, -1.125, -1.25, -1.125, -1.0, -0.875]  # best epoch 2, the reference stops after epoch 5
     states = [_state(SMALL, 100 + 10 * e) for e in range(len(values))]
     yield _weights_case(f"EarlyStopping(patience=3) fed {values}, the model's state changed in place before every "
                         "epoch (as an optimizer does), then once more after the stop",
                         SMALL, values, 3, states, after=_state(SMALL, 200), after2=_state(SMALL, 210))
-    values = [1.0, 0.5, 0.75, 0.875]  # best epoch 1, stop after epoch 3
+    values = [-0.5, -1.0, -0.75, -0.625]  # best epoch 1, the reference stops after epoch 3
     states = [_state(SMALL, 300 + 10 * e) for e in range(len(values))]
     yield _weights_case(f"EarlyStopping(patience=2) fed {values}, NEW weight tensors at every epoch "
                         "(load_state_dict(..., assign=True)), then more training after the stop",
                         SMALL, values, 2, states, after=_state(SMALL, 400), assign=True)
-    from solutions.early_stopping import EarlyStopping as Reference  # trusted side: where the reference stops
-
     torch = lazy_torch()
     for seed in range(4):
-        gen = torch.Generator().manual_seed(100 + seed)
-        all_values = (torch.randint(0, 6, (20,), generator=gen) / 4).tolist()
-        reference, values = Reference(patience=2 + seed), []
-        for value in all_values:
-            values.append(value)
-            if reference.step(value):
-                break
-        states = [_state(WIDE, 1000 * (seed + 1) + 10 * e) for e in range(len(values))]
+        gen = torch.Generator().manual_seed(draw.seed(100 + seed))
+        values = _curve(gen, 2 + seed, -1.0 - seed / 4)
+        base = draw.seed(1000 * (seed + 1)) % 10**6
+        states = [_state(WIDE, base + 10 * e) for e in range(len(values))]
         yield _weights_case(f"EarlyStopping(patience={2 + seed}) fed {values} (until it stops), states changed in "
                             "place, restored into another model of the same architecture",
-                            WIDE, values, 2 + seed, states, after=_state(WIDE, 1000 * (seed + 1) + 500),
-                            restore_into=_state(WIDE, 1000 * (seed + 1) + 600))
+                            WIDE, values, 2 + seed, states, after=_state(WIDE, base + 500),
+                            restore_into=_state(WIDE, base + 600))
     yield _restore_without_weights_case(
         "EarlyStopping().restore(model) before any step", {}, [],
         "restore(model) with no weights kept must raise ValueError (a clear error, not a crash on None)")
     yield _restore_without_weights_case(
         "EarlyStopping(restore_best_weights=False), two improving steps with the model, then restore(model)",
-        {"restore_best_weights": False}, [(1.0, True), (0.5, True)],
+        {"restore_best_weights": False}, [(-1.0, True), (-1.5, True)],
         "with restore_best_weights=False step keeps no weights, so restore(model) has nothing to load and must raise "
         "ValueError")
     yield _restore_without_weights_case(
-        "EarlyStopping(), two improving steps WITHOUT a model, then restore(model)", {}, [(1.0, False), (0.5, False)],
+        "EarlyStopping(), two improving steps WITHOUT a model, then restore(model)", {}, [(-1.0, False), (-1.5, False)],
         "step(value) without a model keeps no weights, so restore(model) has nothing to load and must raise "
         "ValueError")
 
@@ -532,7 +556,7 @@ def _norm_layers_random(model):
         model[index].bias.uniform_(-2.0, 2.0)
 
 
-def l2_penalty_cases():
+def l2_penalty_cases(draw):
     yield _l2_case("l2_penalty(Linear(2, 1, bias=False) with weight [[1, 2]], 0.5) = 1.25 [visible]",
                    [["Linear", 2, 1, False]], 0, 0.5, _set_row)
     yield _l2_case("l2_penalty(Linear(2, 1) with weight [[1, 2]] and bias 5, 0.5) = 1.25 [visible]",
@@ -545,7 +569,7 @@ def l2_penalty_cases():
            ["Linear", 6, 4, False], ["Embedding", 5, 2]]
     for seed, lam in [(1, 0.01), (2, 0.7), (3, 3.0)]:
         yield _l2_case(f"l2_penalty(Conv2d, BatchNorm2d, Flatten, Linear, LayerNorm, Linear, Embedding; {lam})", big,
-                       seed, lam, _norm_layers_random)
+                       draw.seed(seed), lam, _norm_layers_random)
     yield _l2_case("l2_penalty(a model with only a BatchNorm1d (1-D parameters), 0.5) = 0 as a 0-d tensor",
                    [["BatchNorm1d", 3]], 4, 0.5, lambda m: m[0].weight.fill_(2.0))
     yield _l2_case("l2_penalty(a model without parameters, nn.ReLU(), 0.5) = 0 as a 0-d tensor", [["ReLU"]], 5, 0.5)
@@ -608,14 +632,15 @@ def _sgd_chain_case():
     return Case(label=label, steps=steps, judge=judge)
 
 
-def sgd_step_cases():
+def sgd_step_cases(draw):
     torch = lazy_torch()
     p, g = torch.tensor([1.0, -2.0], dtype=torch.float64), torch.ones(2, dtype=torch.float64)
     yield _sgd_case("sgd_step([1, -2], [1, 1], 0.1, weight_decay=0.1) = [0.89, -2.08] [visible]", p, g, 0.1, 0.1)
     yield _sgd_chain_case()
     for i, (shape, lr, wd) in enumerate([((5,), 0.1, 0.0), ((3, 4), 0.01, 1.5), ((2, 3, 2), 0.5, 0.02)]):
         yield _sgd_case(f"sgd_step(param of shape {shape}, grad, {lr}, weight_decay={wd})",
-                        seeded_tensor(303 + i, shape, shift=1.0), seeded_tensor(313 + i, shape), lr, wd)
+                        seeded_tensor(draw.seed(303 + i), shape, shift=1.0), seeded_tensor(draw.seed(313 + i), shape),
+                        lr, wd)
 
 
 # -- adam_step -----------------------------------------------------------------------------------------
@@ -730,7 +755,7 @@ def _adam_chain_case(label, seed, shape, settings, decoupled, steps_count=40, sc
     return Case(label=label, steps=steps, judge=judge)
 
 
-def _adam_cases(decoupled, seed):
+def _adam_cases(decoupled, seed, draw):
     torch = lazy_torch()
     name = "AdamW" if decoupled else "Adam"
     p, g = torch.tensor([1.0, -2.0], dtype=torch.float64), torch.ones(2, dtype=torch.float64)
@@ -757,7 +782,7 @@ def _adam_cases(decoupled, seed):
         settings = [((6,), 1, {}), ((3, 2), 7, {"lr": 0.01, "weight_decay": 0.5}),
                     ((2, 2, 3), 25, {"lr": 0.1, "betas": (0.5, 0.9), "eps": 1e-3, "weight_decay": 0.05})]
     for i, (shape, t, kwargs) in enumerate(settings):
-        base = seed + 10 * (i + 1)
+        base = draw.seed(seed + 10 * (i + 1)) % 2**62
         yield _adam_case(f"{name}: param of shape {shape}, t={t}, {kwargs}, non-zero m and v",
                          seeded_tensor(base, shape, shift=-0.5 if decoupled else 0.5), seeded_tensor(base + 1, shape),
                          seeded_tensor(base + 2, shape, scale=0.1),
@@ -765,12 +790,12 @@ def _adam_cases(decoupled, seed):
                          kwargs, decoupled)
 
 
-def adam_step_cases():
-    yield from _adam_cases(False, 404)
+def adam_step_cases(draw):
+    yield from _adam_cases(False, 404, draw)
 
 
-def adam_step_decoupled_cases():
-    yield from _adam_cases(True, 505)
+def adam_step_decoupled_cases(draw):
+    yield from _adam_cases(True, 505, draw)
 
 
 # -- max_norm_ -----------------------------------------------------------------------------------------
@@ -820,7 +845,7 @@ def _max_norm_case(label, weight, max_value, hint, parameter=False):
     return Case(label=label, steps=steps, judge=judge)
 
 
-def max_norm_cases():
+def max_norm_cases(draw):
     torch = lazy_torch()
     f64 = torch.float64
     yield _max_norm_case("max_norm_([[3, 4], [0.3, 0.4], [0, 0]], 1.0) [visible]",
@@ -840,7 +865,7 @@ def max_norm_cases():
     for i, (shape, max_value) in enumerate([((8, 3), 0.5), ((3, 9), 2.0), ((10, 10), 1.0)]):
         scales = torch.logspace(-1, 0.7, shape[0], dtype=f64)[:, None]
         yield _max_norm_case(f"max_norm_(weight of shape {shape}, {max_value})",
-                             seeded_tensor(606 + 10 * i, shape) * scales,
+                             seeded_tensor(draw.seed(606 + 10 * i), shape) * scales,
                              max_value, "rows of norm > max_value scaled to max_value, in place; other rows unchanged")
 
 

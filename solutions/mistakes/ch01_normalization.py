@@ -65,6 +65,12 @@ MISTAKES = [
         change=(("return (X - mean) / std", "return X / std"),),
     ),
     Mistake(
+        id="standardize_float32", target="standardize", section=RESCALING, match=r"float32",
+        explanation="your outputs are float32 (np.asarray(X, dtype=np.float32), or a float32 input kept as it is): "
+                    "about 7 significant digits; the course computes in float64 (np.array(X, dtype=float))",
+        change=(("X = np.array(X, dtype=float)", "X = np.array(X, dtype=np.float32)"),),
+    ),
+    Mistake(
         id="normalize_columns", target="normalize_rows", section=ROWS, match=r"row \(axis=1\)",
         explanation="your outputs divide each COLUMN by its norm; normalize_rows scales each sample (row, axis=1) "
                     "to unit norm",

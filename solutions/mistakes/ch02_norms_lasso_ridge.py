@@ -137,6 +137,13 @@ def ridge_fit(X, y, alpha):
         change=(("alpha * np.eye(X.shape[1])", "alpha / X.shape[0] * np.eye(X.shape[1])"),),
     ),
     Mistake(
+        id="ridge_loss_divided_by_n", target="ridge_fit", section=ONE_FEATURE, match=r"alpha \* n_samples",
+        explanation="your outputs equal Ridge with alpha * n_samples: you solve (Xc^T Xc / n + alpha I) w = Xc^T yc / "
+                    "n, i.e. you divide the squared error by n (as the Lasso's objective does) but not the penalty; "
+                    "scikit-learn's Ridge minimizes ||y - Xw - b||^2 + alpha ||w||^2, with no 1/n anywhere",
+        change=(("alpha * np.eye(X.shape[1])", "alpha * X.shape[0] * np.eye(X.shape[1])"),),
+    ),
+    Mistake(
         id="ridge_centres_in_place", target="ridge_fit", section=ONE_FEATURE, match=r"in place",
         explanation="your function centres the caller's X in place (np.asarray does not copy a float64 array): work "
                     "on a centred copy, Xc = X - X.mean(axis=0)",
@@ -181,7 +188,7 @@ def ridge_fit(X, y, alpha):
     ),
     Mistake(
         id="lasso_no_division_by_column_norm", target="lasso_fit", section=ONE_FEATURE,
-        match=r"forgetting the division",
+        match=r"division by x_j \. x_j / n there",
         explanation="your update is w_j = S(rho_j, alpha) without dividing by x_j . x_j / n: right only for "
                     "standardized features (x_j . x_j / n = 1)",
         change=((f"{THRESHOLD} / col_sq[j]", THRESHOLD),),

@@ -310,6 +310,17 @@ STATS_MISTAKES = [
                         "        x = functions[activation](z)\n"),),
     ),
     Mistake(
+        id="stats_mean_std_before_activation", target="activation_stats", section=ACTIVATIONS,
+        match=r"after the nonlinearity|after the activation",
+        explanation="your mean and standard deviation are those of the pre-activations x @ W.T (your saturated "
+                    "fraction is of the activations); the experiment records the mean and std of the activations "
+                    "f(x @ W.T) too, after the nonlinearity",
+        change=((LAYER, "        z = x @ w.T\n"
+                        "        x = functions[activation](z)\n"
+                        "        rows.append([z.mean(), z.std(correction=0), "
+                        "saturated[activation](x).double().mean()])\n"),),
+    ),
+    Mistake(
         id="stats_sigmoid_saturation_one_sided", target="activation_stats", section=ACTIVATIONS,
         match=r"below 0\.01 or above 0\.99|both ends",
         explanation="your sigmoid counts a unit as saturated only above 0.99; it is saturated at both ends, below 0.01 "
@@ -318,6 +329,7 @@ STATS_MISTAKES = [
     ),
     Mistake(
         id="stats_tanh_threshold", target="activation_stats", section=ACTIVATIONS, match=r"0\.97",
+        hidden_only="a saturation threshold of 0.99 from 0.97 for tanh",
         explanation="your tanh counts a unit as saturated above |tanh| > 0.99; the experiment uses 0.97",
         change=(("a.abs() > 0.97", "a.abs() > 0.99"),),
     ),

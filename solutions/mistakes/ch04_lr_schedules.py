@@ -198,7 +198,7 @@ SCHEDULER = [
                  "return [self.eta_min + (self.base_lrs[0] - self.eta_min) * cosine for _ in self.base_lrs]")),
     ),
     Mistake(
-        id="scheduler_from_current_lr", target="WarmupCosine", section=LOOP, match=r"compounds",
+        id="scheduler_from_current_lr", target="WarmupCosine", section=LOOP, match=r"compound",
         explanation="your get_lr() applies the closed form to the optimizer's CURRENT rate group['lr'] instead of "
                     "self.base_lrs, so every step multiplies an already scheduled rate and the schedule compounds",
         change=(("        t = min(self.last_epoch, self.total_steps)",

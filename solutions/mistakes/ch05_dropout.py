@@ -99,22 +99,24 @@ FORWARD = [
     ),
     Mistake(
         id="forward_detaches", target="dropout_forward", section=INVERTED, match=r"gradients must flow",
-        explanation="your out is computed from x.detach(): no gradient reaches x; out = x * mask must stay in the "
-                    "autograd graph",
+        explanation="your out is not connected to x in the autograd graph: no gradient reaches x (was it computed "
+                    "from x.detach(), under torch.no_grad() or through numpy?); out = x * mask must stay in the graph",
         change=(("    return x * mask, mask", "    return x.detach() * mask, mask"),),
     ),
 ]
 
 BACKWARD = [
     Mistake(
-        id="backward_new_mask", target="dropout_backward", section=INVERTED, match=r"reuse the mask",
+        id="backward_new_mask", target="dropout_backward", section=INVERTED,
+        match=r"the very mask of the forward pass \(not a new random one\)",
         explanation="your gradient uses a new random mask; the gradient of x * mask goes through the very mask of the "
                     "forward pass: dx = grad_out * mask",
         change=(("return grad_out * mask", "fresh = (torch.rand(grad_out.shape, dtype=grad_out.dtype) >= 0.5)"
                                            ".to(grad_out.dtype) / 0.5\n    return grad_out * fresh"),),
     ),
     Mistake(
-        id="backward_unscaled", target="dropout_backward", section=INVERTED, match=r"forgets the 1/\(1-p\) scale",
+        id="backward_unscaled", target="dropout_backward", section=INVERTED,
+        match=r"grad_out \* \(mask != 0\) leaves the scale out",
         explanation="your gradient passes through the kept units unscaled (grad_out * (mask != 0)); the forward pass "
                     "multiplied by 1/(1-p), so the gradient is scaled by it too: dx = grad_out * mask",
         change=(("return grad_out * mask", "return grad_out * (mask != 0).to(grad_out.dtype)"),),

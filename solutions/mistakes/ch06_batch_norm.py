@@ -212,6 +212,20 @@ MODULE = [
                  "self.running_var = torch.ones(num_features)")),
     ),
     Mistake(
+        id="module_plain_attributes_reassigned", target="BatchNorm1d", section=MODES, match=r"register_buffer",
+        explanation="your running statistics are plain tensor attributes, replaced by new tensors at every training "
+                    "call: they are not buffers, so state_dict() does not save them (and .double() / .to() do not "
+                    "move them); register them with self.register_buffer and update them in place (copy_)",
+        change=(('self.register_buffer("running_mean", torch.zeros(num_features))',
+                 "self.running_mean = torch.zeros(num_features)"),
+                ('self.register_buffer("running_var", torch.ones(num_features))',
+                 "self.running_var = torch.ones(num_features)"),
+                ("self.running_mean.copy_((1 - self.momentum) * self.running_mean + self.momentum * mean)",
+                 "self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * mean"),
+                ("self.running_var.copy_((1 - self.momentum) * self.running_var + self.momentum * var * n / (n - 1))",
+                 "self.running_var = (1 - self.momentum) * self.running_var + self.momentum * var * n / (n - 1)")),
+    ),
+    Mistake(
         id="module_plain_tensor_parameters", target="BatchNorm1d", section=MODES, match=r"torch\.nn\.Parameter",
         explanation="your weight and bias are plain tensors with requires_grad=True: the module does not register "
                     "them, so model.parameters() (and every optimizer) never sees them; wrap them in "

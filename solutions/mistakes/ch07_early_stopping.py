@@ -13,6 +13,7 @@ GROUPS = ("Parameter groups: decay the weights, not the biases", "parameter-grou
 ADAM = ("Adam and AdamW", "adam-and-adamw")
 KERAS = ("The Keras regularizers, in PyTorch", "the-keras-regularizers-in-pytorch")
 
+RULE, WEIGHTS = ("test_EarlyStopping_rule",), ("test_EarlyStopping_weights",)  # the test cell each one fails
 IMPROVED_MIN = "value + self.min_delta < self.best"
 IMPROVED_MAX = "value - self.min_delta > self.best"
 BEST_START = 'self.best = math.inf if mode == "min" else -math.inf'
@@ -25,27 +26,28 @@ RESTORE_CHECK = "        if self.best_state is None:\n" \
 
 EARLY_STOPPING = [
     Mistake(
-        id="es_wait_not_reset", target="EarlyStopping", section=EARLY, match=r"reset to 0",
+        id="es_wait_not_reset", target="EarlyStopping", tests=RULE, section=EARLY, match=r"reset to 0",
         explanation="your wait counter is not reset to 0 when an epoch improves, so it counts every epoch without "
                     "improvement since the start; patience counts the epochs since the LAST improvement",
         change=(("self.best, self.best_epoch, self.wait = value, epoch, 0",
                  "self.best, self.best_epoch = value, epoch"),),
     ),
     Mistake(
-        id="es_tie_is_improvement", target="EarlyStopping", section=EARLY, match=r"\btie",
+        id="es_tie_is_improvement", target="EarlyStopping", tests=RULE, section=EARLY, match=r"\btie",
         explanation="your stopper counts a tie with the best value as an improvement (<= instead of <); Keras' rule "
                     "is strict: an epoch must beat the best value, a plateau is not progress",
         change=((IMPROVED_MIN, "value + self.min_delta <= self.best"),
                 (IMPROVED_MAX, "value - self.min_delta >= self.best")),
     ),
     Mistake(
-        id="es_ignores_min_delta", target="EarlyStopping", section=EARLY, match=r"min_delta",
+        id="es_ignores_min_delta", target="EarlyStopping", tests=RULE, section=EARLY, match=r"min_delta",
         explanation="your stopper counts any gain as an improvement, whatever min_delta says; an epoch improves only "
                     "when it beats the best value by MORE than min_delta",
         change=((IMPROVED_MIN, "value < self.best"), (IMPROVED_MAX, "value > self.best")),
     ),
     Mistake(
-        id="es_min_delta_against_previous_epoch", target="EarlyStopping", section=EARLY, match=r"previous epoch",
+        id="es_min_delta_against_previous_epoch", target="EarlyStopping", tests=RULE,
+        section=EARLY, match=r"previous epoch",
         explanation="your stopper compares each value with the PREVIOUS epoch's; an epoch improves when it beats the "
                     "BEST value so far by more than min_delta (slow steady gains add up)",
         change=(("        self.best_state = None\n", "        self.best_state = None\n        self.last = self.best\n"),
@@ -54,54 +56,56 @@ EARLY_STOPPING = [
                 ("        epoch = self.epoch\n", "        epoch = self.epoch\n        self.last = value\n")),
     ),
     Mistake(
-        id="es_patience_off_by_one", target="EarlyStopping", section=PATIENCE, match=r"wait >= patience",
+        id="es_patience_off_by_one", target="EarlyStopping", tests=RULE, section=PATIENCE, match=r"wait >= patience",
         explanation="your stopper returns True when wait > patience, one epoch too late; training stops at the first "
                     "epoch without improvement where wait >= patience",
         change=(("return self.wait >= self.patience", "return self.wait > self.patience"),),
     ),
     Mistake(
-        id="es_mode_max_ignored", target="EarlyStopping", section=EARLY, match=r"mode[ =]'max'",
+        id="es_mode_max_ignored", target="EarlyStopping", tests=RULE, section=EARLY, match=r"mode[ =]'max'",
         explanation="your stopper treats every metric as a loss (smaller is better, best starting at +inf); with "
                     "mode='max' (an accuracy) larger values are better and best starts at -inf",
         change=((BEST_START, "self.best = math.inf"), ('if self.mode == "min":', "if True:")),
     ),
     Mistake(
-        id="es_best_starts_at_zero", target="EarlyStopping", section=EARLY, match=r"\+inf",
+        id="es_best_starts_at_zero", target="EarlyStopping", tests=RULE, section=EARLY, match=r"\+inf",
         explanation="your best value starts at 0; it starts at +inf in mode 'min' (-inf in mode 'max') so that the "
                     "first epoch always improves, whatever the sign of the metric",
         change=((BEST_START, "self.best = 0.0"),),
     ),
     Mistake(
-        id="es_best_epoch_one_based", target="EarlyStopping", section=EARLY, match=r"0-based",
+        id="es_best_epoch_one_based", target="EarlyStopping", tests=RULE, section=EARLY, match=r"0-based",
         explanation="your best_epoch counts epochs from 1; it is 0-based: the first call of step is epoch 0",
         change=(("value, epoch, 0", "value, self.epoch, 0"),),
     ),
     Mistake(
-        id="es_best_epoch_starts_at_zero", target="EarlyStopping", section=EARLY, match=r"None before the first",
+        id="es_best_epoch_starts_at_zero", target="EarlyStopping", tests=RULE,
+        section=EARLY, match=r"None before the first",
         explanation="your best_epoch is 0 before any step, as if epoch 0 had been seen; it is None until the first "
                     "epoch has been recorded",
         change=(("self.best_epoch = None", "self.best_epoch = 0"),),
     ),
     Mistake(
-        id="es_checks_patience_after_improvement", target="EarlyStopping", section=PATIENCE, match=r"patience=0",
+        id="es_checks_patience_after_improvement", target="EarlyStopping", tests=RULE,
+        section=PATIENCE, match=r"patience=0",
         explanation="your step tests wait >= patience after an improving epoch too, so patience=0 stops at the first "
                     "epoch; an improving epoch never stops training (Keras returns before the test)",
         change=(("            return False\n", "            return self.wait >= self.patience\n"),),
     ),
     Mistake(
-        id="es_mode_not_validated", target="EarlyStopping", section=EARLY, match=r"ValueError",
+        id="es_mode_not_validated", target="EarlyStopping", tests=RULE, section=EARLY, match=r"ValueError",
         explanation="your constructor accepts any mode (mode='auto' silently monitors a metric to maximize); only "
                     "'min' and 'max' are allowed, anything else raises ValueError",
         change=((MODE_CHECK, ""),),
     ),
     Mistake(
-        id="es_keeps_tensor_value", target="EarlyStopping", section=EARLY, match=r"Python float",
+        id="es_keeps_tensor_value", target="EarlyStopping", tests=RULE, section=EARLY, match=r"Python float",
         explanation="your best is the tensor that was passed to step (a validation loss keeps its autograd graph "
                     "alive with it); store float(value)",
         change=(("        value = float(value)\n", ""),),
     ),
     Mistake(
-        id="es_restores_last_weights", target="EarlyStopping", section=COPY, match=r"BEST epoch",
+        id="es_restores_last_weights", target="EarlyStopping", tests=WEIGHTS, section=COPY, match=r"BEST epoch",
         explanation="your stopper keeps a copy of the weights at every epoch, so restore gives the LAST epoch's "
                     "weights; keep a copy only when the value improves, so that restore gives the best epoch's",
         change=((KEEP, ""),
@@ -110,14 +114,14 @@ EARLY_STOPPING = [
                                           "        if improved:\n")),
     ),
     Mistake(
-        id="es_state_dict_not_copied", target="EarlyStopping", section=COPY, match=r"deep copy",
+        id="es_state_dict_not_copied", target="EarlyStopping", tests=WEIGHTS, section=COPY, match=r"deep copy",
         explanation="your stopper keeps model.state_dict() itself: its tensors are the model's live weights, which "
                     "every later step (optimizer.step(), load_state_dict) changes in place, so the kept 'best' "
                     "state follows the training; keep copy.deepcopy(model.state_dict())",
         change=(("copy.deepcopy(model.state_dict())", "model.state_dict()"),),
     ),
     Mistake(
-        id="es_parameters_only", target="EarlyStopping", section=COPY, match=r"buffers",
+        id="es_parameters_only", target="EarlyStopping", tests=WEIGHTS, section=COPY, match=r"buffers",
         explanation="your stopper keeps the parameters only (named_parameters), not the buffers, so restore leaves "
                     "BatchNorm's running_mean and running_var of the last epoch; keep the whole state_dict()",
         change=(("self.best_state = copy.deepcopy(model.state_dict())",
@@ -126,7 +130,8 @@ EARLY_STOPPING = [
                  "model.load_state_dict(copy.deepcopy(self.best_state), strict=False)")),
     ),
     Mistake(
-        id="es_restores_in_step", target="EarlyStopping", section=PATIENCE, match=r"must not change the model",
+        id="es_restores_in_step", target="EarlyStopping", tests=WEIGHTS,
+        section=PATIENCE, match=r"must not change the model",
         explanation="your step loads the best weights into the model when it returns True (as Keras' fit does at "
                     "the end); here step never touches the model: the training loop calls restore(model)",
         change=(("        return self.wait >= self.patience\n",
@@ -136,13 +141,14 @@ EARLY_STOPPING = [
                  "        return stop\n"),),
     ),
     Mistake(
-        id="es_restore_unchecked", target="EarlyStopping", section=COPY, match=r"must raise ValueError",
+        id="es_restore_unchecked", target="EarlyStopping", tests=WEIGHTS, section=COPY, match=r"must raise ValueError",
         explanation="your restore crashes on None (TypeError from load_state_dict) when no weights were kept; raise a "
                     "ValueError that says why (no model given at an improving epoch, or restore_best_weights=False)",
         change=((RESTORE_CHECK, ""),),
     ),
     Mistake(
-        id="es_ignores_restore_best_weights", target="EarlyStopping", section=COPY, match=r"restore_best_weights",
+        id="es_ignores_restore_best_weights", target="EarlyStopping", tests=WEIGHTS,
+        section=COPY, match=r"restore_best_weights",
         explanation="your stopper keeps the weights even with restore_best_weights=False; that flag switches the "
                     "copies off (no copy is made, and restore has nothing to load)",
         change=(("if model is not None and self.restore_best_weights:", "if model is not None:"),),

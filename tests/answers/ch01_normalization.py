@@ -77,3 +77,108 @@ def standardize_train_test(X_train, X_test):
             StandardScaler().fit_transform(np.asarray(X_test, dtype=float)))
 ''', ("scaler_fit_on_test",)),
 ]
+
+# Common mistakes written from scratch, the way students make them (not edits of the reference): each function has
+# one classic mistake and whatever else its author happened to write (its own validation, its own edge cases).
+# (answer, code, the catalogued mistake it must be diagnosed as or None, what the student did). The grader must
+# name exactly that mistake (or nothing, for None) and never another one.
+COMMON = [
+    ("min_max_scale", '''
+def min_max_scale(X, feature_range=(0.0, 1.0)):
+    a, b = feature_range
+    if not a < b:
+        raise ValueError("bad range")
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 1:
+        X = X.reshape(-1, 1)
+        one_d = True
+    else:
+        one_d = False
+    lo = X.min(axis=1, keepdims=True)
+    hi = X.max(axis=1, keepdims=True)
+    span = hi - lo
+    span[span == 0] = 1.0
+    out = a + (X - lo) / span * (b - a)
+    return out.ravel() if one_d else out
+''', "minmax_rows", "scales each row by its own min and max (axis=1)"),
+    ("min_max_scale", '''
+def min_max_scale(X, feature_range=(0.0, 1.0)):
+    if feature_range[0] >= feature_range[1]:
+        raise ValueError("feature_range must be increasing")
+    X = np.array(X, dtype=float)
+    mins, maxs = X.min(0), X.max(0)
+    return feature_range[0] + (X - mins) / (maxs - mins) * (feature_range[1] - feature_range[0])
+''', "minmax_constant_nan", "divides by a zero range for a constant column"),
+    ("min_max_scale", '''
+def min_max_scale(X, feature_range=(0.0, 1.0)):
+    lo, hi = feature_range
+    if lo >= hi:
+        raise ValueError(f"invalid range {feature_range}")
+    data = np.array(X, dtype=float)
+    rng = np.ptp(data, axis=0)
+    rng = np.where(rng == 0, 1, rng)
+    return (data - data.min(axis=0)) / rng
+''', "minmax_ignores_range", "always scales onto [0, 1]"),
+    ("standardize", '''
+def standardize(X):
+    X = np.array(X, dtype=float)
+    mu = np.mean(X, axis=0)
+    sigma = np.std(X, axis=0, ddof=1)
+    sigma[sigma == 0] = 1.0
+    return (X - mu) / sigma
+''', "std_ddof_1", "sample standard deviation (ddof=1)"),
+    ("standardize", '''
+def standardize(X):
+    X = np.asarray(X, dtype=np.float32)
+    mean = X.mean(axis=0)
+    std = X.std(axis=0)
+    std = np.where(std == 0, 1, std)
+    return (X - mean) / std
+''', "standardize_float32", "computes and returns float32"),
+    ("standardize", '''
+def standardize(X):
+    X = np.array(X, dtype=float)
+    centred = X - X.mean(axis=0)
+    std = X.std(axis=0)
+    return centred / std
+''', "standardize_constant_nan", "divides a constant column by its zero std"),
+    ("normalize_rows", '''
+def normalize_rows(X, norm="l2"):
+    X = np.array(X, dtype=float)
+    if norm == "l2":
+        n = np.linalg.norm(X, axis=1)
+    elif norm == "l1":
+        n = X.sum(axis=1)
+    elif norm == "max":
+        n = np.abs(X).max(axis=1)
+    else:
+        raise ValueError("unknown norm " + str(norm))
+    n[n == 0] = 1
+    return X / n[:, np.newaxis]
+''', "normalize_l1_no_abs", "l1 norm without absolute values"),
+    ("normalize_rows", '''
+def normalize_rows(X, norm="l2"):
+    X = np.array(X, dtype=float)
+    if norm not in ("l1", "l2", "max"):
+        raise ValueError(norm)
+    out = np.zeros_like(X)
+    for i, row in enumerate(X):
+        if norm == "l1":
+            size = np.sum(np.abs(row))
+        elif norm == "l2":
+            size = np.sqrt(np.sum(row ** 2))
+        else:
+            size = np.max(row)
+        out[i] = row / size if size != 0 else row
+    return out
+''', "normalize_max_no_abs", "max norm without absolute values, row by row"),
+    ("standardize_train_test", '''
+def standardize_train_test(X_train, X_test):
+    def z(A):
+        A = np.array(A, dtype=float)
+        s = A.std(axis=0)
+        s[s == 0] = 1.0
+        return (A - A.mean(axis=0)) / s
+    return z(X_train), z(X_test)
+''', "scaler_fit_on_test", "standardizes each set with its own statistics"),
+]

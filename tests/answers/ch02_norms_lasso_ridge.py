@@ -204,3 +204,97 @@ def lasso_fit(X, y, alpha, max_iter=1000, tol=1e-4):
     return w, float(y_mean - X_mean @ w)
 ''', ()),
 ]
+
+# Common mistakes written from scratch (see tests/answers/ch01_normalization.py): (answer, code, the catalogued
+# mistake it must be diagnosed as or None, what the student did).
+COMMON = [
+    ("lp_norm", '''
+def lp_norm(x, p):
+    x = np.asarray(x, dtype=float)
+    if p < 1:
+        raise ValueError("p >= 1 required")
+    if np.isinf(p):
+        return float(np.max(x))
+    return float(np.sum(np.abs(x) ** p) ** (1 / p))
+''', "lp_inf_norm_no_abs", "max norm as max(x)"),
+    ("lp_norm", '''
+def lp_norm(x, p):
+    x = np.array(x, dtype=float)
+    if not p >= 1:
+        raise ValueError(p)
+    if p == np.inf:
+        return float(abs(x).max())
+    total = 0.0
+    for value in x:
+        total += value ** p
+    return float(total ** (1.0 / p))
+''', "lp_odd_p_no_abs", "sums x**p without absolute values, in a loop"),
+    ("matrix_norm", '''
+def matrix_norm(A, ord):
+    A = np.array(A, dtype=float)
+    if ord == 1:
+        return float(np.max(np.sum(np.abs(A), axis=0)))
+    if ord == np.inf:
+        return float(np.max(np.sum(np.abs(A), axis=1)))
+    if ord == 2 or ord == "fro":
+        return float(np.sqrt((A ** 2).sum()))
+    raise ValueError(ord)
+''', "matrix_2_as_frobenius", "ord=2 as the Frobenius norm"),
+    ("matrix_norm", '''
+def matrix_norm(A, ord):
+    A = np.asarray(A, dtype=float)
+    if ord == "fro":
+        return float(np.linalg.norm(A.ravel()))
+    if ord == 2:
+        return float(np.linalg.svd(A, compute_uv=False).max())
+    if ord == 1:
+        return float(np.abs(A).sum(axis=1).max())
+    if ord == np.inf:
+        return float(np.abs(A).sum(axis=0).max())
+    raise ValueError("ord must be 1, 2, inf or 'fro'")
+''', "matrix_1_and_inf_swapped", "ord=1 and ord=inf swapped"),
+    ("soft_threshold", '''
+def soft_threshold(z, t):
+    out = np.maximum(np.abs(z) - t, 0)
+    return float(out) if np.isscalar(z) else out
+''', "soft_threshold_sign_lost", "forgets the sign"),
+    ("ridge_fit", '''
+def ridge_fit(X, y, alpha):
+    X = np.array(X, dtype=float)
+    y = np.array(y, dtype=float)
+    n, d = X.shape
+    xm, ym = X.mean(axis=0), y.mean()
+    Xc, yc = X - xm, y - ym
+    A = Xc.T @ Xc / n + alpha * np.eye(d)
+    w = np.linalg.solve(A, Xc.T @ yc / n)
+    return w, float(ym - xm @ w)
+''', "ridge_loss_divided_by_n", "X^T X / n + alpha I: the squared error divided by n"),
+    ("ridge_fit", '''
+def ridge_fit(X, y, alpha):
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    Xb = np.hstack([np.ones((X.shape[0], 1)), X])
+    I = np.eye(Xb.shape[1])
+    beta = np.linalg.inv(Xb.T @ Xb + alpha * I) @ Xb.T @ y
+    return beta[1:], float(beta[0])
+''', "ridge_intercept_penalized", "a column of ones, penalized with the weights"),
+    ("lasso_fit", '''
+def lasso_fit(X, y, alpha, max_iter=1000, tol=1e-4):
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n, d = X.shape
+    mx, my = X.mean(axis=0), y.mean()
+    X, y = X - mx, y - my
+    w = np.zeros(d)
+    for it in range(max_iter):
+        w_old = w.copy()
+        for j in range(d):
+            r_j = y - X @ w + X[:, j] * w[j]
+            rho = X[:, j] @ r_j / n
+            w[j] = soft_threshold(rho, alpha)
+        if np.max(np.abs(w - w_old)) <= tol * max(np.max(np.abs(w)), 1e-300):
+            break
+    return w, float(my - mx @ w)
+''', "lasso_no_division_by_column_norm", "w_j = S(rho_j, alpha) without dividing by x_j . x_j / n, calling "
+                                         "soft_threshold"),
+]

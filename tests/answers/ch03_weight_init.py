@@ -187,7 +187,7 @@ def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", gene
         generator = torch.Generator()
         generator.seed()
     return torch.empty(shape, dtype=torch.float64).uniform_(-b, b, generator=generator)
-''', ()),
+''', ("kaiming_uniform_slope_ignored",)),  # it does ignore a (and the nonlinearity): true on the cases with a slope
     # gain / fan: the square root forgotten
     ("kaiming_normal", '''
 def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
@@ -238,4 +238,127 @@ def activation_stats(init, activation, n_layers=10, width=256, n_samples=1000, g
         rows.append([x.mean(), x.std(correction=0), sat[activation](x).double().mean()])
     return torch.tensor(rows, dtype=torch.float64)
 ''', ()),
+]
+
+# Common mistakes written from scratch (see tests/answers/ch01_normalization.py): (answer, code, the catalogued
+# mistake it must be diagnosed as or None, what the student did). Random weights are drawn the way each student
+# happens to draw them (other numbers than the reference's): the diagnosis compares their distributions.
+COMMON = [
+    ("fan_in_and_fan_out", '''
+def fan_in_and_fan_out(shape):
+    if len(shape) < 2:
+        raise ValueError("need at least 2 dims")
+    return int(shape[1]), int(shape[0])
+''', "fans_without_receptive_field", "ignores the kernel (receptive field)"),
+    ("fan_in_and_fan_out", '''
+def fan_in_and_fan_out(shape):
+    dims = list(shape)
+    if len(dims) < 2:
+        raise ValueError("shape must have 2 or more dimensions")
+    field = 1
+    for k in dims[2:]:
+        field *= k
+    return dims[0] * field, dims[1] * field
+''', "fans_swapped", "fan_in from shape[0]"),
+    ("calculate_gain", '''
+def calculate_gain(nonlinearity, param=None):
+    table = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "sigmoid": 1.0, "tanh": 5 / 3,
+             "relu": 2.0, "selu": 0.75}
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        return math.sqrt(2 / (1 + slope * slope))
+    if nonlinearity not in table:
+        raise ValueError(nonlinearity)
+    return table[nonlinearity]
+''', "gain_relu_variance_factor", "relu gain 2 (the variance factor)"),
+    ("xavier_uniform", '''
+def xavier_uniform(shape, gain=1.0, generator=None):
+    shape = tuple(shape)
+    if len(shape) < 2:
+        raise ValueError("shape")
+    k = math.prod(shape[2:])
+    fan_in, fan_out = shape[1] * k, shape[0] * k
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    if generator is None:
+        generator = torch.Generator()
+        generator.seed()
+    u = torch.rand(shape, generator=generator, dtype=torch.float64)
+    return (2 * u - 1) * std
+''', "xavier_uniform_std_as_bound", "Xavier's std used as the uniform bound, drawn with torch.rand"),
+    ("xavier_uniform", '''
+def xavier_uniform(shape, gain=1.0, generator=None):
+    if len(shape) < 2:
+        raise ValueError("at least 2 dimensions")
+    fan_in, fan_out = fan_in_and_fan_out(shape)
+    a = gain * math.sqrt(6 / (fan_in + fan_out))
+    w = torch.rand(tuple(shape), dtype=torch.float64) * 2 * a - a
+    return w
+''', "xavier_uniform_global_rng", "ignores the generator (torch's global stream), calling fan_in_and_fan_out"),
+    ("xavier_normal", '''
+def xavier_normal(shape, gain=1.0, generator=None):
+    shape = tuple(int(s) for s in shape)
+    if len(shape) < 2:
+        raise ValueError("xavier_normal needs 2+ dims")
+    rf = 1
+    for s in shape[2:]:
+        rf *= s
+    var = gain ** 2 * 2 / (shape[0] * rf + shape[1] * rf)
+    if generator is None:
+        generator = torch.Generator()
+        generator.seed()
+    return torch.normal(0.0, var, size=shape, generator=generator, dtype=torch.float64)
+''', "xavier_normal_variance_as_std", "the variance passed where the std belongs"),
+    ("kaiming_normal", '''
+def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if len(shape) < 2:
+        raise ValueError("shape too short")
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError("mode")
+    rf = math.prod(shape[2:])
+    fans = {"fan_in": shape[1] * rf, "fan_out": shape[0] * rf}
+    gain = torch.nn.init.calculate_gain(nonlinearity, a)
+    std = gain / math.sqrt(fans[mode])
+    if generator is None:
+        generator = torch.Generator()
+        generator.seed()
+    return torch.randn(tuple(shape), generator=generator, dtype=torch.float64) * std ** 2
+''', "kaiming_normal_variance_as_std", "std squared: the variance as the std, drawn with randn"),
+    ("kaiming_uniform", '''
+def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if len(shape) < 2:
+        raise ValueError("need a 2-D or larger shape")
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"unknown mode {mode}")
+    fan_in, fan_out = fan_in_and_fan_out(shape)
+    fan = fan_in if mode == "fan_in" else fan_out
+    limit = calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    if generator is None:
+        generator = torch.Generator()
+        generator.seed()
+    return torch.empty(tuple(shape), dtype=torch.float64).uniform_(-limit, limit, generator=generator)
+''', "kaiming_uniform_std_as_bound", "He's std as the bound, calling the notebook's fans and gain"),
+    ("activation_stats", '''
+def activation_stats(init, activation, n_layers=10, width=256, n_samples=1000, generator=None):
+    scales = {"normal": 1.0, "xavier": 1 / math.sqrt(width), "he": math.sqrt(2 / width)}
+    acts = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
+    if init not in scales or activation not in acts:
+        raise ValueError("unknown init or activation")
+    if generator is None:
+        generator = torch.Generator()
+        generator.seed()
+    h = torch.randn((n_samples, width), generator=generator, dtype=torch.float64)
+    table = torch.zeros((n_layers, 3), dtype=torch.float64)
+    for layer in range(n_layers):
+        W = torch.randn((width, width), generator=generator, dtype=torch.float64) * scales[init]
+        z = h @ W.T
+        if activation == "sigmoid":
+            sat = ((z.sigmoid() < 0.01) | (z.sigmoid() > 0.99)).double().mean()
+        elif activation == "tanh":
+            sat = (z.tanh().abs() > 0.97).double().mean()
+        else:
+            sat = (z.relu() == 0).double().mean()
+        table[layer] = torch.stack([z.mean(), z.std(correction=0), sat])
+        h = acts[activation](z)
+    return table
+''', "stats_mean_std_before_activation", "mean and std of the pre-activations"),
 ]

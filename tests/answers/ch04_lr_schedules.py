@@ -146,3 +146,101 @@ def sgd_momentum_step(param, grad, velocity, lr, momentum, dampening=0.0, nester
     return param - lr * d, (grad.clone() if velocity is None else velocity.clone())
 ''', ()),
 ]
+
+# Common mistakes written from scratch (see tests/answers/ch01_normalization.py): (answer, code, the catalogued
+# mistake it must be diagnosed as or None, what the student did).
+COMMON = [
+    ("step_decay", '''
+def step_decay(step, base_lr, step_size, gamma=0.1):
+    return base_lr * gamma ** ((step + 1) // step_size)
+''', "step_decay_one_step_early", "(step + 1) // step_size: the decay one step early"),
+    ("step_decay", '''
+def step_decay(step, base_lr, step_size, gamma=0.1):
+    lr = base_lr * math.pow(gamma, step / step_size)
+    return float(lr)
+''', "step_decay_no_floor", "a smooth decay, no staircase"),
+    ("exponential_decay", '''
+def exponential_decay(step, base_lr, gamma):
+    return base_lr * math.exp(-gamma * step)
+''', "exponential_natural_exp", "e^(-gamma t) instead of gamma^t"),
+    ("cosine_annealing", '''
+def cosine_annealing(step, base_lr, T_max, eta_min=0.0):
+    return 0.5 * base_lr * (1 + math.cos(step / T_max * math.pi))
+''', "cosine_ignores_eta_min", "the cosine down to 0, eta_min ignored"),
+    ("cosine_warm_restarts", '''
+def cosine_warm_restarts(step, base_lr, T_0, T_mult=1, eta_min=0.0):
+    if T_mult == 1:
+        T_i = T_0
+        T_cur = step % T_0
+    else:
+        i = int(math.log(step / T_0 * (T_mult - 1) + 1, T_mult))
+        T_i = T_0 * T_mult ** i
+        T_cur = step - T_0 * (T_mult ** i - 1) / (T_mult - 1)
+    return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * T_cur / T_i)) / 2
+''', "restart_float_log", "finds the cycle with a floating-point logarithm"),
+    ("warmup_cosine", '''
+def warmup_cosine(step, base_lr, warmup_steps, total_steps, start_factor=0.1, eta_min=0.0):
+    if step < warmup_steps:
+        return base_lr * step / warmup_steps
+    if step > total_steps:
+        return eta_min
+    frac = (step - warmup_steps) / (total_steps - warmup_steps)
+    return eta_min + 0.5 * (base_lr - eta_min) * (1 + math.cos(math.pi * frac))
+''', "warmup_from_zero", "the warm-up starts at 0, not start_factor * base_lr"),
+    ("WarmupCosine", '''
+class WarmupCosine(LRScheduler):
+    def __init__(self, optimizer, warmup_steps, total_steps, start_factor=0.1, eta_min=0.0):
+        if not (isinstance(warmup_steps, int) and isinstance(total_steps, int)) or not 1 <= warmup_steps < total_steps:
+            raise ValueError("need integers 1 <= warmup_steps < total_steps")
+        if not 0 < start_factor <= 1 or eta_min < 0:
+            raise ValueError("bad start_factor or eta_min")
+        self.warmup_steps, self.total_steps = warmup_steps, total_steps
+        self.start_factor, self.eta_min = start_factor, eta_min
+        super().__init__(optimizer)
+
+    def get_lr(self):
+        t = self.last_epoch
+        rates = []
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
+            if t == 0:
+                rates.append(base * self.start_factor)
+            elif t <= self.warmup_steps:
+                prev = self.start_factor + (1 - self.start_factor) * (t - 1) / self.warmup_steps
+                now = self.start_factor + (1 - self.start_factor) * t / self.warmup_steps
+                rates.append(group["lr"] * now / prev)
+            elif t <= self.total_steps:
+                k = t - self.warmup_steps
+                n = self.total_steps - self.warmup_steps
+                ratio = (1 + math.cos(math.pi * k / n)) / (1 + math.cos(math.pi * (k - 1) / n))
+                rates.append(self.eta_min + (group["lr"] - self.eta_min) * ratio)
+            else:
+                rates.append(self.eta_min)
+        return rates
+''', "scheduler_chainable", "a chainable get_lr that reads group['lr']"),
+    ("sgd_momentum_step", '''
+def sgd_momentum_step(param, grad, velocity, lr, momentum, dampening=0.0, nesterov=False):
+    if lr < 0 or momentum <= 0 or not 0 <= dampening <= 1 or (nesterov and dampening != 0):
+        raise ValueError("invalid hyper-parameters")
+    if velocity is None:
+        velocity = torch.zeros_like(param)
+    v = momentum * velocity - lr * (1 - dampening) * grad
+    if nesterov:
+        return param + momentum * v - lr * grad, v
+    return param + v, v
+''', "momentum_rate_inside_velocity", "Sutskever's velocity, the rate inside it"),
+    ("sgd_momentum_step", '''
+def sgd_momentum_step(param, grad, velocity, lr, momentum, dampening=0.0, nesterov=False):
+    if lr < 0:
+        raise ValueError("lr")
+    if momentum <= 0:
+        raise ValueError("momentum")
+    if dampening < 0 or dampening > 1:
+        raise ValueError("dampening")
+    if nesterov and dampening:
+        raise ValueError("nesterov needs dampening 0")
+    prev = torch.zeros_like(grad) if velocity is None else velocity
+    buf = momentum * prev + (1 - dampening) * grad
+    step = grad + momentum * buf if nesterov else buf
+    return param - lr * step, buf
+''', "momentum_first_step_dampened", "the first velocity from zeros: the first step dampened"),
+]

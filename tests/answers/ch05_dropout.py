@@ -127,7 +127,7 @@ def dropout_forward(x, p, training=True, generator=None):
     else:
         mask = (torch.rand(x.shape, generator=generator, dtype=x.dtype) >= p).to(x.dtype) / (1.0 - p)
     return mask, x * mask
-''', ()),
+''', ("forward_detaches",)),  # true of what it returns as out: the mask, which no gradient connects to x
     # the average scale instead of the mask
     ("dropout_backward", '''
 def dropout_backward(grad_out, mask):
@@ -223,4 +223,121 @@ def mc_dropout_predict(model, x, n_samples):
         m.training = mode
     return y.mean(dim=0), y.std(dim=0, correction=0)
 ''', ()),
+]
+
+# Common mistakes written from scratch (see tests/answers/ch01_normalization.py): (answer, code, the catalogued
+# mistake it must be diagnosed as or None, what the student did). Masks are drawn the way each student happens to
+# draw them (other numbers than the reference's): the diagnosis compares frequencies and scales.
+COMMON = [
+    ("dropout_forward", '''
+def dropout_forward(x, p, training=True, generator=None):
+    if p < 0 or p > 1:
+        raise ValueError("p must be a probability")
+    if not training:
+        return x.clone(), torch.ones_like(x)
+    if p == 1:
+        return torch.zeros_like(x), torch.zeros_like(x)
+    u = torch.rand(x.shape, generator=generator, dtype=x.dtype)
+    mask = (u < p).to(x.dtype) / p
+    return x * mask, mask
+''', "forward_keep_prob_convention", "p used as the keep probability (CS231n)"),
+    ("dropout_forward", '''
+def dropout_forward(x, p, training=True, generator=None):
+    if not 0 <= p <= 1:
+        raise ValueError(f"bad p {p}")
+    if not training or p == 0:
+        return x, torch.ones_like(x)
+    keep = torch.rand(x.shape, generator=generator, dtype=x.dtype) > p
+    mask = keep.to(x.dtype)
+    return x * mask, mask
+''', "forward_no_rescale", "no 1/(1-p) rescaling"),
+    ("dropout_forward", '''
+def dropout_forward(x, p, training=True, generator=None):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError("p")
+    if not training or p == 0.0:
+        return x, torch.ones_like(x)
+    if p == 1.0:
+        mask = torch.zeros_like(x)
+    else:
+        mask = torch.empty_like(x).bernoulli_(1 - p, generator=generator) / (1 - p)
+    x *= mask
+    return x, mask
+''', "forward_in_place", "x *= mask: the caller's x changed"),
+    ("dropout_forward", '''
+def dropout_forward(x, p, training=True, generator=None):
+    if p < 0.0 or p > 1.0:
+        raise ValueError("p must be in [0, 1]")
+    if p == 1.0:
+        return torch.zeros_like(x), torch.zeros_like(x)
+    if p == 0.0:
+        return x, torch.ones_like(x)
+    mask = (torch.rand(x.shape, generator=generator, dtype=x.dtype) >= p).to(x.dtype) / (1.0 - p)
+    return x * mask, mask
+''', "forward_drops_at_eval", "ignores training=False"),
+    ("dropout_backward", '''
+def dropout_backward(grad_out, mask):
+    p = 0.5
+    new_mask = (torch.rand(grad_out.shape, dtype=grad_out.dtype) > p).to(grad_out.dtype) / (1 - p)
+    return grad_out * new_mask
+''', "backward_new_mask", "draws a new mask in the backward pass"),
+    ("Dropout", '''
+class Dropout(torch.nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        if p < 0 or p > 1:
+            raise ValueError("p out of range")
+        self.p = p
+
+    def forward(self, x):
+        if self.training:
+            if self.p == 1:
+                return torch.zeros_like(x)
+            keep = (torch.rand_like(x) >= self.p).to(x.dtype)
+            return x * keep
+        return x * (1 - self.p)
+''', "module_scales_at_eval", "the original paper's rule: no rescale in training, times (1 - p) at evaluation"),
+    ("dropout2d_forward", '''
+def dropout2d_forward(x, p, training=True, generator=None):
+    if not 0 <= p <= 1:
+        raise ValueError("p")
+    if x.ndim not in (3, 4):
+        raise ValueError("x must be (N, C, L) or (N, C, H, W)")
+    if not training or p == 0:
+        return x, torch.ones(x.shape[:2] + (1,) * (x.ndim - 2), dtype=x.dtype)
+    if p == 1:
+        return torch.zeros_like(x), torch.zeros(x.shape[:2] + (1,) * (x.ndim - 2), dtype=x.dtype)
+    mask = (torch.rand(x.shape, generator=generator, dtype=x.dtype) >= p).to(x.dtype) / (1 - p)
+    return x * mask, mask
+''', "d2_elementwise", "one draw per entry, as in dropout_forward"),
+    ("mc_dropout_predict", '''
+def mc_dropout_predict(model, x, n_samples):
+    if n_samples < 1:
+        raise ValueError("n_samples must be positive")
+    saved = {name: m.training for name, m in model.named_modules()}
+    model.train()
+    outs = []
+    with torch.no_grad():
+        for _ in range(n_samples):
+            outs.append(model(x))
+    for name, m in model.named_modules():
+        m.training = saved[name]
+    outs = torch.stack(outs)
+    return outs.mean(0), outs.std(0, unbiased=False)
+''', "mc_model_train", "model.train(): batch norm in training mode too"),
+    ("mc_dropout_predict", '''
+def mc_dropout_predict(model, x, n_samples):
+    if n_samples < 1:
+        raise ValueError("at least one sample")
+    modes = [m.training for m in model.modules()]
+    model.eval()
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.dropout._DropoutNd):
+            m.train()
+    with torch.no_grad():
+        ys = torch.stack([model(x) for _ in range(n_samples)])
+    for m, mode in zip(model.modules(), modes):
+        m.train(mode)
+    return ys.mean(dim=0), ys.std(dim=0)
+''', "mc_std_unbiased", "torch.std's default n - 1"),
 ]

@@ -194,3 +194,148 @@ class BatchNorm1d(torch.nn.Module):
         return self.weight * (x - mean) / torch.sqrt(var + self.eps) + self.bias
 ''', ()),
 ]
+
+# Common mistakes written from scratch (see tests/answers/ch01_normalization.py): (answer, code, the catalogued
+# mistake it must be diagnosed as or None, what the student did).
+COMMON = [
+    ("batchnorm_forward", '''
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True, momentum=0.1, eps=1e-5):
+    if training:
+        if x.shape[0] < 2:
+            raise ValueError("need at least 2 samples in training")
+        mu = x.mean(dim=0)
+        var = x.var(dim=0)
+        new_mean = (1 - momentum) * running_mean + momentum * mu.detach()
+        new_var = (1 - momentum) * running_var + momentum * var.detach()
+    else:
+        mu, var = running_mean, running_var
+        new_mean, new_var = running_mean.clone(), running_var.clone()
+    inv_std = 1.0 / torch.sqrt(var + eps)
+    xhat = (x - mu) * inv_std
+    out = gamma * xhat + beta
+    cache = {"xhat": xhat.detach(), "gamma": gamma.detach(), "inv_std": inv_std.detach()}
+    return out, new_mean, new_var, cache
+''', "forward_unbiased_variance", "torch.var's default (unbiased) to normalize"),
+    ("batchnorm_forward", '''
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True, momentum=0.1, eps=1e-5):
+    n = x.shape[0]
+    if training:
+        if n == 1:
+            raise ValueError("a batch of one sample cannot be normalized in training")
+        mean = x.mean(0)
+        var = ((x - mean) ** 2).mean(0)
+        rm = running_mean * (1 - momentum) + mean.detach() * momentum
+        rv = running_var * (1 - momentum) + var.detach() * n / (n - 1) * momentum
+    else:
+        mean, var = running_mean, running_var
+        rm, rv = running_mean.clone(), running_var.clone()
+    std = torch.sqrt(var)
+    xhat = (x - mean) / (std + eps)
+    out = xhat * gamma + beta
+    return out, rm, rv, {"xhat": xhat.detach(), "gamma": gamma.detach(), "inv_std": (1 / (std + eps)).detach()}
+''', "forward_eps_outside_sqrt", "eps added to the std, outside the square root"),
+    ("batchnorm_forward", '''
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True, momentum=0.1, eps=1e-5):
+    if training:
+        if len(x) < 2:
+            raise ValueError("training needs N >= 2")
+        m = x.mean(dim=0)
+        v = x.var(dim=0, unbiased=False)
+        running_mean = (1 - momentum) * running_mean + momentum * m.detach()
+        running_var = (1 - momentum) * running_var + momentum * v.detach()
+    else:
+        m, v = running_mean, running_var
+        running_mean, running_var = running_mean.clone(), running_var.clone()
+    inv = (v + eps).rsqrt()
+    xhat = (x - m) * inv
+    return gamma * xhat + beta, running_mean, running_var, {"xhat": xhat.detach(), "gamma": gamma.detach(),
+                                                              "inv_std": inv.detach()}
+''', "forward_running_var_biased", "the running variance updated with the biased variance"),
+    ("batchnorm_forward", '''
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True, momentum=0.1, eps=1e-5):
+    if training:
+        if x.size(0) < 2:
+            raise ValueError("N < 2")
+        mean = x.mean(dim=0)
+        var = x.var(dim=0, correction=0)
+        unbiased = x.var(dim=0, correction=1)
+        new_rm = momentum * running_mean + (1 - momentum) * mean.detach()
+        new_rv = momentum * running_var + (1 - momentum) * unbiased.detach()
+    else:
+        mean, var = running_mean, running_var
+        new_rm, new_rv = running_mean.clone(), running_var.clone()
+    inv_std = 1 / torch.sqrt(var + eps)
+    xhat = (x - mean) * inv_std
+    return gamma * xhat + beta, new_rm, new_rv, {"xhat": xhat.detach(), "gamma": gamma.detach(),
+                                                  "inv_std": inv_std.detach()}
+''', "forward_momentum_reversed", "Keras' momentum: the weight of the OLD statistic"),
+    ("batchnorm_backward", '''
+def batchnorm_backward(grad_out, cache):
+    xhat, gamma, inv_std = cache["xhat"], cache["gamma"], cache["inv_std"]
+    N = grad_out.shape[0]
+    dbeta = grad_out.sum(dim=0)
+    dgamma = (grad_out * xhat).sum(dim=0)
+    dxhat = grad_out * gamma
+    dvar = (dxhat * xhat).sum(dim=0) * (-0.5) * inv_std ** 2
+    dx = dxhat * inv_std + dvar * 2 * xhat / (inv_std * N)
+    return dx, dgamma, dbeta
+''', "backward_no_mean_path", "the path through the mean forgotten"),
+    ("batchnorm_backward", '''
+def batchnorm_backward(grad_out, cache):
+    xhat, gamma, inv_std = cache["xhat"], cache["gamma"], cache["inv_std"]
+    n = grad_out.size(0)
+    dxhat = grad_out * gamma
+    dx = inv_std / n * (n * dxhat - dxhat.sum(0) - xhat * (dxhat * xhat).sum(0))
+    dgamma = (grad_out * xhat).sum(0)
+    dbeta = grad_out.mean(0)
+    return dx, dgamma, dbeta
+''', "backward_dbeta_mean", "dbeta as the mean over the batch"),
+    ("BatchNorm1d", '''
+class BatchNorm1d(torch.nn.Module):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.weight = torch.nn.Parameter(torch.ones(num_features))
+        self.bias = torch.nn.Parameter(torch.zeros(num_features))
+        self.running_mean = torch.zeros(num_features)
+        self.running_var = torch.ones(num_features)
+
+    def forward(self, x):
+        if self.training:
+            if x.shape[0] < 2:
+                raise ValueError("batch of one")
+            mean, var = x.mean(0), x.var(0, unbiased=False)
+            with torch.no_grad():
+                n = x.shape[0]
+                self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * mean
+                self.running_var = (1 - self.momentum) * self.running_var + self.momentum * var * n / (n - 1)
+        else:
+            mean, var = self.running_mean, self.running_var
+        return self.weight * (x - mean) / torch.sqrt(var + self.eps) + self.bias
+''', "module_plain_attributes_reassigned", "running statistics as plain attributes, not buffers"),
+    ("BatchNorm1d", '''
+class BatchNorm1d(torch.nn.Module):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1):
+        super().__init__()
+        self.eps = eps
+        self.momentum = momentum
+        self.weight = torch.nn.Parameter(torch.ones(num_features))
+        self.bias = torch.nn.Parameter(torch.zeros(num_features))
+        self.register_buffer("running_mean", torch.zeros(num_features))
+        self.register_buffer("running_var", torch.ones(num_features))
+
+    def forward(self, x):
+        if not self.training:
+            xhat = (x - self.running_mean) / torch.sqrt(self.running_var + self.eps)
+            return xhat * self.weight + self.bias
+        if x.shape[0] == 1:
+            raise ValueError("one sample in training")
+        mean = x.mean(dim=0)
+        var = x.var(dim=0)
+        with torch.no_grad():
+            self.running_mean.mul_(1 - self.momentum).add_(self.momentum * mean)
+            self.running_var.mul_(1 - self.momentum).add_(self.momentum * var)
+        xhat = (x - mean) / torch.sqrt(var + self.eps)
+        return xhat * self.weight + self.bias
+''', "module_unbiased_variance", "normalizes with torch.var's default (unbiased)"),
+]

@@ -172,7 +172,8 @@ UNSEEN = [
     ("EarlyStopping", _es(check="if self.best_state is None:\n            return model"), ()),
     # two mistakes at once: ties improve AND stop one epoch late
     ("EarlyStopping", _es().replace("value + self.min_delta < self.best", "value + self.min_delta <= self.best")
-     .replace("return self.wait >= self.patience", "return self.wait > self.patience"), ()),
+     .replace("return self.wait >= self.patience", "return self.wait > self.patience"),
+     ("es_tie_is_improvement", "es_patience_off_by_one")),  # either name is true of it
     # the mean of the squares instead of their sum
     ("l2_penalty", '''
 def l2_penalty(model, lam):
@@ -220,4 +221,116 @@ def max_norm_(weight, max_value):
             weight.mul_(max_value / (norm + 1e-7))
     return weight
 ''', ()),
+]
+
+
+
+STUDENT_STOPPER = '''
+class EarlyStopping:
+    def __init__(self, patience=5, min_delta=0.0, mode="min", restore_best_weights=True):
+        if mode not in ("min", "max"):
+            raise ValueError("mode must be min or max")
+        self.patience = patience
+        self.min_delta = min_delta
+        self.mode = mode
+        self.restore_best_weights = restore_best_weights
+        self.best = math.inf if mode == "min" else -math.inf
+        self.prev = self.best
+        self.wait = 0
+        self.best_epoch = None
+        self.n_epochs = 0
+        self.saved = None
+
+    def step(self, value, model=None):
+        value = float(value)
+        epoch = self.n_epochs
+        self.n_epochs += 1
+        if self.mode == "min":
+            better = value + self.min_delta < REF
+        else:
+            better = value - self.min_delta > REF
+        self.prev = value
+        if better:
+            self.best = value
+            self.best_epoch = epoch
+            self.wait = 0
+            if model is not None and self.restore_best_weights:
+                self.saved = KEEP
+            return False
+        self.wait += 1
+        return STOP
+
+    def restore(self, model):
+        if self.saved is None:
+            raise ValueError("no weights were saved")
+        model.load_state_dict(copy.deepcopy(self.saved))
+        return model
+'''
+
+
+def _student_stopper(tie=False, stop="self.wait >= self.patience", keep="copy.deepcopy(model.state_dict())",
+                     ref="self.best"):
+    """An EarlyStopping written the way many students write it (a counter of epochs, a flag for the mode), with one
+    thing varied: ties, the stop test, the copy, what a value is compared with."""
+    code = STUDENT_STOPPER.replace("REF", ref).replace("KEEP", keep).replace("STOP", stop)
+    return code.replace(" < ", " <= ").replace(" > self", " >= self") if tie else code
+
+
+# Common mistakes written from scratch (see tests/answers/ch01_normalization.py): (answer, code, the catalogued
+# mistake it must be diagnosed as or None, what the student did).
+COMMON = [
+    ("EarlyStopping", _student_stopper(tie=True), "es_tie_is_improvement", "a tie counted as an improvement (<=)"),
+    ("EarlyStopping", _student_stopper(stop="self.wait > self.patience"), "es_patience_off_by_one",
+     "stops one epoch late (wait > patience)"),
+    ("EarlyStopping", _student_stopper(ref="self.prev"), "es_min_delta_against_previous_epoch",
+     "compares with the previous epoch"),
+    ("EarlyStopping", _student_stopper(keep="model.state_dict()"), "es_state_dict_not_copied",
+     "keeps model.state_dict() itself"),
+    ("l2_penalty", '''
+def l2_penalty(model, lam):
+    total = torch.zeros(())
+    for p in model.parameters():
+        total = total + (p ** 2).sum()
+    return lam / 2 * total
+''', "l2_includes_biases", "penalizes every parameter, biases included"),
+    ("l2_penalty", '''
+def l2_penalty(model, lam):
+    terms = [w.pow(2).sum() for w in model.parameters() if w.ndim >= 2]
+    return lam * torch.stack(terms).sum() if terms else torch.tensor(0.0)
+''', "l2_no_half", "lam * sum W**2, Keras' convention"),
+    ("sgd_step", '''
+def sgd_step(param, grad, lr, weight_decay=0.0):
+    update = grad - weight_decay * param
+    return param - lr * update
+''', "sgd_decay_sign", "subtracts the decay term"),
+    ("adam_step", '''
+def adam_step(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=False):
+    b1, b2 = betas
+    if decoupled:
+        param = param - lr * weight_decay * param
+    elif weight_decay:
+        grad = grad + weight_decay * param
+    m = b1 * m + (1 - b1) * grad
+    v = b2 * v + (1 - b2) * grad * grad
+    mhat = m / (1 - b1 ** t)
+    vhat = v / (1 - b2 ** t)
+    return param - lr * mhat / torch.sqrt(vhat + eps), m, v
+''', "adam_eps_inside_sqrt", "eps inside the square root"),
+    ("adam_step", '''
+def adam_step(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=False):
+    beta1, beta2 = betas
+    g = grad if decoupled else grad + weight_decay * param
+    p = param * (1 - lr * weight_decay) if decoupled else param
+    m_new = beta1 * m + (1 - beta1) * g
+    v_new = beta2 * v + (1 - beta2) * g.square()
+    return p - lr * m_new / (v_new.sqrt() + eps), m_new, v_new
+''', "adam_no_bias_correction", "no bias correction"),
+    ("max_norm_", '''
+def max_norm_(weight, max_value):
+    with torch.no_grad():
+        col_norms = weight.norm(dim=0)
+        scale = torch.clamp(max_value / (col_norms + 1e-7), max=1.0)
+        weight.mul_(scale)
+    return weight
+''', "maxnorm_columns", "the norms of the columns (Keras' axis=0)"),
 ]

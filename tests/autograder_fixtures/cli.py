@@ -4,7 +4,9 @@ import csv
 import os
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 from autograder.sandbox import bwrap as sandbox
 from coursebook.paths import REPO
@@ -60,3 +62,48 @@ def sandbox_processes(grader_pid=None):
             if state not in (b"Z", b"X") and (low <= uid < high or group in groups):
                 found.append(int(entry.name))
     return found
+
+
+class _Matrix(HTMLParser):
+    """The rows of the table that follows the heading "Grades": cells as (text, href or None)."""
+
+    def __init__(self):
+        super().__init__()
+        self.heading = self.in_matrix = False
+        self.rows, self.cell = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "h2":
+            self.heading, self.in_matrix = True, False
+        elif self.in_matrix and tag == "tr":
+            self.rows.append([])
+        elif self.in_matrix and tag in ("td", "th"):
+            self.cell = ["", None]
+        elif self.cell is not None and tag == "a":
+            self.cell[1] = dict(attrs).get("href")
+
+    def handle_endtag(self, tag):
+        if tag == "h2":
+            self.heading = False
+        elif tag == "table":
+            self.in_matrix = False
+        elif self.cell is not None and tag in ("td", "th"):
+            self.rows[-1].append((self.cell[0].strip(), self.cell[1]))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.heading:
+            self.in_matrix = data.strip() == "Grades"
+        elif self.cell is not None:
+            self.cell[0] += data
+
+
+def grade_matrix(report):
+    """report.html's grade matrix: {student: {chapter: (score text, linked file or None)}}, files resolved
+    from the report's folder."""
+    parser = _Matrix()
+    parser.feed(Path(report).read_text(encoding="utf-8"))
+    header, *rows = parser.rows
+    chapters = [text for text, _ in header[1:]]
+    return {row[0][0]: {c: (text, href and Path(report).parent / unquote(href)) for c, (text, href)
+                        in zip(chapters, row[1:], strict=True)} for row in rows}
