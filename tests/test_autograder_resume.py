@@ -42,7 +42,8 @@ def course(tmp_path_factory):
 def _uninterrupted_rows():
     """grades.csv of an uninterrupted run of the class, as read by cli.read_csv."""
     return [{"student_id": f"student{i:02d}", "assignment": tiny.ASSIGNMENT, "score": ANSWERS[i % 3][1],
-             "max_score": "3", "status": "ok", "mistakes": ANSWERS[i % 3][2], "detail": ""}
+             "max_score": "3", "status": "ok", "mistakes": ANSWERS[i % 3][2], "detail": "",
+             "raw_score": ANSWERS[i % 3][1], "late_penalty": "0", "seconds_late": "0", "review": ""}
             for i in range(STUDENTS)]
 
 

@@ -70,6 +70,7 @@ def report_scores(out):
     scores = {}
     for student, cells in re.findall(r"<tr><td>([^<]+)</td>(.*?)</tr>", section):
         for chapter, cell in zip(chapters, re.findall(r"<td[^>]*>(.*?)</td>", cells), strict=True):
+            cell = re.sub(r"<[^>]+>", "", cell)  # a cell links to its feedback page
             if cell:
                 scores[(html.unescape(student), chapter)] = float(cell.split(" / ")[0])
     return scores
