@@ -297,6 +297,29 @@ def test_feedback_strips_hidden_regions_and_their_tracebacks():
     assert "HIDDEN_MARKER_ALPHA" in nb.cells[3].source  # the input is not modified
 
 
+def test_feedback_folds_the_visible_tests_traceback_under_the_verdict_and_escapes_it():
+    """In a test cell the verdict (one line: "ename: evalue") stays as it is; the kernel's traceback goes into a
+    <details> whose summary escapes the exception's name (a student's class may be called anything); an error
+    of an answer cell is not folded. (Its look in Chromium: tests/test_feedback_browser.py.)"""
+    test = nbformat.v4.new_code_cell("check()", metadata={"nbgrader": {
+        "grade": True, "grade_id": "test_standardize", "points": 3, "solution": False, "locked": True}})
+    answer = nbformat.v4.new_code_cell("def f(): ...", metadata={"nbgrader": {
+        "grade": False, "grade_id": "standardize", "solution": True, "locked": False}})
+    test.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="VERDICT_TEXT",
+                                           traceback=["AssertionError: VERDICT_TEXT"]),
+                    nbformat.v4.new_output("error", ename="<img src=x onerror=alert(1)>", evalue="boom",
+                                           traceback=["Cell In[3], line 1", "KERNEL_TRACEBACK"])]
+    answer.outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue="bad",
+                                             traceback=["Cell In[2], line 1", "ANSWER_TRACEBACK"])]
+    page = feedback.render(nbformat.v4.new_notebook(cells=[answer, test]), "01-normalization",
+                           {"test_standardize": (0.0, 3.0)}, 3.0, "ok", "")
+    folded = page[page.index("<details"):page.index("</details>")]
+    assert page.count("<details") == 1 and "KERNEL_TRACEBACK" in folded
+    assert "VERDICT_TEXT" not in folded and page.index("VERDICT_TEXT") < page.index("<details")
+    assert "ANSWER_TRACEBACK" in page and "ANSWER_TRACEBACK" not in folded
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in folded
+
+
 class _ScriptedEngine:
     """An engine whose job runs return the given KernelRuns in order (a fake of engines.LocalEngine)."""
 
@@ -498,3 +521,4 @@ def test_visible_tracebacks_keep_the_notebooks_frames_and_no_path_of_the_grading
     assert "In[7], line 3" in clean["traceback"][1] and "Not equal to tolerance" in clean["traceback"][-1]
     assert "2 frame(s) inside libraries not shown" in text
     assert "x.py" in clean["evalue"]
+
