@@ -9,6 +9,8 @@ COMMANDS = {
     "release": ("autograder.authoring.release", "generate the student version of every chapter and check for leaks"),
     "grade": ("autograder.grading.command", "grade a class in parallel: feedback, gradebook, grades.csv and report"),
     "report": ("autograder.grading.report", "re-render the class report from the gradebook"),
+    "mistakes": ("autograder.grading.unexplained", "group the class's undiagnosed failures by their verdict "
+                 "(where the catalogue of mistakes should grow)"),
     "feedback": ("autograder.grading.refresh", "after manual grading: late penalties, feedback pages, CSVs and "
                  "report again from the gradebook"),
     "demo": ("autograder.authoring.demo", "build a demo class from the source notebooks and grade it"),

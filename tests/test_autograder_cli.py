@@ -135,9 +135,10 @@ def test_preflight_refuses_limits_that_cost_honest_work(course, tmp_path):
     assert not (tmp_path / "out" / "grades.csv").exists()
 
 
-def test_report_without_gradebook_exits_2(tmp_path):
-    proc = cli.run("report", "--out", tmp_path)
-    assert "no gradebook" in _one_line_error(proc)
+@pytest.mark.parametrize("command", ["report", "mistakes"])
+def test_report_without_gradebook_exits_2(tmp_path, command):
+    proc = cli.run(command, "--out", tmp_path)
+    assert f"autograder {command}: error: no gradebook" in _one_line_error(proc)
 
 
 def test_demo_class_covers_correct_wrong_untouched_and_broken(tmp_path):

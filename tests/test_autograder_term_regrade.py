@@ -18,7 +18,15 @@ import pytest
 from nbgrader.api import Gradebook
 
 from tests.autograder_fixtures import tiny, tiny_second
-from tests.autograder_fixtures.term import STUDENTS, assert_outputs_agree, autograder, make_course, nbgrader, read_csv
+from tests.autograder_fixtures.term import (
+    PARTIAL,
+    STUDENTS,
+    assert_outputs_agree,
+    autograder,
+    make_course,
+    nbgrader,
+    read_csv,
+)
 
 pytestmark = [pytest.mark.bwrap, pytest.mark.slow]
 
@@ -186,3 +194,29 @@ def test_a_changed_source_regrades_its_chapter_and_a_removed_cell_is_refused(two
     proc = autograder("grade", klass, "--out", out, "--source", source, "--workers", 2, check=False)
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr[-2000:]
     assert "Cannot add or remove cells" in proc.stderr and "grade into a new --out" in proc.stderr
+
+
+# -- the class's undiagnosed failures, grouped ----------------------------------------------------------------
+
+
+def test_undiagnosed_failures_of_a_graded_class_are_grouped_by_their_verdict(tmp_path):
+    """Three students with the same wrong answer (the tiny chapter has no catalogue: no diagnosis) are one group
+    per failing test cell, in ``autograder mistakes`` and in the report; another wrong answer is a group of its
+    own; the correct answer is in none. Nothing is run again: the command reads the graded folder."""
+    source, out = make_course(tmp_path / "course"), tmp_path / "grading"
+    answers = {"ann": tiny.WRONG, "ben": tiny.WRONG, "cat": tiny.WRONG, "dan": PARTIAL, "eve": tiny.CORRECT}
+    for student, code in answers.items():
+        tiny.write(tmp_path / "class", student, notebook=tiny.student_notebook(code))
+    autograder("grade", tmp_path / "class", "--out", out, "--source", source, "--assignment", tiny.ASSIGNMENT,
+               "--workers", 2)
+    lost = {(r["student_id"]) for r in read_csv(out / "grades.csv") if float(r["score"]) < float(r["max_score"])}
+    assert lost == {"ann", "ben", "cat", "dan"}
+    printed = autograder("mistakes", "--out", out).stdout
+    groups = re.findall(rf"^(\d+) submission\(s\): {tiny.ASSIGNMENT} / min_max_scale / (\w+), .*\n  students: (.*)$",
+                        printed, re.M)
+    assert groups, printed
+    assert {students for _n, _test, students in groups} == {"ann, ben, cat", "dan"}, printed
+    assert all(int(n) == len(students.split(", ")) for n, _test, students in groups)
+    assert groups[0][0] == "3" and "eve" not in printed
+    report = html.unescape((out / "report.html").read_text(encoding="utf-8"))
+    assert "Failures no catalogued mistake explains, grouped" in report and "<td>ann, ben, cat</td>" in report

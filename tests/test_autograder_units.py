@@ -297,6 +297,29 @@ def test_feedback_strips_hidden_regions_and_their_tracebacks():
     assert "HIDDEN_MARKER_ALPHA" in nb.cells[3].source  # the input is not modified
 
 
+def test_feedback_folds_the_visible_tests_traceback_under_the_verdict_and_escapes_it():
+    """In a test cell the verdict (one line: "ename: evalue") stays as it is; the kernel's traceback goes into a
+    <details> whose summary escapes the exception's name (a student's class may be called anything); an error
+    of an answer cell is not folded. (Its look in Chromium: tests/test_feedback_browser.py.)"""
+    test = nbformat.v4.new_code_cell("check()", metadata={"nbgrader": {
+        "grade": True, "grade_id": "test_standardize", "points": 3, "solution": False, "locked": True}})
+    answer = nbformat.v4.new_code_cell("def f(): ...", metadata={"nbgrader": {
+        "grade": False, "grade_id": "standardize", "solution": True, "locked": False}})
+    test.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="VERDICT_TEXT",
+                                           traceback=["AssertionError: VERDICT_TEXT"]),
+                    nbformat.v4.new_output("error", ename="<img src=x onerror=alert(1)>", evalue="boom",
+                                           traceback=["Cell In[3], line 1", "KERNEL_TRACEBACK"])]
+    answer.outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue="bad",
+                                             traceback=["Cell In[2], line 1", "ANSWER_TRACEBACK"])]
+    page = feedback.render(nbformat.v4.new_notebook(cells=[answer, test]), "01-normalization",
+                           {"test_standardize": (0.0, 3.0)}, 3.0, "ok", "")
+    folded = page[page.index("<details"):page.index("</details>")]
+    assert page.count("<details") == 1 and "KERNEL_TRACEBACK" in folded
+    assert "VERDICT_TEXT" not in folded and page.index("VERDICT_TEXT") < page.index("<details")
+    assert "ANSWER_TRACEBACK" in page and "ANSWER_TRACEBACK" not in folded
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in folded
+
+
 class _ScriptedEngine:
     """An engine whose job runs return the given KernelRuns in order (a fake of engines.LocalEngine)."""
 
@@ -498,3 +521,73 @@ def test_visible_tracebacks_keep_the_notebooks_frames_and_no_path_of_the_grading
     assert "In[7], line 3" in clean["traceback"][1] and "Not equal to tolerance" in clean["traceback"][-1]
     assert "2 frame(s) inside libraries not shown" in text
     assert "x.py" in clean["evalue"]
+
+
+# -- undiagnosed failures grouped by their verdict ---------------------------------------------------------
+
+
+def _autograded(out, student, chapter, verdicts):
+    """An autograded notebook as the grader writes it: each test cell's verdict its first error output."""
+    cells = []
+    for grade_id, text in verdicts.items():
+        cell = nbformat.v4.new_code_cell("check(...)", metadata={"nbgrader": {"grade": True, "grade_id": grade_id,
+                                                                              "points": 3, "solution": False}})
+        cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue=text,
+                                               traceback=[f"AssertionError: {text}"])]
+        cells.append(cell)
+    path = out / "autograded" / student / chapter / f"{chapter}.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+
+
+def test_undiagnosed_failures_are_grouped_by_their_verdict(tmp_path, capsys, monkeypatch):
+    """Three students whose standardize fails with the same verdict (but for an address and the last digits of
+    a float) form one group; a fourth with another verdict is a group of one; a diagnosed student and a
+    failure of another exercise's test are in no group of standardize; the report and the command list them."""
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    from autograder.grading import clusters, pages, report, unexplained
+
+    chapter, test = "01-normalization", "test_standardize"
+    same = ("1 of 4 checks fail.\n[2] standardize(X of shape (5, 3)): 15 of 15 value(s) differ: expected "
+            "[-1.2247448713915890, 0.0, 1.2247448713915890], got [{x}, 0.0, 1.0] (the object at {at})")
+    verdicts = {"ann": same.format(x="-1.0000000000000002", at="0x7f3a2c1b9d00"),
+                "ben": same.format(x="-1.0", at="0x7f11aa02ce40"),
+                "cat": same.format(x="-0.99999999999999989", at="0x55d0c0ffee00"),
+                "dan": "1 of 4 checks fail.\n[3] standardize(X with a constant column): expected 0.0, got nan",
+                "eve": "1 of 4 checks fail.\nDiagnosis: your outputs equal z-scores with ddof=1 ..."}
+    rows = [{"student_id": sid, "assignment_id": chapter, "score": 8.0, "max_score": 11.0, "status": "ok",
+             "mistakes": "std_ddof_1" if sid == "eve" else "", "detail": "", "lost_tests": {test},
+             "manual_tests": set(), "review": "", "repaired": False, "seconds_late": 0, "late_penalty": 0.0}
+            for sid in verdicts]
+    rows.append({**rows[0], "student_id": "fay", "lost_tests": {"test_min_max_scale"}})
+    for sid, text in verdicts.items():
+        _autograded(tmp_path, sid, chapter, {test: text})
+    _autograded(tmp_path, "fay", chapter, {"test_min_max_scale": verdicts["ann"]})
+
+    mistakes = report.mistake_table(rows)
+    assert sorted(mistakes[(chapter, "standardize")]["unexplained"]) == ["ann", "ben", "cat", "dan"]
+    found = clusters.undiagnosed(rows, mistakes, tmp_path)
+    assert [(c.answer, c.test, c.students) for c in found] == [
+        ("standardize", test, ("ann", "ben", "cat")), ("min_max_scale", "test_min_max_scale", ("fay",)),
+        ("standardize", test, ("dan",))]
+    assert found[0].example == verdicts["ann"] and found[2].example == verdicts["dan"]
+    assert clusters.signature(verdicts["ann"]) == clusters.signature(verdicts["cat"]) != \
+        clusters.signature(same.format(x="-0.5", at="0x0"))  # another number is another mistake
+
+    figures = dict.fromkeys(("scores", "tests", "mistakes", "status"), "figure.png")
+    model = report.view(rows, {}, mistakes, figures, datetime(2026, 1, 1), tmp_path, found)
+    page = pages.render("report.html.j2", **model)
+    assert "Failures no catalogued mistake explains, grouped (3)" in page
+    assert f"<td>{test}</td><td class=num>3</td><td>ann, ben, cat</td>" in page
+    assert "0x7f3a2c1b9d00" in page  # the example is the first student's verdict as written
+
+    # the command reads the same groups from a gradebook: here, the rows above
+    monkeypatch.setattr(report, "open_for", lambda args, command: SimpleNamespace(close=lambda: None))
+    monkeypatch.setattr(report, "collect", lambda gb: (rows, {}))
+    assert unexplained.run(SimpleNamespace(out=str(tmp_path), db_url=None)) == 0
+    printed = capsys.readouterr().out
+    assert printed.index("3 submission(s): 01-normalization / standardize / test_standardize") \
+        < printed.index("1 submission(s): 01-normalization / standardize / test_standardize")
+    assert "students: ann, ben, cat" in printed and "eve" not in printed

@@ -4,10 +4,11 @@
 ``report-tests.png``: failure rate of every test cell, ``report-mistakes.png``: which catalogued
 mistakes the class made, per exercise, and how many failures no entry explains,
 ``report-status.png``: status counts), a summary per chapter, the per-test table, the mistakes
-with the students who made them (the instructor's view), the repaired notebooks, the submissions
-listed for review, the broken submissions and grader errors with links to their feedback, and
-the late submissions with their penalty, and the grade matrix (students x chapters). Scores are the
-gradebook's after late penalties, as in grades.csv and nbgrader's export.
+with the students who made them (the instructor's view), the failures no catalogued mistake explains
+grouped by their verdict (:mod:`autograder.grading.clusters`: where the catalogue should grow), the
+repaired notebooks, the submissions listed for review, the broken submissions and grader errors with
+links to their feedback, and the late submissions with their penalty, and the grade matrix (students x
+chapters). Scores are the gradebook's after late penalties, as in grades.csv and nbgrader's export.
 """
 
 import sys
@@ -20,7 +21,7 @@ from urllib.parse import quote
 
 from autograder.common.fileio import atomic_write
 from autograder.execution.submissions import id_problem
-from autograder.grading import gradebook, judging, pages
+from autograder.grading import clusters, gradebook, judging, pages
 
 UNGRADED = {"invalid_notebook", "missing_notebook", "grader_error"}
 
@@ -30,18 +31,26 @@ def add_arguments(parser):
     parser.add_argument("--db-url", default=None, help="gradebook URL (default: sqlite in --out)")
 
 
-def run(args):
+def open_for(args, command):
+    """The gradebook of ``args`` (``--out``, ``--db-url``), or None when there is none (said on stderr)."""
     out = Path(args.out)
     db_url = args.db_url or gradebook.default_db_url(out)
     if args.db_url is None and not (out / "gradebook.db").is_file():
-        print(f"autograder report: error: no gradebook in {out} (run `python -m autograder grade` first)",
+        print(f"autograder {command}: error: no gradebook in {out} (run `python -m autograder grade` first)",
               file=sys.stderr)
-        return 2
+        return None
     try:
-        gb = gradebook.open_existing(db_url)
+        return gradebook.open_existing(db_url)
     except Exception as err:  # noqa: BLE001
-        print(f"autograder report: error: cannot open the gradebook {gradebook.safe_url(db_url)}: "
+        print(f"autograder {command}: error: cannot open the gradebook {gradebook.safe_url(db_url)}: "
               f"{str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__}", file=sys.stderr)
+        return None
+
+
+def run(args):
+    out = Path(args.out)
+    gb = open_for(args, "report")
+    if gb is None:
         return 2
     try:
         path = render(gb, out)
@@ -75,7 +84,8 @@ def collect(gb):
 
 
 def mistake_table(rows):
-    """Per (chapter, answer): graded submissions, failures, {mistake id: [students]}, undiagnosed failures.
+    """Per (chapter, answer): graded submissions, failures, {mistake id: [students]}, undiagnosed failures,
+    the answer's test cells.
 
     Catalogue entries come from the chapter declarations (explanations, answers); only the
     instructor's report shows who made which mistake.
@@ -106,7 +116,7 @@ def mistake_table(rows):
             if graded:
                 table[(chapter.id, answer)] = {"graded": len(graded), "failed": len(failed), "made": dict(made),
                                                "unexplained": unexplained, "unanswered": unanswered,
-                                               "entries": entries}
+                                               "entries": entries, "tests": sorted(tests)}
     return table
 
 
@@ -199,11 +209,12 @@ def _pct(count, total):
     return f"{100 * count / total:.0f}%"
 
 
-def view(rows, per_test, mistakes, figures, now, out=None):
+def view(rows, per_test, mistakes, figures, now, out=None, unexplained=()):
     """The report's view model: every number and text the template shows, formatted.
 
     The grade matrix has a row per student of the class; a cell links to its feedback page when ``out``
-    holds that page (an id that is no folder name has none)."""
+    holds that page (an id that is no folder name has none). ``unexplained``: the clusters of undiagnosed
+    failures (:func:`autograder.grading.clusters.undiagnosed`)."""
     chapters = sorted({r["assignment_id"] for r in rows})
     students = sorted({r["student_id"] for r in rows})
     by_key = {(r["student_id"], r["assignment_id"]): r for r in rows}
@@ -241,6 +252,8 @@ def view(rows, per_test, mistakes, figures, now, out=None):
         "rendered": f"{now:%Y-%m-%d %H:%M}", "submissions": len(rows), "students": len(students),
         "chapters": chapters, "figures": figures, "chapter_rows": chapter_rows, "test_rows": test_rows,
         "mistake_rows": mistake_rows,
+        "clusters": [{"chapter": c.chapter, "answer": c.answer, "test": c.test, "count": len(c.students),
+                      "students": ", ".join(c.students), "example": c.example} for c in unexplained],
         "status_rows": [{"status": s, "count": counts[s]} for s in gradebook.STATUSES if counts.get(s)],
         "repaired": [{"student": r["student_id"], "chapter": r["assignment_id"],
                       "notes": "; ".join(n for n in r["detail"].split("; ") if n.startswith("repaired:"))}
@@ -279,5 +292,6 @@ def render(gb, out):
     rows, per_test = collect(gb)
     mistakes = mistake_table(rows)
     figures = _figures(out, rows, per_test, mistakes)
-    page = pages.render("report.html.j2", **view(rows, per_test, mistakes, figures, datetime.now(), out))
+    unexplained = clusters.undiagnosed(rows, mistakes, out)
+    page = pages.render("report.html.j2", **view(rows, per_test, mistakes, figures, datetime.now(), out, unexplained))
     return atomic_write(out / "report.html", page)
