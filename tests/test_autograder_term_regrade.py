@@ -150,8 +150,8 @@ def test_grading_folder_is_a_course_of_its_own_with_an_lms_table(two_chapters, t
     config = (out / "nbgrader_config.py").read_text()
     assert "load_subconfig" in config and str(two_chapters) not in config, "relative paths: the folders move together"
     roster = tmp_path / "roster.csv"  # what an instructor imports from the LMS
-    roster.write_text("id,first_name,last_name,email,lms_user_id\nann,Ann,Lee,ann@example.org,lms-17\n"
-                      "bob,Bob,Kim,bob@example.org,lms-23\ndan,Dan,Park,dan@example.org,lms-31\n")
+    roster.write_text("id,first_name,last_name,email,lms_user_id\nann,Ann,Lee,ann@school.invalid,lms-17\n"
+                      "bob,Bob,Kim,bob@school.invalid,lms-23\ndan,Dan,Park,dan@school.invalid,lms-31\n")
     nbgrader("db", "student", "import", roster, cwd=out)  # nbgrader's own command, in the grading folder
     assert "dan" in nbgrader("db", "student", "list", cwd=out).stdout
     autograder("feedback", "--out", out, "--source", source)
@@ -159,7 +159,7 @@ def test_grading_folder_is_a_course_of_its_own_with_an_lms_table(two_chapters, t
     assert list(next(iter(wide.values()))) == ["student_id", "first_name", "last_name", "email", "lms_user_id",
                                                 tiny_second.ASSIGNMENT, tiny.ASSIGNMENT, "total", "max_total"]
     assert (wide["ann"]["first_name"], wide["ann"]["email"], wide["ann"]["lms_user_id"]) == \
-        ("Ann", "ann@example.org", "lms-17")
+        ("Ann", "ann@school.invalid", "lms-17")
     assert {s: (r[tiny_second.ASSIGNMENT], r[tiny.ASSIGNMENT], r["total"], r["max_total"])
             for s, r in wide.items()} == {"ann": ("2", "3", "5", "5"), "bob": ("0", "0", "0", "5"),
                                           "cat": ("2", "2", "4", "5"), "dan": ("0", "0", "0", "5")}
