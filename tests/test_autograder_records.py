@@ -306,6 +306,72 @@ def test_a_failing_record_step_is_contained(tmp_path, tiny_class, monkeypatch):
     assert rows["stub"][0] == "grader_error" and "UnicodeEncodeError" in log
 
 
+def test_a_submission_the_gradebook_refuses_is_a_grader_error_its_batch_is_kept(tmp_path, tiny_class, monkeypatch):
+    """Results are written in transactions of many: one the gradebook refuses rolls its transaction back, and
+    then each result of it is written on its own, so that only that submission is a grader error."""
+    from sqlalchemy.exc import OperationalError
+
+    from autograder.grading import gradebook, scheduler
+
+    original = gradebook.record
+    calls = []
+
+    def refusing(gb, job, outcome, *args, **kwargs):
+        calls.append(outcome.student_id)
+        if outcome.student_id == "wrong" and outcome.status.value == "ok":
+            original(gb, job, outcome, *args, **kwargs)  # half of it written, then the database refuses
+            raise OperationalError("INSERT ...", {}, Exception("refused"))
+        return original(gb, job, outcome, *args, **kwargs)
+
+    monkeypatch.setattr(gradebook, "record", refusing)
+    monkeypatch.setattr(scheduler, "FLUSH_RESULTS", 3)  # the whole class in one transaction
+    monkeypatch.setattr(scheduler, "FLUSH_SECONDS", 3600.0)
+    rows, log, _ = _grade(tmp_path, lambda mst: {s: _honest_run(mst, s, a) for s, a in tiny_class.items()})
+    assert rows["correct"][:2] == ("ok", 3.0) and rows["stub"][:2] == ("ok", 0.0)
+    assert rows["wrong"][0] == "grader_error" and "refused" in log
+    # in the transaction, then alone, then its grader error; the others once or twice, never lost
+    assert calls.count("wrong") == 3 and calls[-1] == "wrong", calls
+
+
+def test_results_are_committed_in_transactions_of_many_and_whole(tmp_path, tiny_class, monkeypatch):
+    """A transaction holds whole submissions: a reader sees no result until its flush commits it, then all of
+    its results (grades and journal rows together)."""
+    import sqlite3
+
+    from autograder.grading import gradebook, scheduler
+
+    seen = []
+    original = gradebook.one_transaction
+
+    def watched(gb):
+        def journal_rows():
+            with sqlite3.connect(tmp_path / "out" / "gradebook.db") as db:
+                return (db.execute("select count(*) from autograder_outcome").fetchone()[0],
+                        db.execute("select count(*) from submitted_assignment").fetchone()[0])
+
+        class Watching:
+            def __enter__(self):
+                self.inner = original(gb)
+                self.inner.__enter__()
+                seen.append(("before", journal_rows()))
+
+            def __exit__(self, *exc):
+                seen.append(("inside", journal_rows()))  # written, not committed: invisible to others
+                result = self.inner.__exit__(*exc)
+                seen.append(("after", journal_rows()))
+                return result
+
+        return Watching()
+
+    monkeypatch.setattr(gradebook, "one_transaction", watched)
+    monkeypatch.setattr(scheduler, "FLUSH_RESULTS", 2)
+    monkeypatch.setattr(scheduler, "FLUSH_SECONDS", 3600.0)
+    rows, _log, _ = _grade(tmp_path, lambda mst: {s: _honest_run(mst, s, a) for s, a in tiny_class.items()})
+    assert len(rows) == 3
+    assert seen == [("before", (0, 0)), ("inside", (0, 0)), ("after", (2, 2)),
+                    ("before", (2, 2)), ("inside", (2, 2)), ("after", (3, 3))], seen
+
+
 class HangingEngine(ScriptedEngine):
     """Jobs of ``hung`` never finish (a worker stuck in a FIFO, a lost Dask thread)."""
 

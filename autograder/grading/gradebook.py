@@ -26,6 +26,7 @@ nbgrader's export, the feedback pages and the report show the same number for th
 import csv
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,7 +63,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import joinedload, undefer
+from sqlalchemy.orm import Session, joinedload, undefer
 from traitlets.config import Config
 
 from autograder.common.fileio import atomic_write
@@ -235,6 +236,34 @@ def batch_seed(gb, assignment_id):
 def recorded(gb):
     """{(student, assignment): row} of the journal."""
     return {(r.student_id, r.assignment_id): r for r in gb.db.execute(select(RESULTS))}
+
+
+@contextmanager
+def one_transaction(gb):
+    """Every :func:`record` inside the block in one transaction of the database, committed at its end.
+
+    nbgrader's API commits after each change; inside the block its commits (and :func:`record`'s own) end only
+    the ORM session's unit of work, on a connection whose transaction SQLAlchemy lets the session join but not
+    commit (``join_transaction_mode="rollback_only"``). A block holds whole submissions only, so a SIGKILL
+    loses the last block, never half a submission; an exception rolls the whole block back and is raised.
+    """
+    gb.db.commit()  # what the batch's own session holds is written before the block starts
+    session = gb.db
+    with gb.engine.connect() as conn:
+        transaction = conn.begin()
+        gb.db = Session(bind=conn, join_transaction_mode="rollback_only", autoflush=True)
+        try:
+            yield
+            gb.db.flush()
+            transaction.commit()
+        except BaseException:
+            if transaction.is_active:
+                transaction.rollback()
+            raise
+        finally:
+            gb.db.close()
+            gb.db = session
+            session.expire_all()  # objects it loaded before the block are read again
 
 
 def record(gb, job, outcome, judged_nb, seconds, worker, review=()):

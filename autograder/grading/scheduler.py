@@ -8,8 +8,11 @@ A submission goes through two tasks on a worker and two steps here, each a typed
    (:func:`autograder.grading.decide.decide`);
 3. :class:`RenderTask`: a worker renders its feedback page (a
    :class:`~autograder.common.records.FeedbackPage`);
-4. :meth:`Grader._record`: this process writes the page, the graded notebook and the gradebook,
-   all of one submission or nothing (Ctrl-C waits for the end of this step).
+4. :meth:`Grader._record`: this process writes the page and the graded notebook, and queues the
+   gradebook entry; :meth:`Grader._flush` writes the queued entries in one transaction every
+   :data:`FLUSH_RESULTS` results or :data:`FLUSH_SECONDS` seconds and at the end (Ctrl-C included), whole
+   submissions only (Ctrl-C waits for the end of a flush). A SIGKILL loses the unflushed entries: the next
+   run grades those submissions again.
 
 A kernel that could not start, and a worker process that died, are tried again under the policies
 of :mod:`autograder.common.retry`; a task that raised becomes the submission's grader error.
@@ -40,6 +43,10 @@ from autograder.grading.decide import decide
 from autograder.grading.outputs import write_outputs
 from autograder.grading.pages import status_page
 
+# the gradebook is written in transactions of many results: one commit per FLUSH_RESULTS results, or sooner
+# when the oldest queued result waited FLUSH_SECONDS (what a SIGKILL can cost: those are graded again)
+FLUSH_RESULTS = 50
+FLUSH_SECONDS = 1.0
 IN_FLIGHT_PER_WORKER = 2  # notebooks queued per worker: one running, one ready to start
 # beyond --notebook-timeout, what one task may take on its worker: a fork server's start (its imports, up to
 # 120 s on a busy machine), the kernel's start and teardown, preparing the notebook
@@ -48,6 +55,22 @@ TASK_MARGIN = 180.0
 # in a row on the same file lists it for review instead of grading it again at every run
 JUDGING_FAILED = "grader error while judging this submission's records"
 REVIEW_JUDGING = "judging failed twice on this file: not graded again until the file changes"
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A submission whose page and notebook are written, waiting for its gradebook entry (:meth:`Grader._flush`).
+
+    ``failure``: the entry is itself the grader error of a submission whose handling failed; if it cannot be
+    recorded either, that is logged and the batch goes on."""
+
+    job: Job
+    outcome: Outcome
+    judged: NotebookNode | None
+    run: KernelRun
+    review: tuple
+    seconds: float  # writing the page and the notebook
+    failure: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,6 +150,8 @@ class Grader:
         self.tasks = {}  # future -> RunTask | RenderTask
         self.deadlines = {}  # future -> monotonic time after which its worker counts as lost
         self.shared = {aid: engine.share(m) for aid, m in batch.masters.items()}
+        self.queued = []  # Queued: recorded on disk, not yet in the gradebook
+        self.queued_since = None  # monotonic time of the oldest queued entry
 
     def run(self, jobs):
         """Grade ``jobs`` to the end: each is run, judged, rendered and recorded exactly once.
@@ -135,9 +160,15 @@ class Grader:
         job is recorded; raises KeyboardInterrupt (never in the middle of a record) and
         :class:`~autograder.execution.engines.EngineGone` (what was recorded is kept).
         """
-        queue = list(jobs)
+        try:
+            self._run(list(jobs))
+        finally:
+            self._flush()  # at the end, on Ctrl-C and when the cluster went away: nothing graded is dropped
+
+    def _run(self, queue):
         limit = max(2, IN_FLIGHT_PER_WORKER * getattr(self.engine, "workers", 2))
         while queue or self.tasks or self.deferred:
+            self._flush_when_due()
             now = time.monotonic()
             queue += [job for when, job in self.deferred if when <= now]
             self.deferred = [(when, job) for when, job in self.deferred if when > now]
@@ -259,17 +290,20 @@ class Grader:
                           {t.grade_id: (0.0, t.points) for t in mst.tests})
         run = KernelRun(job.student_id, job.assignment_id, grader_error=text)
         try:
-            self._record(job, outcome, None, run, page=None)
+            self._record(job, outcome, None, run, page=None, failure=True)
         except (KeyboardInterrupt, engines.EngineGone):
             raise
         except BaseException as again:  # noqa: BLE001 - even the record failed: logged, the batch goes on
-            print(f"could not record the grader error of {job.student_id}/{job.assignment_id}: {again!r}",
-                  file=self.batch.log)
-            try:
-                self.batch.gb.db.rollback()
-            except Exception:  # noqa: BLE001
-                pass
-            self.on_outcome(outcome)
+            self._unrecorded(job, outcome, again)
+
+    def _unrecorded(self, job, outcome, err):
+        print(f"could not record the grader error of {job.student_id}/{job.assignment_id}: {err!r}",
+              file=self.batch.log)
+        try:
+            self.batch.gb.db.rollback()
+        except Exception:  # noqa: BLE001
+            pass
+        self.on_outcome(outcome)
 
     def _ran(self, job, run):
         if not self._retry_start(job, run):
@@ -310,15 +344,59 @@ class Grader:
             task.run.timings["render"] = page.seconds
         self._record(task.job, outcome, task.judged, task.run, page.html)
 
-    def _record(self, job, outcome, judged, run, page):
-        """Write one submission's page and notebook, then its gradebook entry: whole, even on Ctrl-C."""
+    def _record(self, job, outcome, judged, run, page, failure=False):
+        """Write one submission's page and notebook, and queue its gradebook entry (:meth:`_flush`)."""
         mst = self.batch.masters[job.assignment_id]
         with self.batch.interrupts.critical():
             started = time.monotonic()
             write_outputs(self.batch, job, outcome, judged, page or status_page(outcome, mst.max_score), run.timings)
-            gradebook.record(self.batch.gb, job, outcome, judged, run.timings.get("total"), run.worker,
-                             review=self.batch.review.get(job.key, ()))
-            run.timings["record"] = time.monotonic() - started
-            for phase, seconds in run.timings.items():
-                self.batch.phases[phase] = self.batch.phases.get(phase, 0.0) + seconds
-            self.on_outcome(outcome)
+            self.queued.append(Queued(job, outcome, judged, run, tuple(self.batch.review.get(job.key, ())),
+                                      time.monotonic() - started, failure))
+            self.queued_since = self.queued_since or time.monotonic()
+        if len(self.queued) >= FLUSH_RESULTS:
+            self._flush()
+
+    def _flush_when_due(self):
+        if self.queued and time.monotonic() - self.queued_since >= FLUSH_SECONDS:
+            self._flush()
+
+    def _flush(self):
+        """The queued gradebook entries in one transaction, whole, even on Ctrl-C. If it fails, each entry is
+        recorded on its own, so that only the submission that cannot be recorded becomes a grader error."""
+        while self.queued:  # a submission that could not be recorded queues its grader error: recorded next
+            with self.batch.interrupts.critical():
+                queued, self.queued, self.queued_since = self.queued, [], None
+                started = time.monotonic()
+                try:
+                    with gradebook.one_transaction(self.batch.gb):
+                        for entry in queued:
+                            self._write(entry)
+                except Exception:  # noqa: BLE001 - one entry broke the transaction: find it, keep the others
+                    for entry in queued:
+                        self._guarded(entry.job, lambda e=entry: self._write_alone(e))
+                    continue
+                share = (time.monotonic() - started) / len(queued)
+                for entry in queued:
+                    self._done(entry, share)
+
+    def _write(self, entry):
+        gradebook.record(self.batch.gb, entry.job, entry.outcome, entry.judged, entry.run.timings.get("total"),
+                         entry.run.worker, review=entry.review)
+
+    def _write_alone(self, entry):
+        started = time.monotonic()
+        try:
+            self._write(entry)
+        except Exception as err:
+            if not entry.failure:
+                raise  # the boundary records this submission's grader error
+            self._unrecorded(entry.job, entry.outcome, err)
+            return
+        self._done(entry, time.monotonic() - started)
+
+    def _done(self, entry, seconds):
+        timings = entry.run.timings
+        timings["record"] = entry.seconds + seconds
+        for phase, value in timings.items():
+            self.batch.phases[phase] = self.batch.phases.get(phase, 0.0) + value
+        self.on_outcome(entry.outcome)
