@@ -591,3 +591,27 @@ def test_undiagnosed_failures_are_grouped_by_their_verdict(tmp_path, capsys, mon
     assert printed.index("3 submission(s): 01-normalization / standardize / test_standardize") \
         < printed.index("1 submission(s): 01-normalization / standardize / test_standardize")
     assert "students: ann, ben, cat" in printed and "eve" not in printed
+
+
+def test_the_fork_servers_preload_leaves_no_lazy_torch_import_to_each_kernel():
+    """A kernel forked from the fork server starts with the course's imports done: building a torch optimizer
+    (every chapter that uses torch.optim does) imports nothing more, where it used to import torch._dynamo
+    (seconds of sympy and torch.fx) once per notebook."""
+    import subprocess
+    import sys
+    import types
+
+    from autograder.grading import master
+    from solutions.chapters import all_chapters
+
+    lines = master.preload_lines(all_chapters())
+    assert master.TORCH_PRELOAD[0] in lines
+    numpy_only = types.SimpleNamespace(setup=("import numpy as np",))
+    assert master.TORCH_PRELOAD[0] not in master.preload_lines([numpy_only])
+    probe = "\n".join([*lines, "import sys", "before = set(sys.modules)",
+                       "param = torch.nn.Parameter(torch.zeros(3))",
+                       "opt = torch.optim.SGD([param], lr=0.1)", "torch.optim.Adam([param]).step()",
+                       "print(sorted(set(sys.modules) - before))"])
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]", out.stdout[-2000:]

@@ -22,12 +22,19 @@ JUPYTER_PRELOAD = ("import matplotlib", "matplotlib.use('Agg')", "import matplot
                    "import ipykernel.kernelapp", "import ipykernel.ipkernel", "import ipykernel.debugger")
 
 
+# what torch imports lazily, the first time a kernel builds an optimizer (every torch.optim class's __init__ goes
+# through torch._dynamo: 2-10 s of imports, sympy and torch.fx among them) and steps it (the profiler's monitor):
+# once per notebook unless the fork server did it once (tests/test_autograder_units.py checks the list is whole)
+TORCH_PRELOAD = ("import torch._dynamo", "import torch.profiler._cupti_monitor")
+
+
 def preload_lines(chapters):
     """The import lines of every chapter's setup (what a kernel of this course imports), and Jupyter's."""
     lines = []
     for chapter in chapters:
         lines += [line for line in chapter.setup if line.startswith(("import ", "from ")) and line not in lines]
-    return tuple(lines) + JUPYTER_PRELOAD
+    torch = any(line.split()[1].split(".")[0] == "torch" for line in lines if len(line.split()) > 1)
+    return tuple(lines) + (TORCH_PRELOAD if torch else ()) + JUPYTER_PRELOAD
 
 
 def build(chapter, source_path, source_sha, config=None, preload=(), seed=None):
