@@ -244,12 +244,16 @@ def _step(step, env, namespace):
 
 
 _UNBOUND = object()
+_COMPILED = {}  # source of a course helper -> its code: each is compiled once per process, not once per case
 
 
 def _bind(step, namespace, saved):
     """A "bind" step: the namespace's name becomes the function the (trusted) plan defines, until the case ends."""
     scope = {}
-    exec(compile(step["source"], "<course helper>", "exec"), scope)  # noqa: S102 - plans come from the grader
+    code = _COMPILED.get(step["source"])
+    if code is None:
+        code = _COMPILED[step["source"]] = compile(step["source"], "<course helper>", "exec")
+    exec(code, scope)  # noqa: S102 - plans come from the grader
     name = step["name"]
     if name not in saved:
         saved[name] = namespace.get(name, _UNBOUND)
