@@ -704,3 +704,15 @@ def test_a_word_with_one_particle_is_found_with_another(word, asked, written):
 
     assume(not search_ko._strippable(word))  # a word, not a word with a particle already
     assert search_ko.query_form(word + asked) in search_ko.stored_forms(word + written)
+
+
+@pytest.mark.parametrize(("line", "prose"), [
+    ("Ridge  n c / (n v + {0})        = {1}", True),  # a method's name, written in Hangul in Korean
+    ("L2 (Adam {0})              | {1} ({2}-{3})", True),
+    ("running mean, momentum {0}", True),
+    ("Lasso(alpha={0}): {1}", False),  # a call is code
+    ("SGD {0} | AdamW {1}", False),  # acronyms and identifiers are names, not prose
+    ("x_train.shape = ({0}, {1})", False),
+])
+def test_printed_lines_with_prose_or_a_name_are_messages(line, prose):
+    assert outputs.is_prose(line) is prose
