@@ -7,14 +7,20 @@ One English source, catalogs in ``locales/<lang>/LC_MESSAGES/`` for each transla
   Sphinx applies them when it builds with ``-D language=<lang>``.
 - ``sphinx.po``: interface strings the themes and myst-nb leave in English, written by hand.
 - ``exercises/<chapter>.po``: the exercise notebooks, extracted here (:mod:`coursebook.messages`):
-  Markdown blocks and the paragraphs of answer-cell docstrings. ``autograder release`` applies them
-  to write ``exercises/release-<lang>/``. Code, tests and metadata are never translated.
+  Markdown blocks and the paragraphs of answer-cell docstrings.
+- ``exercise-code/<chapter>.po``: the prose inside the exercise's code cells as students receive them
+  (:mod:`coursebook.code_messages`): visible-test messages, printed labels, helper docstrings and
+  comments. A domain of its own, so that the Markdown catalogs are edited without conflicts.
+  ``autograder release`` applies both to write ``exercises/release-<lang>/``, and the grader applies the
+  second to the test cells it restores in a submission of that edition. The code itself, the hidden
+  tests and the metadata are never translated.
 
 ``make translations`` runs ``python -m coursebook update``; ``python -m coursebook stats`` prints
 translated / fuzzy / untranslated per catalog. A message that is untranslated or fuzzy falls back to
 English, as gettext does.
 """
 
+import re
 import shutil
 import subprocess
 import sys
@@ -23,10 +29,10 @@ from pathlib import Path
 import nbformat
 import polib
 
+from coursebook import code_messages
 from coursebook.book import write_sphinx_conf
 from coursebook.editions import editions, translated
 from coursebook.messages import (
-    _reindent,
     docstring_literals,
     docstring_parts,
     is_translatable,
@@ -38,6 +44,7 @@ from coursebook.paths import REPO, chapter_ids, source_notebook
 LOCALES = REPO / "locales"
 BOOK_DOMAIN = "book"
 EXERCISE_DOMAIN = "exercises"
+CODE_DOMAIN = "exercise-code"
 # Interface strings (theme, myst-nb prompts, the book's own): Sphinx's "sphinx" catalog, kept by hand
 UI_DOMAIN = "sphinx"
 
@@ -61,6 +68,27 @@ def is_answer_cell(cell):
     return cell.cell_type == "code" and _nbgrader(cell).get("solution")
 
 
+def is_formula_with_words(kind, message):
+    """A ``$$`` block whose ``\\text{}`` groups hold words: its words are translated, its TeX kept (checked by
+    :func:`formula_problem`)."""
+    words = re.search(r"\\text\{[^}]*[^\W\d_]{2,}", message)
+    return kind == "fixed" and message.lstrip().startswith("$$") and bool(words)
+
+
+def formula_problem(english, translated):
+    """What a translated ``$$`` block changes besides the words of its ``\\text{}`` groups, or None (the book's
+    rule, ``_ext/editions/display_math.py``)."""
+    if str(REPO / "_ext") not in sys.path:
+        sys.path.insert(0, str(REPO / "_ext"))
+    from editions.display_math import translation_problem
+
+    def inner(block):
+        return block.strip().removeprefix("$$").removesuffix("$$")
+    if not (translated.strip().startswith("$$") and translated.strip().endswith("$$")):
+        return "the translation is not a $$ block"
+    return translation_problem(inner(english), inner(translated))
+
+
 def exercise_messages(nb):
     """The translatable messages of an exercise notebook, in order, without repeats."""
     messages = []
@@ -68,7 +96,7 @@ def exercise_messages(nb):
         if cell.cell_type == "markdown" and not _nbgrader(cell).get("solution"):
             for kind, text in markdown_parts(cell.source):
                 message = split_trailing_newline(text)[0]
-                if kind == "block" and is_translatable(message):
+                if (kind == "block" and is_translatable(message)) or is_formula_with_words(kind, message):
                     messages.append(message)
         elif is_answer_cell(cell):
             for start, end, indent in docstring_literals(cell.source) or []:
@@ -80,19 +108,60 @@ def exercise_messages(nb):
 def exercise_template(chapter):
     """A polib POT of one chapter's exercise notebook (the English source notebook)."""
     nb = nbformat.read(source_notebook(chapter), as_version=4)
-    pot = polib.POFile(wrapwidth=76)
-    pot.metadata = {"Project-Id-Version": f"exercises {chapter}", "MIME-Version": "1.0",
-                    "Content-Type": "text/plain; charset=UTF-8", "Content-Transfer-Encoding": "8bit"}
+    pot = _template(f"exercises {chapter}")
     for message in exercise_messages(nb):
         pot.append(polib.POEntry(msgid=message, msgstr=""))
     return pot
 
 
+def student_version(nb):
+    """``nb`` as nbgrader releases it (solutions replaced by the stub, hidden tests removed): the code
+    students receive, whose prose the ``exercise-code`` catalogs hold (never a hidden test's)."""
+    from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+
+    nb = nbformat.from_dict(nb)
+    nb, _ = ClearSolutions().preprocess(nb, {})
+    nb, _ = ClearHiddenTests().preprocess(nb, {})
+    return nb
+
+
+CODE_KINDS = {"literal": "a message in the code (keep {placeholders}, \\escapes and code words as written)",
+              "comment": "a code comment", "docstring": "a helper's docstring paragraph"}
+
+
+def code_messages_of(nb):
+    """``(message, kind)`` of the prose in the code cells of ``nb`` (a student version), in order, without
+    repeats; answer-cell docstrings are left to the Markdown catalog."""
+    found = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            for unit in code_messages.code_units(cell.source, docstrings=not is_answer_cell(cell)):
+                found.setdefault(unit.message, unit.kind)
+    return list(found.items())
+
+
+def _template(project):
+    pot = polib.POFile(wrapwidth=76)
+    pot.metadata = {"Project-Id-Version": project, "MIME-Version": "1.0",
+                    "Content-Type": "text/plain; charset=UTF-8", "Content-Transfer-Encoding": "8bit"}
+    return pot
+
+
+def code_template(chapter):
+    """A polib POT of the prose in one chapter's code cells (the English source's student version)."""
+    pot = _template(f"exercise code {chapter}")
+    nb = student_version(nbformat.read(source_notebook(chapter), as_version=4))
+    for message, kind in code_messages_of(nb):
+        pot.append(polib.POEntry(msgid=message, msgstr="", comment=CODE_KINDS[kind]))
+    return pot
+
+
 def write_exercise_templates(pot_dir, chapters=None):
-    out = Path(pot_dir) / EXERCISE_DOMAIN
-    out.mkdir(parents=True, exist_ok=True)
-    for chapter in chapters or chapter_ids():
-        exercise_template(chapter).save(str(out / f"{chapter}.pot"))
+    for domain, template in ((EXERCISE_DOMAIN, exercise_template), (CODE_DOMAIN, code_template)):
+        out = Path(pot_dir) / domain
+        out.mkdir(parents=True, exist_ok=True)
+        for chapter in chapters or chapter_ids():
+            template(chapter).save(str(out / f"{chapter}.pot"))
 
 
 def load_catalog(path):
@@ -105,39 +174,52 @@ def load_catalog(path):
 def translate_markdown(text, catalog):
     out = []
     for kind, part in markdown_parts(text):
+        message, newline = split_trailing_newline(part)
         if kind == "block":
-            message, newline = split_trailing_newline(part)
             part = catalog.get(message, message) + newline
+        elif is_formula_with_words(kind, message) and message in catalog \
+                and formula_problem(message, catalog[message]) is None:
+            part = catalog[message] + newline
         out.append(part)
     return "".join(out)
 
 
-def translate_docstrings(source, catalog):
-    """``source`` with every docstring paragraph replaced by its translation; code unchanged."""
-    spans = docstring_literals(source)
-    if not spans:
-        return source
-    pieces, last = [], 0
-    for start, end, indent in spans:
-        pieces.append(source[last:start])
-        for part in docstring_parts(source[start:end], indent):
-            if part[0] == "para":
-                pieces.append(_reindent(catalog.get(part[1], part[1]), part[2]))
-            else:
-                pieces.append(part[1])
-        last = end
-    pieces.append(source[last:])
-    return "".join(pieces)
-
-
-def translate_notebook(nb, catalog, language):
-    """A copy of ``nb`` with Markdown cells and answer-cell docstrings translated."""
+def translate_notebook(nb, catalog, language, code_catalog=None):
+    """A copy of ``nb`` with Markdown cells and answer-cell docstrings translated by ``catalog``, and the
+    prose of its code cells by ``code_catalog``; the edition's language in the notebook's metadata."""
     nb = nbformat.from_dict(nb)
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = translate_markdown(cell.source, catalog)
         elif is_answer_cell(cell):
-            cell.source = translate_docstrings(cell.source, catalog)
+            cell.source = code_messages.translate_code(code_messages.translate_docstrings(cell.source, catalog),
+                                                       code_catalog or {}, docstrings=False)
+        elif cell.cell_type == "code":
+            cell.source = code_messages.translate_code(cell.source, code_catalog or {})
+    nb.metadata["language"] = language
+    return nb
+
+
+def translated_release(nb, chapter, language):
+    """The edition ``language`` of the English release ``nb`` of ``chapter``, from its two catalogs."""
+    catalog = load_catalog(catalog_dir(language) / EXERCISE_DOMAIN / f"{chapter}.po")
+    return translate_notebook(nb, catalog, language, code_catalog(chapter, language))
+
+
+def code_catalog(chapter, language):
+    """msgid -> msgstr of the ``exercise-code`` catalog of ``chapter`` in ``language`` (empty when missing)."""
+    return load_catalog(catalog_dir(language) / CODE_DOMAIN / f"{chapter}.po")
+
+
+def translate_locked_cells(nb, chapter, language):
+    """A copy of ``nb`` (the grader's version of the source) whose code cells other than the answers speak
+    ``language``: the test and setup cells the grader restores in a submission of that edition equal the
+    edition's release (the probe call and everything but the prose unchanged)."""
+    nb = nbformat.from_dict(nb)
+    catalog = code_catalog(chapter, language)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and not is_answer_cell(cell):
+            cell.source = code_messages.translate_code(cell.source, catalog)
     nb.metadata["language"] = language
     return nb
 
@@ -158,9 +240,8 @@ def write_translated_release(chapter, course_root, language):
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(english, target)
-    catalog = load_catalog(catalog_dir(language) / EXERCISE_DOMAIN / f"{chapter}.po")
     nb = nbformat.read(release_path(course_root, chapter), as_version=4)
-    nbformat.write(translate_notebook(nb, catalog, language), release_path(course_root, chapter, language))
+    nbformat.write(translated_release(nb, chapter, language), release_path(course_root, chapter, language))
     return release_path(course_root, chapter, language)
 
 

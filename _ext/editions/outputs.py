@@ -43,6 +43,8 @@ NUMBER = re.compile(r"(?<![\w.])(?:[-+−](?=\d))?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d
 PLACEHOLDER = re.compile(r"\{(\d+)\}")
 # a word of prose: lower-case letters, not part of an identifier, call or keyword argument
 PROSE_WORD = re.compile(r"(?<![\w.(=\[\]'\"/\\$_-])[a-z][a-z'-]*[a-z](?![\w(=\[]|\.\w)")
+# a capitalized word on its own (not a call, keyword or identifier), e.g. a method's name in a table row
+NAME_WORD = re.compile(r"(?<![\w.=\[\]'\"/\\$_-])[A-Z][a-z]{2,}(?![\w(=\[]|\.\w)")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 KOREAN_FONTS = ["Apple SD Gothic Neo", "Malgun Gothic", "NanumGothic", "Nanum Gothic", "Noto Sans KR",
                 "Noto Sans CJK KR"]
@@ -89,9 +91,10 @@ def placeholders(message):
 
 
 def is_prose(message):
-    """A line worth a translation: it has a word of prose outside numbers, identifiers and math."""
+    """A line worth a translation: it has a word of prose outside numbers, identifiers and math (a capitalized
+    word counts: the name of a method the Korean edition writes in Hangul, "Ridge", "(Adam 0.001)")."""
     text = re.sub(r"\$[^$]*\$", " ", PLACEHOLDER.sub(" ", message))
-    return bool(PROSE_WORD.search(text) or HANGUL.search(text))
+    return bool(PROSE_WORD.search(text) or NAME_WORD.search(text) or HANGUL.search(text))
 
 
 def printed_messages(text):

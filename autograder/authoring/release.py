@@ -3,9 +3,9 @@
 ``python -m autograder release [CHAPTER ...] [--course-root DIR]`` runs ``nbgrader
 generate_assignment`` for each chapter (all by default) into ``exercises/release/``, writes the
 translated editions next to it (``exercises/release-<code>/`` for each edition of
-``locales/editions.toml``: Markdown and answer-cell docstrings from the catalogs in ``locales/``, see
-:mod:`coursebook.translation`) and checks every released notebook, English and translated, with
-:func:`autograder.authoring.leaks.find_leaks`. It exits 1 naming the notebook and cell of each
+``locales/editions.toml``: Markdown, docstrings, and the prose literals and comments of the code cells from the
+catalogs in ``locales/``, see :mod:`coursebook.translation`) and checks every released notebook, English and
+translated, with :func:`autograder.authoring.leaks.find_leaks`. It exits 1 naming the notebook and cell of each
 problem, 0 when the release is clean.
 """
 

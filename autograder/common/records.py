@@ -55,6 +55,15 @@ class TestCell:
 
 
 @dataclass(frozen=True)
+class Edition:
+    """The locked cells of one translated edition of an assignment (its release speaks that language)."""
+
+    language: str
+    source_cells: dict  # as Master.source_cells, their prose translated
+    kernel_nb_json: str  # as Master.kernel_nb_json, its code cells' prose translated
+
+
+@dataclass(frozen=True)
 class Master:
     """What grading needs from the instructor's version of one assignment (sent with every job)."""
 
@@ -68,6 +77,23 @@ class Master:
     probe_source: str  # checks/probe.py: the code the kernel runs the plans with
     kernel_nb_json: str  # the source notebook with each hidden region replaced by the probe call
     preload: tuple = ()  # the course's import lines, run once by each worker slot's fork server
+    editions: tuple = ()  # Edition of each translated release: a submission of it gets its own cells restored
+    language: str = "en"  # the edition whose cells source_cells and kernel_nb_json hold
+
+    def in_language(self, language):
+        """This master with the locked cells of the edition ``language`` (itself for the source language or
+        an edition it does not have)."""
+        from dataclasses import replace
+
+        edition = next((e for e in self.editions if e.language == language), None)
+        if edition is None:
+            return self
+        return replace(self, source_cells=edition.source_cells, kernel_nb_json=edition.kernel_nb_json,
+                       language=language)
+
+    @property
+    def languages(self):
+        return (self.language, *(e.language for e in self.editions))
 
     @property
     def max_score(self):

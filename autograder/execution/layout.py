@@ -24,6 +24,7 @@ from nbgrader import utils as nbutils
 from nbgrader.converters.autograde import Autograde
 from traitlets.config import Config
 
+from autograder.common.language import notebook_language
 from autograder.compat import nbgrader as nbgrader_compat
 from autograder.course.config import configured, register
 from autograder.execution import notebook_io
@@ -84,11 +85,15 @@ def _defined_names(source):
 def prepare(raw, master, kernel_nb_json, student_id):
     """The notebook to execute, notes about the file, and one-line repair notes.
 
+    The locked cells restored are those of the submission's edition (its language, :mod:`autograder.common.language`).
     Raises :class:`notebook_io.InvalidNotebook` when the file cannot be graded at all.
     """
     nb, notes = notebook_io.parse(raw)
     if len(nb.cells) > MAX_CELLS:
         raise notebook_io.InvalidNotebook(f"notebook has {len(nb.cells)} cells (more than {MAX_CELLS})")
+    edition = master.in_language(notebook_language(nb, master.languages, master.language))
+    if edition is not master:
+        master, kernel_nb_json = edition, edition.kernel_nb_json
     repairs = []
     ids_before = [_grade_id(c) for c in nb.cells]
     for cell in nb.cells:  # a cell claiming an id the source does not have is the student's own

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.common.records import Master, TestCell
+from autograder.common.records import Edition, Master, TestCell
 from autograder.course.markers import Markers
 from autograder.course.sources import kernel_source
 from checks import probe
+from coursebook.translation import languages, translate_locked_cells
 
 # what every kernel imports besides a chapter's setup (the fork server does it once)
 JUPYTER_PRELOAD = ("import matplotlib", "matplotlib.use('Agg')", "import matplotlib.pyplot",
@@ -41,21 +42,36 @@ def build(chapter, source_path, source_sha, config=None, preload=(), seed=None):
     """The assignment's :class:`Master`; ``seed``: the batch's, from which the hidden cases draw their inputs."""
     source_nb = nbformat.read(str(source_path), as_version=4)
     kernel_nb = kernel_source(source_nb, Markers.of(config))
-    cells, points, setup = {}, {}, []
+    cells, points, setup = _cells(kernel_nb), {}, []
     for cell in kernel_nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         grade_id = meta.get("grade_id")
         if not grade_id:
             continue
-        cells[grade_id] = {"cell_type": cell.cell_type, "locked": bool(meta.get("locked")), "source": cell.source}
         if meta.get("grade"):
             points[grade_id] = float(meta.get("points", 0))
         elif meta.get("locked") and not meta.get("solution") and cell.cell_type == "code":
             setup.append(grade_id)
+    # each translated edition's locked cells: what its release shows, restored in a submission of it
+    editions = []
+    for language in languages():
+        translated = translate_locked_cells(kernel_nb, chapter.id, language)
+        editions.append(Edition(language, _cells(translated), nbformat.writes(translated)))
     tests = tuple(TestCell(t.grade_id, t.answer, t.signature, points[t.grade_id]) for t in chapter.tests)
     return Master(
         assignment_id=chapter.id, source_sha=source_sha,
         kernelspec=source_nb.metadata.get("kernelspec"), source_cells=cells, tests=tests, setup_ids=tuple(setup),
         plans_json=json.dumps(chapter.plans(seed)), probe_source=Path(probe.__file__).read_text(encoding="utf-8"),
-        kernel_nb_json=nbformat.writes(kernel_nb), preload=tuple(preload),
+        kernel_nb_json=nbformat.writes(kernel_nb), preload=tuple(preload), editions=tuple(editions),
     )
+
+
+def _cells(kernel_nb):
+    """grade_id -> {cell_type, locked, source} of the cells nbgrader tracks."""
+    cells = {}
+    for cell in kernel_nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id"):
+            cells[meta["grade_id"]] = {"cell_type": cell.cell_type, "locked": bool(meta.get("locked")),
+                                       "source": cell.source}
+    return cells

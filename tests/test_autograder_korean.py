@@ -1,0 +1,94 @@
+"""A submission of the Korean release is graded as the Korean notebook it is, through ``autograder grade``.
+
+A small class of chapter 1 (its real notebook): Korean submissions with an edited visible test, with a
+wrong answer, and one that lost its language metadata (recognized from its Markdown), next to an English
+one with the same edit. The grader restores each edited test cell from the submission's own edition: the
+Korean student gets back the Korean test cell, exactly as the Korean release shows it (the English one the
+English cell), and a failing visible test speaks Korean.
+"""
+
+import nbformat
+import pytest
+
+from autograder.authoring import demo
+from autograder.course.config import course_config, release_version
+from autograder.course.sources import reference_answers, with_answers
+from coursebook import paths
+from coursebook import translation as i18n
+from solutions.chapters import chapter as declared
+from tests.autograder_fixtures import cli
+
+pytestmark = [pytest.mark.bwrap, pytest.mark.slow]
+
+CHAPTER = paths.chapter_ids()[0]
+EDITED = "pass  # my tests now"
+
+
+def _test_ids(nb):
+    return [c.metadata.nbgrader["grade_id"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+
+
+def _cell(nb, grade_id):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _edit(nb, grade_id):
+    _cell(nb, grade_id).source = EDITED
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("korean-class")
+    source_path = paths.source_notebook(CHAPTER)
+    english = release_version(source_path, course_config(paths.SOURCE))
+    korean = i18n.translated_release(english, CHAPTER, "ko")
+    correct = reference_answers(source_path)
+    tests = _test_ids(english)
+    mistake = next(m for m in demo.catalogued_mistakes(declared(CHAPTER), correct) if m[1] in correct)
+    bare = with_answers(korean, correct)
+    del bare.metadata["language"]
+    students = {
+        "ko-edited": _edit(with_answers(korean, correct), tests[0]),
+        "ko-wrong": with_answers(korean, {**correct, mistake[1]: mistake[2]}),
+        "ko-bare": _edit(bare, tests[0]),
+        "en-edited": _edit(with_answers(english, correct), tests[0]),
+    }
+    for student, nb in students.items():
+        demo.write_submission(root / "class", student, CHAPTER, nb=nb)
+    out = root / "out"
+    proc = cli.run("grade", root / "class", "--out", out)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    autograded = {s: nbformat.read(out / "autograded" / s / CHAPTER / f"{CHAPTER}.ipynb", as_version=4)
+                  for s in students}
+    return {"english": english, "korean": korean, "tests": tests, "autograded": autograded, "mistake": mistake,
+            "grades": cli.by_student(cli.read_csv(out / "grades.csv"))}
+
+
+def test_the_korean_release_has_korean_test_cells():
+    english = release_version(paths.source_notebook(CHAPTER), course_config(paths.SOURCE))
+    korean = i18n.translated_release(english, CHAPTER, "ko")
+    changed = [g for g in _test_ids(english) if _cell(english, g).source != _cell(korean, g).source]
+    assert changed == _test_ids(english), f"test cells left in English: {set(_test_ids(english)) - set(changed)}"
+
+
+@pytest.mark.parametrize(("student", "edition"), [("ko-edited", "korean"), ("ko-bare", "korean"),
+                                                  ("en-edited", "english")])
+def test_an_edited_test_cell_is_restored_from_the_submissions_edition(graded, student, edition):
+    grade_id = graded["tests"][0]
+    restored = _cell(graded["autograded"][student], grade_id).source
+    assert EDITED not in restored
+    assert _cell(graded[edition], grade_id).source.strip() in restored, restored[:400]
+    assert graded["grades"][student]["score"] == graded["grades"]["en-edited"]["score"]
+
+
+def test_a_failing_visible_test_of_a_korean_submission_speaks_korean(graded):
+    _, target, _ = graded["mistake"]
+    errors = [o for c in graded["autograded"]["ko-wrong"].cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors, "the catalogued mistake failed no visible test"
+    assert any(i18n_hangul(o.get("evalue", "")) for o in errors), [o.get("evalue", "")[:200] for o in errors]
+
+
+def i18n_hangul(text):
+    return any("\uac00" <= ch <= "\ud7a3" for ch in text)
