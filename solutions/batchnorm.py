@@ -12,7 +12,8 @@ The semantics are those of :class:`torch.nn.BatchNorm1d` on an ``(N, D)`` input
 
 :func:`batchnorm_forward` and :func:`batchnorm_backward` are the layer written
 by hand (forward with a cache, backward from the cache); :class:`BatchNorm1d`
-is the module, trained through autograd.
+is the module, trained through autograd. :func:`largest_trainable_lr` reads a
+learning-rate sweep (the chapter's "Larger learning rates").
 """
 
 import math
@@ -20,7 +21,7 @@ import numbers
 
 import torch
 
-__all__ = ["batchnorm_forward", "batchnorm_backward", "BatchNorm1d"]
+__all__ = ["batchnorm_forward", "batchnorm_backward", "BatchNorm1d", "largest_trainable_lr"]
 
 
 def _as_tensor(value, name, ndim, dtype=None):
@@ -317,3 +318,49 @@ class BatchNorm1d(torch.nn.Module):
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+def largest_trainable_lr(lrs, curves, threshold):
+    r"""The largest learning rate of a sweep whose run trained.
+
+    The run at ``lrs[i]`` *trained* when the last value of its loss curve ``curves[i]`` is strictly
+    below the threshold; a diverged run ends in NaN or infinity, which is never below it:
+
+    .. math:: \eta^* = \max\{\eta_i : L_i[-1] < \tau\},
+
+    with ``None`` when no run trained. The learning rates need not be sorted, and the answer need not
+    be followed by failures only: a run can fail between two that train (trainability is measured,
+    not assumed monotone).
+
+    Parameters
+    ----------
+    lrs : sequence of float
+        The learning rates of the sweep (positive).
+    curves : sequence of sequences of float
+        ``curves[i]``: the loss after each epoch of the run at ``lrs[i]`` (at least one value).
+    threshold : float
+        A run trained when its last loss is strictly below it.
+
+    Returns
+    -------
+    float or None
+        The largest learning rate whose run trained, or ``None``.
+
+    Raises
+    ------
+    ValueError
+        If ``lrs`` is empty, ``lrs`` and ``curves`` differ in length, a curve is empty, or a learning
+        rate is not a positive finite number.
+    """
+    rates = [float(lr) for lr in lrs]
+    runs = [[float(v) for v in curve] for curve in curves]
+    if not rates:
+        raise ValueError("lrs is empty: a sweep needs at least one learning rate")
+    if len(rates) != len(runs):
+        raise ValueError(f"one loss curve per learning rate: got {len(rates)} learning rates and {len(runs)} curves")
+    if any(not run for run in runs):
+        raise ValueError("every loss curve needs at least one value")
+    if any(not (math.isfinite(lr) and lr > 0) for lr in rates):
+        raise ValueError(f"learning rates must be positive and finite, got {rates}")
+    trained = [lr for lr, run in zip(rates, runs, strict=True) if run[-1] < float(threshold)]  # NaN < t is False
+    return max(trained) if trained else None

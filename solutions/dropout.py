@@ -6,13 +6,15 @@ CS231n assignments use the keep probability instead). Survivors are scaled by
 evaluation is the identity. :func:`dropout2d_forward` drops whole feature maps
 (``torch.nn.Dropout2d`` / ``Dropout1d``); :func:`mc_dropout_predict` keeps dropout on at
 prediction time and averages stochastic forward passes (Gal and Ghahramani, 2016).
+:func:`mcnemar` judges whether one trained network beats another on the same images (a paired test).
 """
 
+import math
 import numbers
 
 import torch
 
-__all__ = ["Dropout", "dropout2d_forward", "dropout_backward", "dropout_forward", "mc_dropout_predict"]
+__all__ = ["Dropout", "dropout2d_forward", "dropout_backward", "dropout_forward", "mc_dropout_predict", "mcnemar"]
 
 
 def _check_p(p):
@@ -261,3 +263,49 @@ def mc_dropout_predict(model, x, n_samples):
         for module, mode in modes.items():  # one module at a time: .train(mode) would recurse
             module.training = mode
     return samples.mean(dim=0), samples.std(dim=0, correction=0)
+
+
+def mcnemar(correct_a, correct_b):
+    r"""McNemar's exact test of two classifiers scored on the same examples.
+
+    Only the discordant examples carry information about which classifier is better: with
+    :math:`n_a` examples right only with ``a`` and :math:`n_b` right only with ``b``, under the null
+    hypothesis (same accuracy) each of the :math:`n = n_a + n_b` discordant examples is equally likely to
+    favour either, so :math:`n_b \sim \mathrm{Binomial}(n, 1/2)`. The exact two-sided p-value is
+
+    .. math:: p = \min\Bigl(1,\; 2 \sum_{k=0}^{\min(n_a, n_b)} \binom{n}{k} 2^{-n}\Bigr),
+
+    (``scipy.stats.binomtest(n_b, n, 0.5).pvalue``), and :math:`p = 1` when :math:`n = 0`. The examples both
+    classifiers get right, or both get wrong, do not enter the test.
+
+    Parameters
+    ----------
+    correct_a, correct_b : 1-D bool tensors of the same length
+        Whether classifier ``a`` (``b``) got each example right.
+
+    Returns
+    -------
+    only_a : int
+        Examples right with ``a`` and wrong with ``b``.
+    only_b : int
+        Examples right with ``b`` and wrong with ``a``.
+    p_value : float
+        The exact two-sided p-value.
+
+    Raises
+    ------
+    ValueError
+        If the inputs are not 1-D bool tensors of the same, non-zero, length.
+    """
+    for name, value in (("correct_a", correct_a), ("correct_b", correct_b)):
+        if not isinstance(value, torch.Tensor) or value.dtype != torch.bool or value.dim() != 1:
+            raise ValueError(f"{name} must be a 1-D bool tensor, got {type(value).__name__} "
+                             f"{getattr(value, 'dtype', '')} {tuple(getattr(value, 'shape', ()))}")
+    if correct_a.shape != correct_b.shape or correct_a.numel() == 0:
+        raise ValueError(f"correct_a and correct_b must score the same, non-empty, set of examples, got lengths "
+                         f"{correct_a.numel()} and {correct_b.numel()}")
+    only_a = int((correct_a & ~correct_b).sum())
+    only_b = int((correct_b & ~correct_a).sum())
+    n = only_a + only_b
+    tail = sum(math.comb(n, k) for k in range(min(only_a, only_b) + 1))  # exact integers
+    return only_a, only_b, min(1.0, 2 * tail / 2**n)

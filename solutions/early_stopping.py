@@ -140,3 +140,69 @@ class EarlyStopping:
             )
         model.load_state_dict(copy.deepcopy(self.best_state))
         return model
+
+
+def early_stopping_plan(train_losses, val_losses, patience, min_delta=0.0):
+    r"""Read a finished run's loss curves as early stopping would: when it stops, what it restores, and how to
+    use the validation data afterwards (Goodfellow et al., Algorithms 7.2 and 7.3).
+
+    The rule is :class:`EarlyStopping`'s (mode "min"): epoch :math:`t` (0-based) improves when
+    :math:`v_t + \delta < b`, with :math:`b` the best value so far (starting at :math:`+\infty`); the wait counter
+    resets on an improvement and grows by one otherwise, and training stops after the first epoch with
+    :math:`\text{wait} \ge \text{patience}`. Epochs after the stop were never trained, so the restored epoch is the
+    best one up to the stop:
+
+    .. math:: t_\text{stop} = \min\{t : \text{wait}_t \ge p\} \ (\text{or } T - 1), \qquad
+              t^* = \text{best epoch at } t_\text{stop}, \qquad
+              E = t^* + 1, \qquad \varepsilon = J_\text{train}(t^*).
+
+    :math:`E` is the number of epochs to retrain a fresh network on training plus validation data (Algorithm 7.2,
+    counted in epochs as in the book); :math:`\varepsilon` is the target of Algorithm 7.3: continue the restored
+    network on training plus validation data until the validation loss falls to the training loss it had at the
+    restored epoch.
+
+    Parameters
+    ----------
+    train_losses : sequence of float, length T
+        Training loss after each epoch.
+    val_losses : sequence of float, length T
+        Validation loss after each epoch (NaN never improves, as in Keras).
+    patience : int
+        Epochs without improvement tolerated (0 stops at the first one, like 1).
+    min_delta : float, default 0.0
+        Smallest decrease that counts as an improvement.
+
+    Returns
+    -------
+    stop_epoch : int
+        0-based epoch after which training stops (``T - 1`` when the rule never fires).
+    restore_epoch : int
+        0-based epoch whose weights are restored (the best one up to ``stop_epoch``).
+    retrain_epochs : int
+        ``restore_epoch + 1``: epochs of Algorithm 7.2.
+    target_loss : float
+        ``train_losses[restore_epoch]``: the target of Algorithm 7.3.
+
+    Raises
+    ------
+    ValueError
+        If the curves are empty or of different lengths, ``patience`` is not a non-negative integer or
+        ``min_delta`` is negative or not finite.
+    """
+    train = [float(v) for v in train_losses]
+    val = [float(v) for v in val_losses]
+    if not val:
+        raise ValueError("val_losses is empty: at least one epoch is needed")
+    if len(train) != len(val):
+        raise ValueError(f"train_losses and val_losses must have one value per epoch, got lengths {len(train)} and "
+                         f"{len(val)}")
+    stopper = EarlyStopping(patience=patience, min_delta=min_delta, restore_best_weights=False)
+    stop_epoch = len(val) - 1
+    for epoch, value in enumerate(val):
+        if stopper.step(value):
+            stop_epoch = epoch
+            break
+    if stopper.best_epoch is None:
+        raise ValueError("no epoch improves on +inf (every validation loss is NaN or +inf): nothing to restore")
+    restore = stopper.best_epoch
+    return stop_epoch, restore, restore + 1, train[restore]

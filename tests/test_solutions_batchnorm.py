@@ -10,11 +10,12 @@ their 0/1 start, gamma away from 1 and beta away from 0.
 
 import itertools
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from solutions.batchnorm import BatchNorm1d, batchnorm_backward, batchnorm_forward
+from solutions.batchnorm import BatchNorm1d, batchnorm_backward, batchnorm_forward, largest_trainable_lr
 
 DTYPE = torch.float64
 # Float64 comparisons with torch: both sides reduce over at most 17 samples of values below
@@ -389,3 +390,48 @@ def test_module_rejects_bad_arguments_and_leaves_no_trace():
     assert bn.num_batches_tracked.item() == 0
     torch.testing.assert_close(bn.running_mean, torch.zeros(3), rtol=0, atol=0)
     bn.eval()(torch.ones(1, 3))  # one sample is fine in evaluation
+
+
+# -- largest_trainable_lr: a brute force over the runs, written differently (numpy, sorted descending) ------------
+def brute_force_largest(lrs, curves, threshold):
+    last = np.array([curve[-1] for curve in curves], dtype=float)
+    trained = np.isfinite(last) & (last < threshold)
+    if not trained.any():
+        return None
+    return float(np.sort(np.asarray(lrs, dtype=float)[trained])[::-1][0])
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_largest_trainable_lr_equals_the_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 12))
+    lrs = rng.permutation(10.0 ** rng.uniform(-4, 1, n)).tolist()
+    ends = rng.choice([0.0625, 0.125, 0.25, 0.5, 1.0, np.nan, np.inf], size=n)  # ties with the threshold included
+    curves = [[2.0] * int(rng.integers(0, 4)) + [float(end)] for end in ends]
+    threshold = float(rng.choice([0.125, 0.25, 0.5]))
+    saved = [list(c) for c in curves], list(lrs)
+    got = largest_trainable_lr(lrs, curves, threshold)
+    assert got == brute_force_largest(lrs, curves, threshold)
+    assert got is None or isinstance(got, float)
+    assert repr(curves) == repr(saved[0]) and lrs == saved[1]  # not mutated (repr: NaN equals itself)
+
+
+def test_largest_trainable_lr_by_hand():
+    nan, inf = float("nan"), float("inf")
+    curves = [[2.0, 1.0], [2.0, 0.125], [2.0, 0.0625], [2.0, nan]]
+    assert largest_trainable_lr([0.01, 0.1, 1.0, 10.0], curves, 0.25) == 1.0  # NaN is never below the threshold
+    assert largest_trainable_lr([0.01, 0.1, 1.0, 10.0], curves, 0.05) is None
+    assert largest_trainable_lr([0.1, 0.3], [[1.0, 0.125], [1.0, 0.25]], 0.25) == 0.1  # strict: 0.25 < 0.25 is False
+    # unsorted, with a failure (inf) between two runs that train
+    assert largest_trainable_lr([3.0, 0.3, 1.0], [[1.0, 0.0625], [1.0, 0.25], [1.0, inf]], 0.375) == 3.0
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [(([], [], 0.1), "empty"), (([0.1, 1.0], [[1.0]], 0.1), "one loss curve per"),
+     (([0.1], [[]], 0.1), "at least one value"), (([-0.1], [[1.0]], 0.1), "positive"),
+     (([float("nan")], [[1.0]], 0.1), "positive")],
+)
+def test_largest_trainable_lr_invalid(args, match):
+    with pytest.raises(ValueError, match=match):
+        largest_trainable_lr(*args)

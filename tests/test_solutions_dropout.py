@@ -9,10 +9,18 @@ seeded, so a pass is reproducible.
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
-from solutions.dropout import Dropout, dropout2d_forward, dropout_backward, dropout_forward, mc_dropout_predict
+from solutions.dropout import (
+    Dropout,
+    dropout2d_forward,
+    dropout_backward,
+    dropout_forward,
+    mc_dropout_predict,
+    mcnemar,
+)
 
 N_SE = 5  # standard errors allowed for every statistical check (see the module docstring)
 PS = [0.1, 0.3, 0.5, 0.8]  # p != 0.5 separates the drop and keep conventions
@@ -510,3 +518,46 @@ def test_mc_dropout_without_active_dropout_is_the_eval_prediction():
 def test_mc_dropout_rejects_a_bad_number_of_samples(n_samples):
     with pytest.raises(ValueError, match="n_samples"):
         mc_dropout_predict(small_net(89), randn(3, 5), n_samples)
+
+
+# -- mcnemar: the exact test equals scipy's binomial test on the discordant pairs ------------------------------
+@pytest.mark.parametrize("seed", range(60))
+def test_mcnemar_equals_scipy_binomtest(seed):
+    from scipy.stats import binomtest
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 3000))
+    cells = rng.dirichlet(np.ones(4))
+    kind = rng.choice(4, size=n, p=cells)  # both right, only a, only b, both wrong
+    a_np, b_np = kind <= 1, (kind == 0) | (kind == 2)
+    a, b = torch.as_tensor(a_np), torch.as_tensor(b_np)
+    only_a, only_b, p_value = mcnemar(a, b)
+    assert (only_a, only_b) == (int(np.sum(kind == 1)), int(np.sum(kind == 2)))
+    expected = binomtest(only_b, only_a + only_b, 0.5).pvalue if only_a + only_b else 1.0
+    # scipy sums the pmf in floating point, the reference exact integers: agreement to ~1e-12 relative
+    assert p_value == pytest.approx(expected, rel=1e-9, abs=1e-300)
+    assert torch.equal(a, torch.as_tensor(a_np)) and torch.equal(b, torch.as_tensor(b_np))  # not mutated
+    assert [type(v) for v in (only_a, only_b, p_value)] == [int, int, float]
+
+
+def test_mcnemar_by_hand():
+    a = torch.tensor([True, True, True, True, False, False, False, False, False, False, True, False])
+    b = torch.tensor([True, True, True, False, True, True, True, True, True, True, True, False])
+    assert mcnemar(a, b) == (1, 6, 2 * (1 + 7) / 128)  # 7 discordant: 2 P(X <= 1) = 2 * 8 / 128
+    assert mcnemar(b, a) == (6, 1, 0.125)  # symmetric
+    tie = torch.tensor([True, False]), torch.tensor([False, True])
+    assert mcnemar(*tie) == (1, 1, 1.0)  # 2 * 3/4 capped at 1
+    assert mcnemar(a, a.clone()) == (0, 0, 1.0)  # no discordant pair
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "match"),
+    [([True, False], [True, False], "bool tensor"),
+     (torch.tensor([1.0, 0.0]), torch.tensor([True, False]), "bool tensor"),
+     (torch.tensor([[True]]), torch.tensor([[True]]), "1-D"),
+     (torch.tensor([True, False, True]), torch.tensor([True, False]), "same"),
+     (torch.tensor([], dtype=torch.bool), torch.tensor([], dtype=torch.bool), "non-empty")],
+)
+def test_mcnemar_invalid(a, b, match):
+    with pytest.raises(ValueError, match=match):
+        mcnemar(a, b)

@@ -10,10 +10,11 @@ from that rule (the comment next to each value says why), never computed with th
 import copy
 import math
 
+import numpy as np
 import pytest
 import torch
 
-from solutions.early_stopping import EarlyStopping
+from solutions.early_stopping import EarlyStopping, early_stopping_plan
 
 
 def run(stopper, values):
@@ -233,3 +234,75 @@ def test_restore_without_weights_raises():
 def test_invalid_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         EarlyStopping(**kwargs)
+
+
+# -- early_stopping_plan ---------------------------------------------------------------------------------------
+# The oracle is a brute force written from the definitions, not from the rule's loop: the best epoch after epoch t
+# is the first argmin of the prefix (min_delta = 0: a tie never improves), the wait is t minus it, and training
+# stops at the first t whose wait reaches max(patience, 1) (an improving epoch, wait 0, never stops).
+def brute_force_plan(train, val, patience):
+    train, val = np.asarray(train, dtype=float), np.asarray(val, dtype=float)
+    best = [int(np.argmin(val[: t + 1])) for t in range(len(val))]  # np.argmin: the first minimum
+    waits = np.arange(len(val)) - np.asarray(best)
+    stops = np.flatnonzero(waits >= max(patience, 1))
+    stop = int(stops[0]) if stops.size else len(val) - 1
+    return stop, best[stop], best[stop] + 1, float(train[best[stop]])
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_plan_equals_the_brute_force_on_random_curves(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 40))
+    val = (np.round(rng.normal(1.0, 0.2, n) * 16) / 16).tolist()  # a coarse grid: ties and plateaus are common
+    train = rng.uniform(0.0, 1.0, n).tolist()
+    patience = int(rng.integers(0, 8))
+    assert early_stopping_plan(train, val, patience) == brute_force_plan(train, val, patience)
+
+
+def test_plan_by_hand():
+    train = [1.5, 1.25, 1.0, 0.875, 0.75, 0.625, 0.5, 0.375]
+    val = [1.0, 0.75, 0.5, 0.625, 0.5, 0.75, 0.25, 0.125]
+    # patience 2: best 0.5 at epoch 2; epochs 3 (worse) and 4 (a tie) wait 1 and 2 -> stop at 4, restore 2
+    assert early_stopping_plan(train, val, 2) == (4, 2, 3, 1.0)
+    # patience 3: epoch 5 is the third without improvement -> stop at 5
+    assert early_stopping_plan(train, val, 3) == (5, 2, 3, 1.0)
+    # patience 4: epoch 6 improves (0.25), epoch 7 too: never stops, the last epoch is restored
+    assert early_stopping_plan(train, val, 4) == (7, 7, 8, 0.375)
+    # min_delta 0.25: 0.75 + 0.25 < 1.0 is false (strict), 0.5 + 0.25 < 1.0 improves (epoch 2); epochs 3-5 wait 1-3
+    # and epoch 6 (0.25 + 0.25 < 0.5 is false: exactly min_delta is no improvement) waits 4 -> stop at 6
+    assert early_stopping_plan(train, val, 4, min_delta=0.25) == (6, 2, 3, 1.0)
+    # patience 0 stops at the first epoch without improvement, like patience 1
+    assert early_stopping_plan(train, val, 0) == early_stopping_plan(train, val, 1) == (3, 2, 3, 1.0)
+
+
+def test_plan_with_min_delta_follows_the_stopper():
+    rng = np.random.default_rng(5)
+    for _ in range(100):
+        n, patience = int(rng.integers(1, 30)), int(rng.integers(0, 6))
+        val = (np.round(rng.normal(1.0, 0.2, n) * 32) / 32).tolist()
+        min_delta = float(rng.choice([0.0, 1 / 32, 1 / 8]))
+        stopper, stop = EarlyStopping(patience=patience, min_delta=min_delta), n - 1
+        for epoch, value in enumerate(val):  # the class, proven by the hand traces above
+            if stopper.step(value):
+                stop = epoch
+                break
+        got = early_stopping_plan(list(range(n)), val, patience, min_delta=min_delta)
+        assert got == (stop, stopper.best_epoch, stopper.best_epoch + 1, float(stopper.best_epoch))
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [(([], [], 2), "empty"), (([1.0], [1.0, 0.5], 2), "lengths"), (([1.0], [1.0], -1), "patience"),
+     (([1.0], [1.0], 2, -0.5), "min_delta"), (([1.0, 1.0], [math.nan, math.inf], 2), "nothing to restore")],
+)
+def test_plan_invalid_arguments(args, match):
+    with pytest.raises(ValueError, match=match):
+        early_stopping_plan(*args)
+
+
+def test_plan_does_not_mutate_and_returns_python_numbers():
+    train, val = np.array([1.0, 0.5, 0.25]), [1.0, 0.75, 0.875]
+    saved = (train.copy(), list(val))
+    plan = early_stopping_plan(train, val, 1)
+    assert np.array_equal(train, saved[0]) and val == saved[1]
+    assert plan == (2, 1, 2, 0.5) and [type(v) for v in plan] == [int, int, int, float]

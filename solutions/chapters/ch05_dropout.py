@@ -1,5 +1,6 @@
 """Chapter 5: dropout. Graded: inverted dropout forward and backward, a Dropout module, channel-wise dropout
-(Dropout2d / Dropout1d) and Monte Carlo dropout prediction.
+(Dropout2d / Dropout1d), Monte Carlo dropout prediction, and a judgment part: McNemar's exact test of two networks
+scored on the same images (random paired outcomes drawn per batch seed).
 
 Random answers are judged by what the contract fixes exactly (shapes, dtypes, values 0 or 1/(1-p), out == x * mask,
 eval and p in {0, 1}, the generator, the caller's x untouched) and by frequencies: a kept fraction or a pair
@@ -768,6 +769,116 @@ def mc_dropout_predict_cases(draw):
                         hint="n_samples = 0 must raise ValueError: at least one pass is needed")
 
 
+# -- mcnemar: the judgment part ---------------------------------------------------------------------------
+MCNEMAR_OUTPUTS = ("only_a", "only_b", "p_value")
+
+
+def _binomial_tail(n, k):
+    """P(Binomial(n, 1/2) <= k), exact."""
+    return sum(math.comb(n, j) for j in range(k + 1)) / 2**n
+
+
+def _scalar(value):
+    """A recorded number as a Python float, or None."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, Array) and value.value.size == 1:
+        return float(value.value.reshape(()))
+    return None
+
+
+def _mcnemar_compare(a, b):
+    """Judge (only_a, only_b, p_value); a difference is compared with the known wrong variants, computed here from
+    the very inputs, so that the message says what the answer computed."""
+    only_a, only_b = int((a & ~b).sum()), int((b & ~a).sum())
+    both, neither, n_all = int((a & b).sum()), int((~a & ~b).sum()), a.size
+    n = only_a + only_b
+    tail = _binomial_tail(n, min(only_a, only_b))
+    acc_a, acc_b = a.mean(), b.mean()
+    pooled = (acc_a + acc_b) / 2
+    se = math.sqrt(2 * pooled * (1 - pooled) / n_all) if 0 < pooled < 1 else 0.0
+    unpaired = math.erfc(abs(acc_a - acc_b) / se / math.sqrt(2)) if se > 0 else 1.0
+    chi2 = math.erfc(math.sqrt((abs(only_a - only_b) - 1) ** 2 / n) / math.sqrt(2)) if n else 1.0
+    p_variants = [
+        (tail, "This is the one-sided p-value: the two-sided test doubles the tail (then caps at 1)."),
+        (2 * tail, "This is 2 * tail without the cap: a p-value cannot exceed 1, take min(1, 2 * tail)."),
+        (unpaired, "This is the unpaired two-proportion z-test of the two accuracies, which ignores that both "
+                   "classifiers saw the same examples; McNemar's test uses the discordant examples only."),
+        (min(1.0, 2 * _binomial_tail(n_all, min(only_a, only_b))),
+         "This is the binomial test over ALL examples: the agreements (both right, both wrong) do not enter "
+         "McNemar's test, n is only_a + only_b."),
+        (chi2, "This is the asymptotic chi-square version (with continuity correction); the exercise asks for the "
+               "exact binomial test."),
+    ]
+    count_variants = [(both, "This is the number of examples BOTH classifiers get right (an agreement)."),
+                      (neither, "This is the number of examples both get wrong (an agreement)."),
+                      (only_b, "This is only_b: only_a counts the examples right with a and WRONG with b."),
+                      (only_a, "This is only_a: only_b counts the examples right with b and WRONG with a.")]
+
+    def compare(got, expected, what):
+        if isinstance(got, Raised) or not isinstance(got, (tuple, list)) or len(got) != 3:
+            J.fail(what, f"expected a tuple (only_a, only_b, p_value), got {J.describe(got)}")
+        for index, name in enumerate(MCNEMAR_OUTPUTS):
+            value, want = _scalar(got[index]), float(to_numpy_value(expected[index]))
+            if value is not None and (value == want if index < 2 else math.isclose(value, want, rel_tol=1e-9,
+                                                                                    abs_tol=1e-15)):
+                continue
+            if index < 2:
+                notes = [text for key, text in count_variants if value == key and key != want]
+                rule = f"{name} counts the discordant examples right only with {'a' if index == 0 else 'b'}"
+            else:
+                notes = [text for key, text in p_variants
+                         if value is not None and math.isclose(value, key, rel_tol=1e-9, abs_tol=1e-15)
+                         and not math.isclose(key, want, rel_tol=1e-9, abs_tol=1e-15)]
+                rule = (f"p_value = min(1, 2 P(Binomial({n}, 1/2) <= min({only_a}, {only_b}))), the exact two-sided "
+                        "test (scipy.stats.binomtest(only_b, only_a + only_b).pvalue); 1 when no example is "
+                        "discordant")
+            J.fail(what, f"{name}: expected {want:.12g}, got {J.describe(got[index])}", " ".join([rule + "."] + notes))
+    return compare
+
+
+def to_numpy_value(value):
+    return value.value.reshape(()) if isinstance(value, Array) else value
+
+
+def _paired_outcomes(rng, n, cells):
+    """Two correctness vectors drawn from the probabilities of (both right, only a, only b, both wrong)."""
+    kind = rng.choice(4, size=n, p=np.asarray(cells) / np.sum(cells))
+    return kind <= 1, (kind == 0) | (kind == 2)
+
+
+def _mcnemar_case(label, a, b):
+    torch = lazy_torch()
+    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+    valid = a.shape == b.shape and a.size > 0
+    return function_case("mcnemar", torch.as_tensor(a), torch.as_tensor(b), label=label,
+                         compare=_mcnemar_compare(a, b) if valid else None,
+                         hint="raise ValueError when the two vectors do not score the same examples")
+
+
+VISIBLE_A = [True, True, True, True, False, False, False, False, False, False, True, False]
+VISIBLE_B = [True, True, True, False, True, True, True, True, True, True, True, False]
+
+
+def mcnemar_cases(draw):
+    yield _mcnemar_case("mcnemar on 12 examples: 1 right only with a, 6 only with b [visible]", VISIBLE_A, VISIBLE_B)
+    yield _mcnemar_case("mcnemar with as many examples right only with a as only with b (p = 1) [visible]",
+                        [True, True, False, False, True, False], [False, False, True, True, True, False])
+    yield _mcnemar_case("mcnemar with no discordant example (p = 1)", [True, False, True, True],
+                        [True, False, True, True])
+    yield _mcnemar_case("mcnemar where b wins every discordant example", [False] * 9 + [True] * 20,
+                        [True] * 9 + [True] * 20)
+    for i, (n, cells) in enumerate([(120, (0.7, 0.08, 0.14, 0.08)), (500, (0.85, 0.04, 0.07, 0.04)),
+                                    (60, (0.5, 0.2, 0.2, 0.1)), (2000, (0.9, 0.03, 0.035, 0.035)),
+                                    (300, (0.6, 0.15, 0.05, 0.2)), (45, (0.3, 0.1, 0.4, 0.2))]):
+        a, b = _paired_outcomes(draw.numpy(800 + i), n, cells)
+        yield _mcnemar_case(f"mcnemar on random paired outcomes of {n} examples", a, b)
+    yield _mcnemar_case("mcnemar with vectors of different lengths (must raise ValueError)", [True, False, True],
+                        [True, False])
+
+
 CHAPTER = Chapter(
     id="05-dropout",
     title="Dropout",
@@ -782,6 +893,7 @@ CHAPTER = Chapter(
              dropout2d_forward_cases),
         Test("test_mc_dropout_predict", "mc_dropout_predict", "mc_dropout_predict(model, x, n_samples)",
              mc_dropout_predict_cases),
+        Test("test_mcnemar", "mcnemar", "mcnemar(correct_a, correct_b)", mcnemar_cases),
     ),
     mistakes="solutions.mistakes.ch05_dropout",
     budget_seconds=20.0,

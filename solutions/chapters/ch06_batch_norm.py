@@ -1,5 +1,6 @@
 """Chapter 6: batch normalization. Graded: the forward pass with its cache, the backward pass from a cache, and a
-BatchNorm1d module, all with the semantics of torch.nn.BatchNorm1d.
+BatchNorm1d module, all with the semantics of torch.nn.BatchNorm1d; and a judgment part, largest_trainable_lr, which
+reads a learning-rate sweep (random sweeps drawn per batch seed: unsorted rates, diverged runs, ties at the threshold).
 
 Inputs are chosen so that every catalogued mistake changes a number: small batches (N / (N - 1) is 2 at N = 2 and
 1.5 at N = 3), momenta away from 0.5 (the two momentum conventions coincide there), eps large enough (1e-3 to 1) that
@@ -18,8 +19,8 @@ inputs, and names the one it matches.
 import numpy as np
 
 from checks import judge as J
-from checks.probe import Raised
-from checks.spec import Case, Chapter, Test, attribute, call, let, method, record, var
+from checks.probe import Array, Raised
+from checks.spec import Case, Chapter, Test, attribute, call, function_case, let, method, record, var
 from checks.tensors import lazy_torch, to_numpy
 
 RTOL, ATOL = 1e-8, 1e-10  # see the module docstring
@@ -500,6 +501,131 @@ def module_cases(draw):
     yield _module_single_sample_case()
 
 
+# -- largest_trainable_lr: the judgment part ---------------------------------------------------------------
+def _trained_lr(lrs, curves, threshold, trains):
+    good = [lr for lr, curve in zip(lrs, curves, strict=True) if trains(curve[-1], threshold)]
+    return max(good) if good else None
+
+
+def _first_failure_lr(lrs, curves, threshold):
+    """Walk the sorted sweep upward and stop at the first run that fails (trainability assumed monotone)."""
+    last = None
+    for lr, curve in sorted(zip(lrs, curves, strict=True)):
+        if not curve[-1] < threshold:
+            break
+        last = lr
+    return last
+
+
+def _list_order_lr(lrs, curves, threshold):
+    """The last run that trained in the order given (the sweep assumed sorted)."""
+    good = [lr for lr, curve in zip(lrs, curves, strict=True) if curve[-1] < threshold]
+    return good[-1] if good else None
+
+
+def _lr_value(value):
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, Array) and value.value.size == 1:
+        return float(value.value.reshape(()))
+    return value
+
+
+def _lr_compare(lrs, curves, threshold):
+    lowest = [lr for lr, curve in zip(lrs, curves, strict=True) if min(curve) < threshold]
+    variants = [
+        (max(lowest) if lowest else None,
+         "This is what the LOWEST loss of each curve gives: a run can dip below the threshold, then diverge or "
+         "climb back; the test is on the last loss."),
+        (_trained_lr(lrs, curves, threshold, lambda last, t: not last >= t),
+         "This is what counting a run that ends in NaN as trained gives: NaN >= threshold is False too, so "
+         "'not (last >= threshold)' lets a diverged run through; test last < threshold."),
+        (_trained_lr(lrs, curves, threshold, lambda last, t: last <= t),
+         "This is what counting a last loss EQUAL to the threshold as trained gives: the test is strict, "
+         "last < threshold."),
+        (_first_failure_lr(lrs, curves, threshold),
+         "This is the last rate before the first failure of the sorted sweep: a run can fail between two that "
+         "train (here, look at every run), and the answer is the largest rate that trained."),
+        (_list_order_lr(lrs, curves, threshold),
+         "This is the last rate that trained in the ORDER GIVEN; the rates are not sorted: take the largest."),
+        (max(lrs), "This is the largest rate tried, not the largest that trained."),
+    ]
+
+    def compare(got, expected, what):
+        if isinstance(got, Raised):
+            J.fail(what, f"raised {got.name}: {got.message[:300]}")
+        value, want = _lr_value(got), _lr_value(expected)
+        if value == want and (value is None) == (got is None):
+            return
+        rule = (f"the largest learning rate whose run trained (last loss < threshold = {threshold}; NaN and inf "
+                "never are), None when no run trained")
+        notes = [text for key, text in variants if key != want and key == value]
+        J.fail(what, f"expected {want!r}, got {J.describe(got)}", " ".join([rule + "."] + notes))
+    return compare
+
+
+def _lr_case(label, lrs, curves, threshold):
+    valid = len(lrs) > 0 and len(lrs) == len(curves)
+    return function_case("largest_trainable_lr", list(lrs), [list(c) for c in curves], threshold, label=label,
+                         compare=_lr_compare(list(lrs), [list(c) for c in curves], threshold) if valid else None,
+                         hint="raise ValueError for an empty sweep or one loss curve too many or too few")
+
+
+NAN, INF = float("nan"), float("inf")
+VISIBLE_LRS = [0.01, 0.1, 1.0, 10.0]
+VISIBLE_CURVES = [[2.0, 1.5, 1.0], [2.0, 0.5, 0.125], [2.0, 0.25, 0.0625], [2.0, 0.125, NAN]]
+
+
+def _random_sweep(rng, n):
+    """A log-spaced sweep: the final loss falls with the rate up to a divergence point, then NaN, inf or a huge
+    loss; one run below the divergence point may fail on its own; losses on a grid of 1/64 (ties are exact)."""
+    lrs = (10.0 ** np.round(np.linspace(-3, 1, n) + rng.uniform(-0.1, 0.1), 3)).tolist()
+    diverge = int(rng.integers(n // 2, n))
+    curves = []
+    for i, lr in enumerate(lrs):
+        epochs = int(rng.integers(3, 7))
+        start = 2.0
+        if i >= diverge:
+            end = [NAN, INF, 1e4][int(rng.integers(0, 3))]
+        else:
+            end = float(np.round((0.02 + 0.4 * (lrs[0] / lr) ** 0.5 + rng.uniform(0, 0.1)) * 64) / 64)
+        curves.append([start] + [float(np.round((start + (end - start) * (k + 1) / epochs) * 64) / 64)
+                                 if np.isfinite(end) and end < 100 else start for k in range(epochs - 2)] + [end])
+    if diverge > 2 and rng.random() < 0.7:
+        curves[int(rng.integers(1, diverge - 1))][-1] = NAN  # a run that failed on its own (a bad seed)
+    order = rng.permutation(n) if rng.random() < 0.5 else np.arange(n)
+    return [lrs[i] for i in order], [curves[i] for i in order]
+
+
+def largest_trainable_lr_cases(draw):
+    yield _lr_case("largest_trainable_lr([0.01, 0.1, 1, 10], curves ending 1.0, 0.125, 0.0625, NaN, threshold=0.25) "
+                   "[visible]", VISIBLE_LRS, VISIBLE_CURVES, 0.25)
+    yield _lr_case("largest_trainable_lr where no run reaches the threshold (None) [visible]", VISIBLE_LRS,
+                   VISIBLE_CURVES, 0.05)
+    yield _lr_case("largest_trainable_lr([0.1, 0.3], curves ending 0.125 and 0.25, threshold=0.25): a last loss equal "
+                   "to the threshold [visible]", [0.1, 0.3], [[1.0, 0.125], [1.0, 0.25]], 0.25)
+    yield _lr_case("largest_trainable_lr with a last loss equal to the threshold", [0.1, 0.3, 1.0],
+                   [[1.0, 0.5], [1.0, 0.25], [1.0, 0.125]], 0.125)
+    yield _lr_case("largest_trainable_lr with a failed run between two that train, rates unsorted [visible]",
+                   [3.0, 0.3, 1.0, 0.1], [[1.0, 0.0625], [1.0, 0.25], [1.0, INF], [1.0, 0.5]], 0.375)
+    yield _lr_case("largest_trainable_lr where the largest rate ends in NaN", [0.5, 5.0], [[1.0, 0.25], [1.0, NAN]],
+                   1.0)
+    yield _lr_case("largest_trainable_lr where runs dip below the threshold, then diverge or climb back",
+                   [0.1, 0.3, 1.0, 3.0], [[1.0, 0.5, 0.375], [1.0, 0.25, 0.125], [1.0, 0.0625, 0.5],
+                                          [1.0, 0.03125, INF]], 0.25)
+    for i, (n, threshold) in enumerate([(8, 0.25), (10, 0.375), (6, 0.5), (12, 0.25), (9, 0.3125), (7, 0.2)]):
+        lrs, curves = _random_sweep(draw.numpy(900 + i), n)
+        yield _lr_case(f"largest_trainable_lr on a random sweep of {n} learning rates, threshold={threshold}",
+                       lrs, curves, threshold)
+    yield _lr_case("largest_trainable_lr with 3 rates and 2 curves (must raise ValueError) [visible]", [0.1, 1.0, 10.0],
+                   [[1.0, 0.5], [1.0, 0.25]], 0.3)
+    yield _lr_case("largest_trainable_lr on an empty sweep (must raise ValueError)", [], [], 0.3)
+
+
 CHAPTER = Chapter(
     id="06-batch-norm",
     title="Batch normalization",
@@ -514,6 +640,8 @@ CHAPTER = Chapter(
              "class BatchNorm1d(torch.nn.Module): __init__(self, num_features, eps=1e-5, momentum=0.1), "
              "forward(self, x)",
              module_cases),
+        Test("test_largest_trainable_lr", "largest_trainable_lr", "largest_trainable_lr(lrs, curves, threshold)",
+             largest_trainable_lr_cases),
     ),
     mistakes="solutions.mistakes.ch06_batch_norm",
     budget_seconds=20.0,

@@ -1,5 +1,7 @@
 """Chapter 7: early stopping, weight decay and max-norm. Graded: a Keras-style EarlyStopping (its rule, and the best
-weights it keeps and restores), the L2 penalty of a model, one SGD step, one Adam / AdamW step, and max_norm_.
+weights it keeps and restores), the L2 penalty of a model, one SGD step, one Adam / AdamW step, max_norm_, and a
+judgment part: early_stopping_plan reads a finished run's curves (stop, restore, Algorithm 7.2's epochs and 7.3's
+target loss) on random curves drawn per batch seed.
 
 Every input is data made here: values fed to EarlyStopping are multiples of 1/8 (exact in binary, so ties, plateaus
 and improvements of exactly min_delta are real), and a model's weights change between epochs through
@@ -869,6 +871,114 @@ def max_norm_cases(draw):
                              max_value, "rows of norm > max_value scaled to max_value, in place; other rows unchanged")
 
 
+# -- early_stopping_plan: the judgment part ------------------------------------------------------------
+PLAN_OUTPUTS = ("stop_epoch", "restore_epoch", "retrain_epochs", "target_loss")
+
+
+def _plan(val, patience, min_delta=0.0, tie=False, late=False):
+    """(stop_epoch, restore_epoch) of the rule, or of a variant: ties improve, or stop at wait > patience. Trusted
+    side, only to name what a wrong answer did."""
+    best, best_epoch, wait = math.inf, None, 0
+    for epoch, value in enumerate(val):
+        if value + min_delta < best or (tie and value + min_delta <= best):
+            best, best_epoch, wait = value, epoch, 0
+            continue
+        wait += 1
+        if (wait > patience) if late else (wait >= patience):
+            return epoch, best_epoch
+    return len(val) - 1, best_epoch
+
+
+def _plan_compare(train, val, patience, min_delta):
+    stop, restore = _plan(val, patience, min_delta)
+    stop_late = _plan(val, patience, min_delta, late=True)[0]
+    stop_tie = _plan(val, patience, min_delta, tie=True)[0]
+    overall = min(range(len(val)), key=lambda t: (val[t], t))  # the first minimum of the whole curve
+
+    def compare(got, expected, what):
+        if isinstance(got, Raised) or not isinstance(got, (tuple, list)) or len(got) != 4:
+            J.fail(what, f"expected a tuple ({', '.join(PLAN_OUTPUTS)}), got {J.describe(got)}")
+        values = [_number(v) for v in got]
+        rule = (f"training stops after the first epoch without improvement at which wait >= patience "
+                f"({patience}), 0-based; T - 1 = {len(val) - 1} when it never stops")
+        notes = [(stop_late, "A stop one epoch later is what wait > patience gives."),
+                 (stop_tie, "This stop is what counting a tie with the best value as an improvement (<=) gives."),
+                 (stop + 1, "One more than the expected epoch: are your epochs 1-based?")]
+        hints = {
+            "stop_epoch": (rule, notes),
+            "restore_epoch": (f"the restored epoch is the best one up to the stop (epoch {stop}), by the same rule",
+                              [(stop, "This is the stop epoch: early stopping restores the BEST epoch, not the last "
+                                      "one."),
+                               (overall, "This is the best epoch of the whole curve, but the epochs after the stop "
+                                         "were never trained: look only up to the stop."),
+                               (restore + 1, "One more than the expected epoch: are your epochs 1-based?")]),
+            "retrain_epochs": ("Algorithm 7.2 retrains for as many epochs as the restored run had trained",
+                               [(restore, "This is restore_epoch itself: epochs are 0-based, so reaching epoch t* "
+                                          "takes t* + 1 epochs.")]),
+            "target_loss": ("Algorithm 7.3 continues until the validation loss falls to the TRAINING loss at the "
+                            "restored epoch", []),
+        }
+        for name, value, want in zip(PLAN_OUTPUTS, values, expected, strict=True):
+            want = _number(want)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value == want:
+                continue
+            rule_text, variants = hints[name]
+            if name == "target_loss":
+                variants = [(val[restore], "This is the VALIDATION loss at the restored epoch; the target is the "
+                                           "training loss there."),
+                            (train[stop], "This is the training loss at the stop epoch, not at the restored one.")]
+            note = " ".join(text for key, text in variants if isinstance(value, (int, float)) and value == key
+                            and key != want)
+            J.fail(what, f"{name}: expected {_count(want)}, got {J.describe(got[PLAN_OUTPUTS.index(name)])}",
+                   f"{rule_text}. {note}".strip())
+    return compare
+
+
+def _plan_case(label, train, val, patience, min_delta=0.0):
+    kwargs = {"min_delta": min_delta} if min_delta else {}
+    valid = len(val) > 0 and len(train) == len(val)  # else the reference raises: no outputs to compare
+    return function_case("early_stopping_plan", list(train), list(val), patience, label=label,
+                         compare=_plan_compare(list(train), list(val), patience, min_delta) if valid else None,
+                         hint="raise ValueError for empty curves or curves of different lengths", **kwargs)
+
+
+def _random_curves(rng, n):
+    """A U-shaped validation curve with noise and a falling training curve, on a grid of 1/64 (exact in binary:
+    ties and plateaus are real)."""
+    t = np.arange(n)
+    turn = rng.integers(n // 4, 3 * n // 4)
+    val = 1.0 + 0.5 * ((t - turn) / n) ** 2 + rng.normal(0.0, 0.03, n)
+    train = 0.1 + 1.2 * np.exp(-t / (n / 3)) + rng.normal(0.0, 0.01, n)
+    return (np.round(train * 64) / 64).tolist(), (np.round(val * 64) / 64).tolist()
+
+
+VISIBLE_TRAIN = [1.5, 1.25, 1.0, 0.875, 0.75, 0.625, 0.5, 0.375]
+VISIBLE_VAL = [1.0, 0.75, 0.5, 0.625, 0.5, 0.75, 0.25, 0.125]
+
+
+def early_stopping_plan_cases(draw):
+    yield _plan_case("early_stopping_plan(train, val = [1, 0.75, 0.5, 0.625, 0.5, 0.75, 0.25, 0.125], patience=2) "
+                     "[visible]", VISIBLE_TRAIN, VISIBLE_VAL, 2)
+    falling = [1.0 - k / 16 for k in range(10)]
+    yield _plan_case("early_stopping_plan on a validation loss that falls every epoch (the rule never fires), "
+                     "patience=3", [v + 0.25 for v in falling], falling, 3)
+    yield _plan_case("early_stopping_plan with patience=0 (stops at the first epoch without improvement)",
+                     VISIBLE_TRAIN, [1.0, 0.75, 0.75, 0.5, 0.25, 0.125, 0.0, -0.125], 0)
+    yield _plan_case("early_stopping_plan with min_delta=0.125: a decrease of exactly min_delta is no improvement",
+                     VISIBLE_TRAIN, [1.0, 0.875, 0.5, 0.375, 0.3125, 0.25, 0.125, 0.0], 3, min_delta=0.125)
+    yield _plan_case("early_stopping_plan: the lowest validation loss comes after the stop",
+                     [2.0, 1.5, 1.0, 0.75, 0.5, 0.375, 0.25, 0.125, 0.0625, 0.03125],
+                     [1.0, 0.5, 0.625, 0.75, 0.875, 0.25, 0.125, 0.125, 0.25, 0.375], 3)
+    for i, (n, patience, min_delta) in enumerate([(20, 2, 0.0), (30, 3, 0.0), (25, 5, 0.0), (40, 4, 0.0),
+                                                  (30, 3, 1 / 32), (16, 1, 0.0)]):
+        train, val = _random_curves(draw.numpy(700 + i), n)
+        yield _plan_case(f"early_stopping_plan on random loss curves of {n} epochs, patience={patience}"
+                         + (f", min_delta={min_delta}" if min_delta else ""), train, val, patience, min_delta)
+    yield _plan_case("early_stopping_plan with curves of different lengths (must raise ValueError)",
+                     [1.0, 0.5], [1.0, 0.5, 0.25], 2)
+    yield _plan_case("early_stopping_plan with empty curves (must raise ValueError)", [], [], 2)
+
+
 CHAPTER = Chapter(
     id="07-early-stopping",
     title="Early stopping, weight decay and other training-time regularizers",
@@ -889,6 +999,8 @@ CHAPTER = Chapter(
              "adam_step(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, "
              "decoupled=False)", adam_step_decoupled_cases),
         Test("test_max_norm_", "max_norm_", "max_norm_(weight, max_value)", max_norm_cases),
+        Test("test_early_stopping_plan", "early_stopping_plan",
+             "early_stopping_plan(train_losses, val_losses, patience, min_delta=0.0)", early_stopping_plan_cases),
     ),
     mistakes="solutions.mistakes.ch07_early_stopping",
     budget_seconds=20.0,

@@ -1,5 +1,6 @@
 """Known mistakes of chapter 5: the mask, its scale and dtype, evaluation mode, the generator, the backward pass, the
-module, channel-wise masks and Monte Carlo dropout (modes, batch norm, the std)."""
+module, channel-wise masks and Monte Carlo dropout (modes, batch norm, the std), and the judgment part's McNemar test
+(one-sided, not capped, all examples, unpaired)."""
 
 from checks.mistakes import Mistake
 
@@ -378,4 +379,47 @@ MC = [
     ),
 ]
 
-MISTAKES = FORWARD + BACKWARD + MODULE + DROPOUT2D + MC
+PAIRED = ("Is the gain more than noise?", "is-the-gain-more-than-noise")
+P_RETURN = "return only_a, only_b, min(1.0, 2 * tail)"
+
+MCNEMAR = [
+    Mistake(
+        id="mcnemar_one_sided", target="mcnemar", section=PAIRED, match=r"one-sided",
+        explanation="your p-value is the one-sided tail P(Binomial(n, 1/2) <= min(only_a, only_b)); the question "
+                    "'is one network better than the other?' is two-sided: double the tail (and cap at 1)",
+        change=((P_RETURN, "return only_a, only_b, tail"),),
+    ),
+    Mistake(
+        id="mcnemar_not_capped", target="mcnemar", section=PAIRED, match=r"cannot exceed 1",
+        explanation="your p-value is twice the tail without the cap: when only_a == only_b the doubled tail exceeds "
+                    "1 (the middle value is counted in both tails), and a probability cannot; take min(1, 2 * tail)",
+        change=((P_RETURN, "return only_a, only_b, 2 * tail"),),
+    ),
+    Mistake(
+        id="mcnemar_all_examples", target="mcnemar", section=PAIRED, match=r"ALL examples",
+        explanation="your binomial test runs over all the examples; the examples both networks get right or both "
+                    "get wrong say nothing about which is better: McNemar's n is only_a + only_b",
+        change=(("n = only_a + only_b", "n = correct_a.numel()"),),
+    ),
+    Mistake(
+        id="mcnemar_unpaired", target="mcnemar", section=PAIRED, match=r"unpaired",
+        explanation="your p-value is the unpaired two-proportion z-test of the two accuracies; both networks were "
+                    "scored on the SAME examples, so most of the noise cancels in the pairs: McNemar's test counts "
+                    "the discordant examples only",
+        code='''
+def mcnemar(correct_a, correct_b):
+    if correct_a.shape != correct_b.shape:
+        raise ValueError("correct_a and correct_b must score the same examples")
+    only_a = int((correct_a & ~correct_b).sum())
+    only_b = int((correct_b & ~correct_a).sum())
+    n = correct_a.numel()
+    acc_a, acc_b = correct_a.double().mean().item(), correct_b.double().mean().item()
+    pooled = (acc_a + acc_b) / 2
+    se = math.sqrt(2 * pooled * (1 - pooled) / n)
+    z = abs(acc_a - acc_b) / se if se > 0 else 0.0
+    return only_a, only_b, math.erfc(z / math.sqrt(2))
+''',
+    ),
+]
+
+MISTAKES = FORWARD + BACKWARD + MODULE + DROPOUT2D + MC + MCNEMAR

@@ -1,5 +1,6 @@
 """Known mistakes of chapter 6: variance conventions, eps, axis, momentum, evaluation mode, in-place and aliased
-running statistics, one-sample batches, the cache, the three paths of the backward pass, module registration."""
+running statistics, one-sample batches, the cache, the three paths of the backward pass, module registration; the
+judgment part's sweep (NaN counted as trained, the threshold inclusive, the first failure, the order given)."""
 
 from checks.mistakes import Mistake
 
@@ -281,4 +282,47 @@ MODULE = [
     ),
 ]
 
-MISTAKES = FORWARD + BACKWARD + MODULE
+LEARNING_RATES = ("Larger learning rates", "larger-learning-rates")
+TRAINED = "trained = [lr for lr, curve in zip(lrs, curves, strict=True) if curve[-1] < threshold]"
+
+SWEEP = [
+    Mistake(
+        id="lr_nan_trains", target="largest_trainable_lr", section=LEARNING_RATES, match=r"ends in NaN",
+        explanation="your test counts a run whose loss ends in NaN as trained: every comparison with NaN is False, "
+                    "so 'not (last >= threshold)' lets a diverged run through; 'last < threshold' does not",
+        change=((TRAINED, "trained = [lr for lr, curve in zip(lrs, curves, strict=True) "
+                           "if not curve[-1] >= threshold]"),),
+    ),
+    Mistake(
+        id="lr_threshold_inclusive", target="largest_trainable_lr", section=LEARNING_RATES, match=r"EQUAL to the "
+        "threshold",
+        explanation="your test counts a last loss equal to the threshold as trained (<=); the contract is strict: "
+                    "last < threshold",
+        change=(("if curve[-1] < threshold]", "if curve[-1] <= threshold]"),),
+    ),
+    Mistake(
+        id="lr_first_failure", target="largest_trainable_lr", section=LEARNING_RATES, match=r"first failure",
+        explanation="your answer stops at the first run that fails in the sorted sweep, as if trainability were "
+                    "monotone in the learning rate; a run can fail (a bad seed) between two that train: the answer "
+                    "is the largest rate that trained",
+        code='''
+def largest_trainable_lr(lrs, curves, threshold):
+    if len(lrs) == 0 or len(lrs) != len(curves):
+        raise ValueError("one loss curve per learning rate, at least one")
+    best = None
+    for lr, curve in sorted(zip(lrs, curves)):
+        if not curve[-1] < threshold:
+            break
+        best = lr
+    return best
+''',
+    ),
+    Mistake(
+        id="lr_list_order", target="largest_trainable_lr", section=LEARNING_RATES, match=r"ORDER GIVEN",
+        explanation="your answer is the last rate that trained in the order given, as if the rates were sorted; "
+                    "take the largest (max) of the rates that trained",
+        change=(("return max(trained) if trained else None", "return trained[-1] if trained else None"),),
+    ),
+]
+
+MISTAKES = FORWARD + BACKWARD + MODULE + SWEEP

@@ -1,7 +1,8 @@
 """Known mistakes of chapter 7: the early-stopping rule (counter, ties, min_delta, mode, patience), the best weights
 (aliased, last, buffers, restored inside step, nothing kept), the L2 penalty (biases, names, 1/2, square, float),
 weight decay in SGD, Adam and AdamW (sign, lr, bias correction, eps, raw moments, coupling) and max-norm (rows,
-threshold, in place, no_grad)."""
+threshold, in place, no_grad), and the judgment part's plan (restore the last epoch or look past the stop, patience
+off by one, ties, retraining epochs 0-based, the validation loss as Algorithm 7.3's target)."""
 
 from checks.mistakes import Mistake
 
@@ -346,4 +347,48 @@ def max_norm_(weight, max_value):
     ),
 ]
 
-MISTAKES = EARLY_STOPPING + L2 + SGD + ADAM_STEP + MAX_NORM
+RETRAIN = ("Then train on the validation images too", "then-train-on-the-validation-images-too")
+PLAN_RETURN = "return stop_epoch, best_epoch, best_epoch + 1, float(train_losses[best_epoch])"
+
+PLAN = [
+    Mistake(
+        id="plan_restore_last", target="early_stopping_plan", section=PATIENCE, match=r"restores the BEST epoch",
+        explanation="your plan restores the epoch at which training stopped (the last weights); early stopping "
+                    "restores the best epoch up to the stop, and Algorithms 7.2 and 7.3 start from it",
+        change=((PLAN_RETURN, "return stop_epoch, stop_epoch, stop_epoch + 1, float(train_losses[stop_epoch])"),),
+    ),
+    Mistake(
+        id="plan_patience_off_by_one", target="early_stopping_plan", section=EARLY, match=r"wait > patience gives",
+        explanation="your plan stops one epoch late: it stops when wait > patience; the rule stops at the first epoch "
+                    "with wait >= patience (patience=2: the second epoch in a row without improvement)",
+        change=(("if wait >= patience:", "if wait > patience:"),),
+    ),
+    Mistake(
+        id="plan_restore_whole_curve", target="early_stopping_plan", section=PATIENCE, match=r"never trained",
+        explanation="your plan restores the lowest validation loss of the WHOLE curve, including epochs after the "
+                    "stop that early stopping never trains; the restored epoch is the best one up to the stop",
+        change=((PLAN_RETURN, "best_epoch = min(range(len(val_losses)), key=lambda t: val_losses[t])\n    "
+                 + PLAN_RETURN),),
+    ),
+    Mistake(
+        id="plan_retrain_zero_based", target="early_stopping_plan", section=RETRAIN, match=r"0-based, so reaching",
+        explanation="your retrain_epochs equals restore_epoch: epochs are 0-based, so the restored network had "
+                    "trained restore_epoch + 1 epochs, and Algorithm 7.2 retrains for as many",
+        change=(("best_epoch, best_epoch + 1,", "best_epoch, best_epoch,"),),
+    ),
+    Mistake(
+        id="plan_target_val_loss", target="early_stopping_plan", section=RETRAIN, match=r"VALIDATION loss",
+        explanation="your target_loss is the validation loss at the restored epoch; Algorithm 7.3 continues until "
+                    "the validation loss falls to the TRAINING loss the network had at that epoch (a validation "
+                    "loss already at its best would stop at once)",
+        change=(("float(train_losses[best_epoch])", "float(val_losses[best_epoch])"),),
+    ),
+    Mistake(
+        id="plan_tie_is_improvement", target="early_stopping_plan", section=EARLY, match=r"\btie",
+        explanation="your plan counts a tie with the best validation loss as an improvement (<= instead of <); the "
+                    "rule is strict: a plateau is not progress, so it stops earlier and restores the first best epoch",
+        change=(("if value + min_delta < best:", "if value + min_delta <= best:"),),
+    ),
+]
+
+MISTAKES = EARLY_STOPPING + L2 + SGD + ADAM_STEP + MAX_NORM + PLAN

@@ -99,6 +99,20 @@ def mc_dropout_predict(model, x, n_samples):
     mean = total / n_samples
     return mean.clone(), (total_sq / n_samples - mean**2).clamp_min(0.0).sqrt()
 '''),
+    # the discordant counts from a 2x2 table, the p-value from scipy's formula written with lgamma
+    ("mcnemar", '''
+def mcnemar(correct_a, correct_b):
+    if correct_a.numel() != correct_b.numel():
+        raise ValueError("the two vectors must have one entry per example")
+    table = torch.zeros(2, 2, dtype=torch.long)
+    for a, b in zip(correct_a.tolist(), correct_b.tolist()):
+        table[int(a), int(b)] += 1
+    only_a, only_b = int(table[1, 0]), int(table[0, 1])
+    n, k = only_a + only_b, min(only_a, only_b)
+    log_terms = [math.lgamma(n + 1) - math.lgamma(j + 1) - math.lgamma(n - j + 1) - n * math.log(2)
+                 for j in range(k + 1)]
+    return only_a, only_b, min(1.0, 2 * sum(math.exp(t) for t in log_terms))
+'''),
 ]
 
 UNSEEN = [
@@ -223,6 +237,28 @@ def mc_dropout_predict(model, x, n_samples):
         m.training = mode
     return y.mean(dim=0), y.std(dim=0, correction=0)
 ''', ()),
+    # the mid-p variant (half the probability of the observed count)
+    ("mcnemar", '''
+def mcnemar(correct_a, correct_b):
+    if correct_a.shape != correct_b.shape:
+        raise ValueError("lengths differ")
+    only_a = int((correct_a & ~correct_b).sum())
+    only_b = int((correct_b & ~correct_a).sum())
+    n, k = only_a + only_b, min(only_a, only_b)
+    tail = sum(math.comb(n, j) for j in range(k)) / 2**n + 0.5 * math.comb(n, k) / 2**n
+    return only_a, only_b, min(1.0, 2 * tail)
+''', ()),
+    # the two counts swapped
+    ("mcnemar", '''
+def mcnemar(correct_a, correct_b):
+    if correct_a.shape != correct_b.shape:
+        raise ValueError("lengths differ")
+    only_b = int((correct_a & ~correct_b).sum())
+    only_a = int((correct_b & ~correct_a).sum())
+    n = only_a + only_b
+    tail = sum(math.comb(n, j) for j in range(min(only_a, only_b) + 1)) / 2**n
+    return only_a, only_b, min(1.0, 2 * tail)
+''', ()),
 ]
 
 # Common mistakes written from scratch (see tests/answers/ch01_normalization.py): (answer, code, the catalogued
@@ -340,4 +376,31 @@ def mc_dropout_predict(model, x, n_samples):
         m.train(mode)
     return ys.mean(dim=0), ys.std(dim=0)
 ''', "mc_std_unbiased", "torch.std's default n - 1"),
+    ("mcnemar", '''
+def mcnemar(correct_a, correct_b):
+    if len(correct_a) != len(correct_b):
+        raise ValueError("different lengths")
+    b = int(torch.sum(correct_a & ~correct_b))
+    c = int(torch.sum(~correct_a & correct_b))
+    n = b + c
+    p = 0.0
+    for k in range(0, min(b, c) + 1):
+        p += math.comb(n, k) * 0.5 ** n
+    return b, c, p
+''', "mcnemar_one_sided", "the tail, not doubled"),
+    ("mcnemar", '''
+def mcnemar(correct_a, correct_b):
+    if len(correct_a) != len(correct_b):
+        raise ValueError("different lengths")
+    n = len(correct_a)
+    p1 = correct_a.double().mean().item()
+    p2 = correct_b.double().mean().item()
+    p = (p1 + p2) / 2
+    if p in (0.0, 1.0):
+        pval = 1.0
+    else:
+        z = (p2 - p1) / math.sqrt(p * (1 - p) * 2 / n)
+        pval = 2 * 0.5 * math.erfc(abs(z) / math.sqrt(2))
+    return int((correct_a & ~correct_b).sum()), int((correct_b & ~correct_a).sum()), pval
+''', "mcnemar_unpaired", "a two-proportion z-test"),
 ]

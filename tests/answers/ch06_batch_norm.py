@@ -90,6 +90,17 @@ class BatchNorm1d(torch.nn.Module):
                 self.running_var.copy_(new_var)
         return out
 '''),
+    # sorted from the largest rate down, the first run that trained; finiteness tested with torch
+    ("largest_trainable_lr", '''
+def largest_trainable_lr(lrs, curves, threshold):
+    if not lrs or len(lrs) != len(curves):
+        raise ValueError("need one curve per learning rate")
+    for lr, curve in sorted(zip(lrs, curves), key=lambda pair: pair[0], reverse=True):
+        last = float(curve[-1])
+        if bool(torch.isfinite(torch.tensor(last))) and last < threshold:
+            return lr
+    return None
+'''),
 ]
 
 UNSEEN = [
@@ -193,6 +204,38 @@ class BatchNorm1d(torch.nn.Module):
             self.running_var.copy_((1 - self.momentum) * self.running_var + self.momentum * var * n / (n - 1))
         return self.weight * (x - mean) / torch.sqrt(var + self.eps) + self.bias
 ''', ()),
+    # the smallest loss of the curve, not the last one, compared with the threshold
+    ("largest_trainable_lr", '''
+def largest_trainable_lr(lrs, curves, threshold):
+    if len(lrs) == 0 or len(lrs) != len(curves):
+        raise ValueError("one loss curve per learning rate")
+    trained = [lr for lr, curve in zip(lrs, curves) if min(curve) < threshold]
+    return max(trained) if trained else None
+''', ()),
+    # the rate just above the largest that trained (the first that failed)
+    ("largest_trainable_lr", '''
+def largest_trainable_lr(lrs, curves, threshold):
+    if len(lrs) == 0 or len(lrs) != len(curves):
+        raise ValueError("one loss curve per learning rate")
+    ordered = sorted(zip(lrs, curves))
+    for lr, curve in ordered:
+        if not curve[-1] < threshold:
+            return lr
+    return None
+''', ()),
+    # two mistakes at once: a NaN passes 'not above', and a tie counts (> instead of >=)
+    ("largest_trainable_lr", '''
+def largest_trainable_lr(lrs, curves, threshold):
+    if len(lrs) != len(curves) or len(lrs) == 0:
+        raise ValueError("lrs and curves must have the same, non-zero, length")
+    best = None
+    for i in range(len(lrs)):
+        if curves[i][-1] > threshold:
+            continue
+        if best is None or lrs[i] > best:
+            best = lrs[i]
+    return best
+''', ("lr_nan_trains", "lr_threshold_inclusive")),
 ]
 
 # Common mistakes written from scratch (see tests/answers/ch01_normalization.py): (answer, code, the catalogued
@@ -338,4 +381,14 @@ class BatchNorm1d(torch.nn.Module):
         xhat = (x - mean) / torch.sqrt(var + self.eps)
         return xhat * self.weight + self.bias
 ''', "module_unbiased_variance", "normalizes with torch.var's default (unbiased)"),
+    ("largest_trainable_lr", '''
+def largest_trainable_lr(lrs, curves, threshold):
+    if len(lrs) != len(curves) or not len(lrs):
+        raise ValueError("lengths")
+    answer = None
+    for lr, curve in zip(lrs, curves):
+        if curve[-1] < threshold:
+            answer = lr
+    return answer
+''', "lr_list_order", "the last trained rate in the order given"),
 ]

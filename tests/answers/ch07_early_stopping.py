@@ -120,6 +120,20 @@ def max_norm_(weight, max_value):
         weight.copy_(torch.renorm(weight, 2, 0, max_value))
     return weight
 '''),
+    # an EarlyStopping-like loop written with a while and an index of the last improvement
+    ("early_stopping_plan", '''
+def early_stopping_plan(train_losses, val_losses, patience, min_delta=0.0):
+    if not len(val_losses) or len(val_losses) != len(train_losses):
+        raise ValueError("one training and one validation loss per epoch, at least one epoch")
+    best_epoch, epoch = 0, 0
+    while epoch + 1 < len(val_losses):
+        epoch += 1
+        if val_losses[epoch] + min_delta < val_losses[best_epoch]:
+            best_epoch = epoch
+        elif epoch - best_epoch >= max(patience, 1):
+            break
+    return epoch, best_epoch, best_epoch + 1, float(train_losses[best_epoch])
+'''),
 ]
 
 _ES = '''
@@ -220,6 +234,38 @@ def max_norm_(weight, max_value):
         if norm > max_value:
             weight.mul_(max_value / (norm + 1e-7))
     return weight
+''', ()),
+    # the restored epoch is the best one up to the stop, but the epochs are returned 1-based throughout
+    ("early_stopping_plan", '''
+def early_stopping_plan(train_losses, val_losses, patience, min_delta=0.0):
+    if len(val_losses) == 0 or len(train_losses) != len(val_losses):
+        raise ValueError("bad curves")
+    best, best_epoch, wait, stop = math.inf, 0, 0, len(val_losses)
+    for epoch, value in enumerate(val_losses, start=1):
+        if value + min_delta < best:
+            best, best_epoch, wait = value, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                stop = epoch
+                break
+    return stop, best_epoch, best_epoch, float(train_losses[best_epoch - 1])
+''', ()),
+    # min_delta ignored: any decrease counts
+    ("early_stopping_plan", '''
+def early_stopping_plan(train_losses, val_losses, patience, min_delta=0.0):
+    if len(val_losses) == 0 or len(train_losses) != len(val_losses):
+        raise ValueError("bad curves")
+    best, best_epoch, wait, stop = math.inf, 0, 0, len(val_losses) - 1
+    for epoch, value in enumerate(val_losses):
+        if value < best:
+            best, best_epoch, wait = value, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                stop = epoch
+                break
+    return stop, best_epoch, best_epoch + 1, float(train_losses[best_epoch])
 ''', ()),
 ]
 
@@ -333,4 +379,54 @@ def max_norm_(weight, max_value):
         weight.mul_(scale)
     return weight
 ''', "maxnorm_columns", "the norms of the columns (Keras' axis=0)"),
+    ("early_stopping_plan", '''
+def early_stopping_plan(train_losses, val_losses, patience, min_delta=0.0):
+    if len(train_losses) != len(val_losses) or not val_losses:
+        raise ValueError("curves of different lengths or empty")
+    best = float("inf")
+    best_epoch = 0
+    bad_epochs = 0
+    for i in range(len(val_losses)):
+        if val_losses[i] < best - min_delta:
+            best = val_losses[i]
+            best_epoch = i
+            bad_epochs = 0
+        else:
+            bad_epochs += 1
+        if bad_epochs >= patience and bad_epochs > 0:
+            return i, i, i + 1, train_losses[i]
+    last = len(val_losses) - 1
+    return last, last, last + 1, train_losses[last]
+''', "plan_restore_last", "restores the epoch at which it stops"),
+    ("early_stopping_plan", '''
+def early_stopping_plan(train_losses, val_losses, patience, min_delta=0.0):
+    if len(train_losses) != len(val_losses) or len(val_losses) == 0:
+        raise ValueError("need one train and one val loss per epoch")
+    best_epoch, counter = 0, 0
+    stop = len(val_losses) - 1
+    for epoch in range(1, len(val_losses)):
+        if val_losses[epoch] < val_losses[best_epoch] - min_delta:
+            best_epoch, counter = epoch, 0
+        else:
+            counter += 1
+            if counter > patience:
+                stop = epoch
+                break
+    return stop, best_epoch, best_epoch + 1, train_losses[best_epoch]
+''', "plan_patience_off_by_one", "counter > patience"),
+    ("early_stopping_plan", '''
+def early_stopping_plan(train_losses, val_losses, patience, min_delta=0.0):
+    if len(train_losses) != len(val_losses) or len(val_losses) == 0:
+        raise ValueError("lengths")
+    best_val, best_epoch, waited, stop = math.inf, None, 0, len(val_losses) - 1
+    for epoch, v in enumerate(val_losses):
+        if v + min_delta < best_val:
+            best_val, best_epoch, waited = v, epoch, 0
+        else:
+            waited += 1
+            if waited >= patience:
+                stop = epoch
+                break
+    return stop, best_epoch, best_epoch + 1, val_losses[best_epoch]
+''', "plan_target_val_loss", "the best validation loss as the target"),
 ]
