@@ -14,6 +14,7 @@ torch's global random state is never read or changed.
 import math
 import numbers
 
+import numpy as np
 import torch
 
 _LINEAR_GAIN_ONE = (
@@ -431,3 +432,45 @@ def activation_stats(init, activation, n_layers=10, width=256, n_samples=1000, g
         stats[layer, 1] = x.std(correction=0)
         stats[layer, 2] = saturated(x).double().mean()
     return stats
+
+
+def input_share(activations):
+    r"""The share of a layer's spread that depends on the input.
+
+    A layer's activations :math:`a_{ij}` (input :math:`i`, unit :math:`j`) spread for two reasons:
+    one unit answers different inputs differently (what the next layers can use), or different
+    units sit at different values that are the same for every input (no information at all). The
+    law of total variance (ddof=0 throughout) splits the pooled variance into the two:
+
+    .. math:: \operatorname{Var}_{ij}(a_{ij}) = \underbrace{\tfrac{1}{m}\textstyle\sum_j
+              \operatorname{Var}_i(a_{ij})}_{\text{across inputs, per unit}} +
+              \operatorname{Var}_j\big(\bar a_{\cdot j}\big),
+              \qquad \text{share} = \frac{\tfrac{1}{m}\sum_j \operatorname{Var}_i(a_{ij})}
+              {\operatorname{Var}_{ij}(a_{ij})} \in [0, 1].
+
+    A share near 0 means the network has forgotten its input: every input gives the same
+    activations, however wide the pooled histogram looks.
+
+    Parameters
+    ----------
+    activations : array_like, shape (n_samples, n_units)
+        One layer's activations, a row per input (n_samples >= 2).
+
+    Returns
+    -------
+    float
+        The share, in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If ``activations`` is not a finite 2-D array with at least 2 rows, or nothing varies at
+        all (pooled variance 0: the share is undefined).
+    """
+    a = np.array(activations, dtype=np.float64, copy=True)
+    if a.ndim != 2 or a.shape[0] < 2 or a.shape[1] < 1 or not np.all(np.isfinite(a)):
+        raise ValueError(f"activations must be a finite 2-D array with >= 2 rows, got shape {a.shape}")
+    pooled = a.var()
+    if pooled == 0:
+        raise ValueError("the activations do not vary at all: the share is undefined")
+    return float(min(a.var(axis=0).mean() / pooled, 1.0))

@@ -202,3 +202,45 @@ def _check_X_y(X, y):
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"X and y must have the same number of samples, got {X.shape[0]} and {y.shape[0]}")
     return X, y
+
+
+def choose_alpha(alphas, val_errors):
+    r"""The penalty with the smallest validation error, and whether the grid brackets it.
+
+    .. math:: \hat\alpha = \max \{\alpha_k : e_k = \min_j e_j\}
+
+    (ties go to the largest penalty, the simplest of the equally good models). A minimum at
+    the edge of the grid is no evidence of a tuned penalty, only that the error still falls
+    beyond the grid: the verdict says which way to extend it.
+
+    Parameters
+    ----------
+    alphas : array_like, shape (n,), n >= 3
+        Distinct positive penalties, in any order (scikit-learn's paths run from large to small).
+    val_errors : array_like, shape (n,)
+        The validation error of the model fitted with each penalty (lower is better).
+
+    Returns
+    -------
+    (float, str)
+        :math:`\hat\alpha` and ``"extend_low"`` if it is the smallest penalty of the grid,
+        ``"extend_high"`` if it is the largest, else ``"ok"`` (the grid brackets the minimum).
+
+    Raises
+    ------
+    ValueError
+        If the arrays are not 1-D of one length >= 3, not finite, or the penalties are not
+        distinct and positive.
+    """
+    alphas = as_float_array(alphas, "alphas", ndim=(1,))
+    val_errors = as_float_array(val_errors, "val_errors", ndim=(1,))
+    if alphas.shape != val_errors.shape or alphas.size < 3:
+        raise ValueError(f"alphas and val_errors must have one length >= 3, got {alphas.size} and {val_errors.size}")
+    if np.any(alphas <= 0) or np.unique(alphas).size != alphas.size:
+        raise ValueError("alphas must be distinct positive numbers")
+    best = float(alphas[val_errors == val_errors.min()].max())
+    if best == alphas.min():
+        return best, "extend_low"
+    if best == alphas.max():
+        return best, "extend_high"
+    return best, "ok"

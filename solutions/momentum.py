@@ -10,6 +10,7 @@ place.
 import math
 import numbers
 
+import numpy as np
 import torch
 
 
@@ -95,3 +96,53 @@ def sgd_momentum_step(param, grad, velocity, lr, momentum, dampening=0.0, nester
     direction = torch.add(grad, new_velocity, alpha=momentum) if nesterov else new_velocity
     new_param = torch.add(param.detach(), direction, alpha=-lr)
     return new_param, new_velocity
+
+
+def largest_stable_lr(curvatures, momentum, nesterov=False):
+    r"""The largest learning rate at which SGD with momentum converges on a quadratic bowl.
+
+    On :math:`L(w) = \tfrac12 \sum_i \lambda_i w_i^2` every direction evolves on its own, and torch's
+    momentum step (:func:`sgd_momentum_step`, no dampening) is a linear recursion in it. The recursion
+    converges iff :math:`\eta\lambda_i` stays below the limit of its method, so the steepest direction
+    :math:`\lambda_{\max} = \max_i \lambda_i` decides:
+
+    .. math::
+
+        \eta_{\max} = \frac{2(1 + \beta)}{\lambda_{\max}} \quad \text{(heavy ball)}, \qquad
+        \eta_{\max} = \frac{2(1 + \beta)}{(1 + 2\beta)\,\lambda_{\max}} \quad \text{(Nesterov)}
+
+    (from the characteristic polynomials :math:`z^2 - (1 + \beta - \eta\lambda) z + \beta` and
+    :math:`z^2 - (1 + \beta - (1 + \beta)\eta\lambda) z + \beta(1 - \eta\lambda)`; both give
+    :math:`2/\lambda_{\max}` without momentum). At :math:`\eta_{\max}` itself the iterate oscillates
+    without shrinking; every smaller positive rate converges.
+
+    Parameters
+    ----------
+    curvatures : float or array_like of float
+        The curvatures :math:`\lambda_i > 0` of the bowl (the eigenvalues of its Hessian).
+    momentum : float, in [0, 1)
+        :math:`\beta` (with :math:`\beta \ge 1` no rate converges).
+    nesterov : bool
+        Nesterov momentum (``torch.optim.SGD(..., nesterov=True)``) instead of the heavy ball.
+
+    Returns
+    -------
+    float
+        :math:`\eta_{\max}`.
+
+    Raises
+    ------
+    ValueError
+        If ``curvatures`` is empty, not finite or not positive, ``momentum`` is not a finite number
+        in [0, 1), or ``nesterov`` is not a bool.
+    """
+    lam = np.array(curvatures, dtype=np.float64, copy=True).ravel()
+    if lam.size == 0 or not np.all(np.isfinite(lam)) or np.any(lam <= 0):
+        raise ValueError(f"curvatures must be finite positive numbers, got {curvatures!r}")
+    beta = _check_real(momentum, "momentum", 0.0)
+    if beta >= 1.0:
+        raise ValueError(f"momentum must be < 1 (no learning rate converges otherwise), got {momentum!r}")
+    if not isinstance(nesterov, (bool, np.bool_)):
+        raise ValueError(f"nesterov must be a bool, got {nesterov!r}")
+    limit = 2.0 * (1.0 + beta) / float(lam.max())
+    return limit / (1.0 + 2.0 * beta) if nesterov else limit

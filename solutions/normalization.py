@@ -152,3 +152,50 @@ def standardize_train_test(X_train, X_test):
         raise ValueError(f"X_train has {X_train.shape[1]} features but X_test has {X_test.shape[1]}")
     mean, scale = _mean_and_scale(X_train)
     return (X_train - mean) / scale, (X_test - mean) / scale
+
+
+def predicted_gd_steps(X, tol):
+    r"""Steps gradient descent needs on least squares, predicted from the condition number.
+
+    The loss :math:`J(w) = \frac{1}{2n}\lVert Xw - y\rVert^2` is a bowl with Hessian
+    :math:`H = X^\top X / n`; its curvatures are the eigenvalues :math:`\lambda_{\min} \le \dots
+    \le \lambda_{\max}` of :math:`H` and :math:`\kappa = \lambda_{\max}/\lambda_{\min}` is its
+    condition number (the square of ``np.linalg.cond(X)``). With the safe rate
+    :math:`\eta = 1/\lambda_{\max}` the error along the flattest direction shrinks by
+    :math:`1 - 1/\kappa \le e^{-1/\kappa}` per step, so :math:`k` steps reduce it below ``tol``
+    times its start once :math:`e^{-k/\kappa} \le \text{tol}`:
+
+    .. math:: k = \left\lceil \kappa \ln(1/\text{tol}) \right\rceil
+
+    (natural logarithm; an upper bound on the exact count
+    :math:`\lceil \ln \text{tol} / \ln(1 - 1/\kappa) \rceil`, within :math:`\ln(1/\text{tol})`
+    of it). Standardizing the columns of ``X`` first is the usual way to make it small.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+        The design matrix as given (no column of ones is added, nothing is centred).
+    tol : float, in (0, 1)
+        The fraction of the initial error to reach.
+
+    Returns
+    -------
+    int
+        :math:`\lceil \kappa \ln(1/\text{tol}) \rceil`.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not a finite 2-D array, ``tol`` is not in (0, 1), or the smallest
+        curvature is not positive (:math:`\lambda_{\min} \le 10^{-12}\lambda_{\max}`: the
+        bowl has a flat direction and :math:`\kappa` is infinite).
+    """
+    X = as_float_array(X, "X", ndim=(2,))
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)) or not 0 < tol < 1:
+        raise ValueError(f"tol must be a number in (0, 1), got {tol!r}")
+    curvatures = np.linalg.eigvalsh(X.T @ X / X.shape[0])
+    if curvatures[-1] <= 0 or curvatures[0] <= 1e-12 * curvatures[-1]:
+        raise ValueError("the smallest curvature of X^T X / n is not positive (a column is zero or the columns are "
+                         "linearly dependent): the condition number is infinite")
+    kappa = curvatures[-1] / curvatures[0]
+    return int(np.ceil(kappa * np.log(1.0 / tol)))

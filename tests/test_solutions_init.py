@@ -22,6 +22,7 @@ from solutions.init import (
     activation_stats,
     calculate_gain,
     fan_in_and_fan_out,
+    input_share,
     kaiming_normal,
     kaiming_uniform,
     xavier_normal,
@@ -459,3 +460,47 @@ def test_activation_stats_rejects_bad_arguments(kwargs):
     args.update(kwargs)
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         activation_stats(**args, generator=gen(0))
+
+
+# -- input_share: against torch's variances and the law of total variance -------------------------------------
+def _layers(seed):
+    """Activations of a few random deep nets (sigmoid, tanh, relu; small and He-like scales), as numpy arrays."""
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for act, std in [(torch.sigmoid, 1.0), (torch.tanh, 1.0), (torch.relu, 2.0), (torch.sigmoid, 4.0)]:
+        x = torch.randn(40, 16, generator=gen, dtype=torch.float64)
+        for _ in range(int(torch.randint(1, 12, (1,), generator=gen))):
+            x = act(x @ (torch.randn(16, 16, generator=gen, dtype=torch.float64) * std / 4).T)
+        out.append(x.numpy())
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_input_share_equals_torchs_variances(seed):
+    for a in _layers(seed):
+        t = torch.from_numpy(a)
+        expected = (t.var(dim=0, correction=0).mean() / t.var(correction=0)).item()
+        # one division of sums computed in another order: ~1e-15 relative
+        assert input_share(a) == pytest.approx(expected, rel=1e-12)
+        # the law of total variance: pooled = mean per-unit variance + variance of the unit means
+        between = a.mean(axis=0).var()
+        assert input_share(a) == pytest.approx(1 - between / a.var(), rel=1e-9, abs=1e-12)
+
+
+def test_input_share_literal_values():
+    # per-unit variances 1 and 0 (mean 0.5); pooled variance of 0, 5, 2, 5 is 4.5
+    assert input_share([[0.0, 5.0], [2.0, 5.0]]) == pytest.approx(0.5 / 4.5, rel=1e-15)
+    assert input_share([[1.0, 3.0], [1.0, 3.0], [1.0, 3.0]]) == 0.0  # every input the same: forgotten
+    assert input_share([[1.0, -1.0], [-1.0, 1.0]]) == 1.0  # unit means equal: all spread is across inputs
+
+
+def test_input_share_does_not_modify_its_input():
+    a = np.array([[0.0, 1.0], [2.0, 5.0]])
+    input_share(a)
+    assert a.tolist() == [[0.0, 1.0], [2.0, 5.0]]
+
+
+@pytest.mark.parametrize("bad", [np.ones(4), np.ones((1, 3)), np.full((3, 2), 7.0), np.array([[np.nan, 1], [1, 2]])])
+def test_input_share_rejects_bad_input(bad):
+    with pytest.raises(ValueError):
+        input_share(bad)

@@ -16,7 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso, LinearRegression, Ridge
 from sklearn.preprocessing import StandardScaler
 
-from solutions.linear_models import lasso_fit, ridge_fit, soft_threshold
+from solutions.linear_models import choose_alpha, lasso_fit, ridge_fit, soft_threshold
 
 # Converged coordinate descent on both sides (see the module docstring).
 LASSO_ATOL = 1e-7
@@ -304,3 +304,61 @@ def test_fits_do_not_mutate(fit):
     fit(X, y, 0.3)
     np.testing.assert_array_equal(X, X_before)
     np.testing.assert_array_equal(y, y_before)
+
+
+# -- choose_alpha: against scikit-learn's grid search and a brute force ---------------------------------------
+@pytest.mark.parametrize("seed", range(5))
+def test_choose_alpha_picks_what_grid_search_picks(seed):
+    from sklearn.model_selection import GridSearchCV, PredefinedSplit
+
+    rng = np.random.default_rng(seed)
+    wine = load_wine()
+    X = StandardScaler().fit_transform(wine.data)
+    y = wine.data[:, 9]  # colour intensity, predicted from the other features
+    X = np.delete(X, 9, axis=1)
+    fold = np.where(rng.random(len(y)) < 0.3, 0, -1)  # 0: validation rows, -1: training rows only
+    alphas = np.geomspace(10.0 ** rng.uniform(-3, -1), 10.0 ** rng.uniform(2, 4), 9)[::-1]  # large to small
+    train, val = fold == -1, fold == 0
+    errors = [np.mean((Ridge(alpha=a).fit(X[train], y[train]).predict(X[val]) - y[val]) ** 2) for a in alphas]
+    search = GridSearchCV(Ridge(), {"alpha": alphas}, cv=PredefinedSplit(fold), scoring="neg_mean_squared_error")
+    search.fit(X, y)
+    alpha, _ = choose_alpha(alphas, errors)
+    assert alpha == search.best_params_["alpha"]
+
+
+def _brute_force(alphas, errors):
+    pairs = sorted(zip(errors, [-a for a in alphas], strict=True))  # smallest error, then the largest alpha
+    best = -pairs[0][1]
+    ordered = sorted(alphas)
+    return best, "extend_low" if best == ordered[0] else "extend_high" if best == ordered[-1] else "ok"
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_choose_alpha_equals_a_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 12))
+    alphas = list(rng.permutation(np.geomspace(1e-3, 1e3, n)))
+    errors = list(np.round(rng.uniform(0, 1, n), 1))  # rounded: ties happen
+    assert choose_alpha(alphas, errors) == _brute_force(alphas, errors)
+
+
+def test_choose_alpha_literal_values():
+    assert choose_alpha([0.1, 1.0, 10.0], [3.0, 1.0, 2.0]) == (1.0, "ok")
+    assert choose_alpha([10.0, 1.0, 0.1], [3.0, 2.0, 1.0]) == (0.1, "extend_low")  # a decreasing grid
+    assert choose_alpha([0.1, 1.0, 10.0], [3.0, 2.0, 1.0]) == (10.0, "extend_high")
+    assert choose_alpha([0.1, 1.0, 10.0], [2.0, 1.0, 1.0]) == (10.0, "extend_high")  # a tie: the larger penalty
+
+
+def test_choose_alpha_does_not_modify_its_inputs():
+    alphas, errors = np.array([1.0, 0.1, 10.0]), np.array([1.0, 2.0, 3.0])
+    choose_alpha(alphas, errors)
+    assert alphas.tolist() == [1.0, 0.1, 10.0] and errors.tolist() == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize(("alphas", "errors"), [
+    ([0.1, 1.0], [1.0, 2.0]), ([0.1, 1.0, 10.0], [1.0, 2.0]), ([0.1, -1.0, 10.0], [1.0, 2.0, 3.0]),
+    ([0.1, 0.1, 10.0], [1.0, 2.0, 3.0]), ([0.1, 1.0, 10.0], [1.0, np.nan, 3.0]), ([[0.1, 1.0, 10.0]], [[1, 2, 3]]),
+])
+def test_choose_alpha_rejects_bad_input(alphas, errors):
+    with pytest.raises(ValueError):
+        choose_alpha(alphas, errors)

@@ -1,4 +1,5 @@
-"""Prove ``solutions.momentum.sgd_momentum_step`` equal to ``torch.optim.SGD`` with momentum.
+"""Prove ``solutions.momentum.sgd_momentum_step`` equal to ``torch.optim.SGD`` with momentum, and
+``largest_stable_lr`` equal to the divergence threshold of torch's own optimizer on a quadratic bowl.
 
 The oracle is the optimizer itself, fed the same gradients (``param.grad`` set by hand before
 each ``optimizer.step()``), its velocity read from ``optimizer.state[param]["momentum_buffer"]``.
@@ -7,10 +8,11 @@ once, like the optimizer's in-place ``add_``), so the two agree bit for bit: the
 exact (rtol = atol = 0), in float64 and in float32, over hundreds of steps.
 """
 
+import numpy as np
 import pytest
 import torch
 
-from solutions.momentum import sgd_momentum_step
+from solutions.momentum import largest_stable_lr, sgd_momentum_step
 
 # (momentum, dampening, nesterov): plain heavy ball, dampened, Nesterov, full dampening, momentum > 1
 SETTINGS = [(0.9, 0.0, False), (0.7, 0.3, False), (0.9, 0.0, True), (0.5, 1.0, False), (0.35, 0.0, True),
@@ -126,3 +128,87 @@ def test_shapes_must_agree():
         sgd_momentum_step(param, torch.ones(3, dtype=torch.float64), torch.ones(2, 3), 0.1, 0.9)
     with pytest.raises(ValueError, match="^param "):
         sgd_momentum_step([0.0, 1.0], torch.ones(2), None, 0.1, 0.9)
+
+
+# -- largest_stable_lr: the threshold found by bisection on torch's own optimizer ------------------------------
+def _torch_step_matrix(curvature, lr, momentum, nesterov):
+    """The 2 x 2 linear map (w, buffer) -> (w', buffer') of one ``torch.optim.SGD`` step on L(w) = curvature w^2 / 2,
+    read off torch by stepping from the two unit states (the gradient curvature * w is set by hand)."""
+    columns = []
+    for w0, b0 in ((1.0, 0.0), (0.0, 1.0)):
+        weight = torch.tensor([w0], dtype=torch.float64, requires_grad=True)
+        optimizer = torch.optim.SGD([weight], lr=lr, momentum=momentum, nesterov=nesterov)
+        optimizer.state[weight]["momentum_buffer"] = torch.tensor([b0], dtype=torch.float64)
+        weight.grad = curvature * weight.detach().clone()
+        optimizer.step()
+        columns.append([weight.item(), optimizer.state[weight]["momentum_buffer"].item()])
+    return np.array(columns).T
+
+
+def _bisected_threshold(curvatures, momentum, nesterov):
+    """The largest rate whose torch iteration contracts in every direction (spectral radius < 1), by bisection."""
+    def stable(lr):
+        return all(max(abs(np.linalg.eigvals(_torch_step_matrix(c, lr, momentum, nesterov)))) < 1 for c in curvatures)
+
+    low, high = 0.0, 10.0 / max(curvatures)
+    assert stable(1e-6 / max(curvatures)) and not stable(high)
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (middle, high) if stable(middle) else (low, middle)
+    return low
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+@pytest.mark.parametrize("seed", range(4))
+def test_largest_stable_lr_is_torchs_divergence_threshold(nesterov, seed):
+    rng = np.random.default_rng(seed)
+    curvatures = list(rng.uniform(0.1, 50.0, size=int(rng.integers(1, 4))))
+    momentum = float(rng.uniform(0.05, 0.99))
+    # bisection ends within 10/max(c) * 2**-60 of the threshold; near it the spectral radius moves like the
+    # distance to it, so rounding in the 2 x 2 eigenvalues (~1e-15) shifts the found threshold by ~1e-13 relative
+    assert largest_stable_lr(curvatures, momentum, nesterov) == pytest.approx(
+        _bisected_threshold(curvatures, momentum, nesterov), rel=1e-9)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_runs_of_torch_sgd_converge_below_the_limit_and_diverge_above(nesterov):
+    curvatures = torch.tensor([20.0, 1.0, 0.3], dtype=torch.float64)  # a bowl like the chapter's, plus one
+    limit = largest_stable_lr(curvatures.numpy(), 0.9, nesterov)
+
+    def final_distance(lr):
+        weight = torch.ones(3, dtype=torch.float64, requires_grad=True)
+        optimizer = torch.optim.SGD([weight], lr=lr, momentum=0.9, nesterov=nesterov)
+        for _ in range(3000):
+            optimizer.zero_grad()
+            (0.5 * (curvatures * weight**2).sum()).backward()
+            optimizer.step()
+            if not weight.detach().norm().item() < 1e6:  # diverged: stop before it overflows to inf and NaN
+                break
+        return weight.detach().norm().item()
+
+    # 3 % from the limit the steep direction's radius is ~1 -+ 0.005: after 3000 steps a factor e^(-+15) or more
+    assert final_distance(0.97 * limit) < 1e-3
+    assert final_distance(1.03 * limit) > 1e3
+
+
+def test_largest_stable_lr_literal_values():
+    assert largest_stable_lr(20.0, 0.9) == pytest.approx(2 * 1.9 / 20, rel=1e-15)
+    assert largest_stable_lr([20.0, 1.0], 0.9, nesterov=True) == pytest.approx(2 * 1.9 / (2.8 * 20), rel=1e-15)
+    # without momentum both are plain gradient descent's 2 / L
+    assert largest_stable_lr([4.0, 0.5], 0.0) == largest_stable_lr([4.0, 0.5], 0.0, nesterov=True) == 0.5
+
+
+def test_largest_stable_lr_does_not_modify_its_input():
+    curvatures = np.array([3.0, 1.0])
+    largest_stable_lr(curvatures, 0.5)
+    assert curvatures.tolist() == [3.0, 1.0]
+
+
+@pytest.mark.parametrize(("args", "name"), [
+    (([], 0.9), "curvatures"), (([1.0, -2.0], 0.9), "curvatures"), (([1.0, np.nan], 0.9), "curvatures"),
+    (([0.0], 0.9), "curvatures"), (([1.0], 1.0), "momentum"), (([1.0], -0.1), "momentum"),
+    (([1.0], float("inf")), "momentum"), (([1.0], 0.9, "yes"), "nesterov"),
+])
+def test_largest_stable_lr_rejects_bad_input(args, name):
+    with pytest.raises(ValueError, match=rf"^{name} "):
+        largest_stable_lr(*args)

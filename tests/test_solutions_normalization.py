@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 from sklearn.preprocessing import StandardScaler, minmax_scale, normalize
 
-from solutions.normalization import min_max_scale, normalize_rows, standardize, standardize_train_test
+from solutions.normalization import (
+    min_max_scale,
+    normalize_rows,
+    predicted_gd_steps,
+    standardize,
+    standardize_train_test,
+)
 
 TOL = {"rtol": 1e-12, "atol": 1e-12}
 SHAPES = [(1, 1), (2, 1), (3, 2), (7, 3), (50, 10), (200, 4)]
@@ -139,3 +145,68 @@ def test_inputs_are_not_mutated(func):
     standardize_train_test(X_train, X_test)
     np.testing.assert_array_equal(X_train, before)
     np.testing.assert_array_equal(X_test, before[:2])
+
+
+# -- predicted_gd_steps: against numpy's SVD and against gradient descent itself -----------------------------
+def _design(seed, n=80, d=3):
+    rng = np.random.default_rng(seed)
+    scales = 10.0 ** rng.uniform(-1, 1, size=d)
+    return rng.normal(size=(n, d)) * scales + rng.normal(size=d) * scales
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("tol", [1e-2, 1e-6, 1e-9])
+def test_predicted_gd_steps_uses_the_square_of_numpys_condition_number(seed, tol):
+    X = _design(seed, d=2 + seed % 4)
+    kappa = np.linalg.cond(X) ** 2  # singular values (SVD), a computation other than the reference's eigvalsh
+    exact = kappa * np.log(1 / tol)
+    # the two computations of kappa agree to ~1e-13 relative; ceil may round either neighbour only that close to an
+    # integer
+    assert predicted_gd_steps(X, tol) in {int(np.ceil(exact * (1 - 1e-10))), int(np.ceil(exact * (1 + 1e-10)))}
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("tol", [1e-3, 1e-6])
+def test_predicted_gd_steps_bounds_the_steps_gradient_descent_takes(seed, tol):
+    X = _design(seed + 10, n=50, d=3)
+    n = len(X)
+    curvatures, vectors = np.linalg.eigh(X.T @ X / n)
+    # the worst start: all the error along the flattest direction; run gradient descent with eta = 1/lambda_max on
+    # least squares (the gradient X^T (X w - y) / n with y = X w_star) and count the steps to tol times the start
+    w_star = np.zeros(3)
+    y = X @ w_star
+    w = w_star + vectors[:, 0]
+    steps = 0
+    while np.linalg.norm(w - w_star) > tol:
+        w = w - X.T @ (X @ w - y) / n / curvatures[-1]
+        steps += 1
+        assert steps < 10**6
+    predicted = predicted_gd_steps(X, tol)
+    # (1 - 1/kappa)^k <= exp(-k/kappa): the prediction is an upper bound, and it exceeds the exact count by at most
+    # ln(1/tol) + 1 steps (1/(-ln(1 - x)) >= 1/x - 1)
+    assert steps <= predicted <= steps + np.log(1 / tol) + 1
+
+
+def test_predicted_gd_steps_literal_values_and_standardization():
+    X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 3.0], [0.0, -3.0]])  # curvatures 0.5 and 4.5: kappa = 9
+    assert predicted_gd_steps(X, 1e-6) == int(np.ceil(9 * np.log(1e6))) == 125
+    rng = np.random.default_rng(0)
+    raw = rng.normal(size=(100, 2)) * [1.0, 300.0]
+    assert predicted_gd_steps(StandardScaler().fit_transform(raw), 1e-6) < predicted_gd_steps(raw, 1e-6) / 1000
+
+
+def test_predicted_gd_steps_does_not_modify_its_input():
+    X = _design(3)
+    before = X.copy()
+    predicted_gd_steps(X, 1e-3)
+    np.testing.assert_array_equal(X, before)
+
+
+@pytest.mark.parametrize(("X", "tol"), [
+    (np.ones(4), 1e-3), (np.array([[1.0, 0.0], [2.0, 0.0]]), 1e-3), (np.array([[1.0, 2.0], [2.0, 4.0]]), 1e-3),
+    (np.eye(2), 0.0), (np.eye(2), 1.0), (np.eye(2), -1e-3), (np.array([[np.nan, 1.0], [1.0, 2.0]]), 0.1),
+    (np.eye(2), "0.1"),
+])
+def test_predicted_gd_steps_rejects_bad_input(X, tol):
+    with pytest.raises(ValueError):
+        predicted_gd_steps(X, tol)

@@ -1,12 +1,20 @@
-"""Chapter 1: normalization vs regularization. Graded: min-max scaling, z-scores, row norms, train/test scaling.
+"""Chapter 1: normalization vs regularization. Graded: min-max scaling, z-scores, row norms, train/test scaling, and a
+judgment: the steps gradient descent needs on least squares, predicted from the condition number of X^T X / n.
 
 Inputs are chosen so that every catalogued mistake changes a number: few rows (ddof=1 differs by
 sqrt(n/(n-1))), non-zero means, negative entries (absolute values in the norms), constant columns
 and zero rows, integer input, a test set with other statistics than the training set.
+
+predicted_gd_steps is judged on the chapter's core experiment (wine's alcohol and proline, raw and standardized) and on
+designs drawn per batch seed (columns of scales over three orders of magnitude, non-zero means, each also
+standardized), so no number can be copied. An answer is right when it is ceil(kappa ln(1/tol)) for kappa within 1e-9
+relative of the reference's (two correct computations of kappa may round ceil to neighbours only that close to an
+integer); the message names the rule the returned number fits (kappa of X instead of X^T X, log10, rounded down).
 """
 
 import numpy as np
 
+from checks import judge as J
 from checks.spec import Chapter, Test, function_case
 
 AXIS_HINT = "each column (axis=0) is scaled by its own min and max (were the rows scaled, axis=1?)"
@@ -94,6 +102,80 @@ def standardize_train_test_cases(draw):
                         rng.normal(loc=3.0, scale=0.5, size=(6, 4)), outputs=("Z_train", "Z_test"), hint=hint)
 
 
+# -- predicted_gd_steps: the judgment part -------------------------------------------------------------------
+GD_RULE = ("ceil(kappa * ln(1 / tol)) with kappa = lambda_max / lambda_min of X^T X / n (the Hessian of least "
+           "squares), natural logarithm, rounded up")
+
+
+def _kappa(X):
+    curvatures = np.linalg.eigvalsh(X.T @ X / len(X))
+    return curvatures[-1] / curvatures[0]
+
+
+def _steps_within(value, exact):
+    """``value`` is ceil(exact) up to a relative error of 1e-9 in ``exact``."""
+    return value in {int(np.ceil(exact * (1 - 1e-9))), int(np.ceil(exact * (1 + 1e-9)))}
+
+
+def _gd_steps_hint(value, X, tol):
+    kappa, log = _kappa(X), np.log(1 / tol)
+    if _steps_within(value, np.sqrt(kappa) * log):
+        return ("your count uses sqrt(kappa), the condition number of X itself (np.linalg.cond(X)): the curvatures of "
+                "the bowl are the eigenvalues of X^T X / n, whose condition number is cond(X) ** 2")
+    if _steps_within(value, kappa * np.log10(1 / tol)):
+        return "your count uses log10: (1 - 1/kappa)^k <= exp(-k / kappa) needs the natural logarithm, ln(1 / tol)"
+    if _steps_within(value + 1, kappa * log):
+        return ("your count is one step short: round kappa * ln(1 / tol) UP (ceil), since a fraction of a step is not "
+                "enough")
+    return GD_RULE
+
+
+def _gd_steps_case(X, tol, label=None):
+    X = np.asarray(X, dtype=float)
+    exact = _kappa(X) * np.log(1 / tol)
+
+    def compare(got, expected, what):
+        value = J.numbers(got, what)
+        if value.size != 1 or np.iscomplexobj(value) or not np.isfinite(value).all() or value != np.round(value):
+            raise J.Fail(f"{what}: expected one whole number of steps, got {J.describe(got)}")
+        value = int(value.reshape(()))
+        if not _steps_within(value, exact):
+            raise J.Fail(f"{what}: expected {int(J.numbers(expected, what).reshape(()))} steps, got {value}\n"
+                         f"{_gd_steps_hint(value, X, tol)}")
+
+    return function_case("predicted_gd_steps", X, tol, compare=compare, label=label, hint=GD_RULE)
+
+
+def _standardized(X):
+    return (X - X.mean(axis=0)) / X.std(axis=0)
+
+
+def predicted_gd_steps_cases(draw):
+    from sklearn.datasets import load_wine
+
+    X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 3.0], [0.0, -3.0]])  # the visible case: curvatures 0.5 and 4.5
+    yield _gd_steps_case(X, 1e-6)
+    wine = load_wine()
+    features = wine.data[:, [wine.feature_names.index("alcohol"), wine.feature_names.index("proline")]]
+    raw = features - features.mean(axis=0)  # the book's experiment: centred, not scaled
+    for tol in (1e-6, 1e-3):
+        yield _gd_steps_case(raw, tol, label=f"predicted_gd_steps(wine's alcohol and proline, centred, tol={tol:g})")
+        yield _gd_steps_case(_standardized(features), tol,
+                             label=f"predicted_gd_steps(wine's alcohol and proline, standardized, tol={tol:g})")
+    rng = draw.numpy(105)
+    for _ in range(4):
+        n, d = int(rng.integers(20, 120)), int(rng.integers(2, 6))
+        scales = 10.0 ** rng.uniform(-1.0, 2.0, size=d)
+        X = rng.normal(size=(n, d)) * scales + rng.normal(size=d) * scales
+        tol = float(10.0 ** -rng.integers(2, 10))
+        yield _gd_steps_case(X, tol)
+        yield _gd_steps_case(_standardized(X), tol)
+    flat = "a column of zeros has no curvature: kappa is infinite, raise ValueError"
+    yield function_case("predicted_gd_steps", np.array([[1.0, 0.0], [2.0, 0.0], [-1.0, 0.0]]), 1e-3, hint=flat)
+    for tol in (0.0, 1.0):
+        yield function_case("predicted_gd_steps", np.eye(2), tol, hint="tol must be in (0, 1): raise ValueError")
+
+
 CHAPTER = Chapter(
     id="01-normalization",
     title="Normalization vs regularization",
@@ -104,6 +186,7 @@ CHAPTER = Chapter(
         Test("test_normalize_rows", "normalize_rows", 'normalize_rows(X, norm="l2")', normalize_rows_cases),
         Test("test_standardize_train_test", "standardize_train_test", "standardize_train_test(X_train, X_test)",
              standardize_train_test_cases),
+        Test("test_predicted_gd_steps", "predicted_gd_steps", "predicted_gd_steps(X, tol)", predicted_gd_steps_cases),
     ),
     mistakes="solutions.mistakes.ch01_normalization",
     budget_seconds=20.0,

@@ -1,5 +1,5 @@
 """Chapter 2: norms, soft thresholding, Ridge and Lasso. Graded: lp_norm, matrix_norm, soft_threshold, ridge_fit,
-lasso_fit.
+lasso_fit, and a judgment: choose_alpha, the penalty of a validation grid and whether the grid brackets it.
 
 Inputs are chosen so that every catalogued mistake changes a number: negative entries and odd or fractional p (a
 missing absolute value), non-square matrices with a negative mean (signed sums, eigenvalues), thresholds inside and
@@ -9,6 +9,13 @@ correlated features (the residual update), a single feature whose slope has a cl
 wrapper around them shows here), a constant feature, and max_iter=1 or 2 with tol=0 (exactly that many cyclic
 sweeps). When a result fails, the judge also recomputes the usual wrong answers on the trusted side (the Lasso at
 2 alpha, Ridge at alpha / n, Frobenius for ord=2, ...) and names the one the student's result equals.
+
+choose_alpha is judged on the chapter's core experiment (Ridge on the wine data, validation errors of a grid that
+brackets the minimum and of one that stops short of it) and on validation curves drawn per batch seed (grids in
+increasing, decreasing and shuffled order, the minimum inside or beyond either edge), plus ties (misclassification
+rates on a small validation set tie often), so no answer can be copied. The message names the rule the answer fits
+(an edge of the grid accepted as tuned, the edge read by position in the given order, a tie given to the smaller
+penalty).
 
 The Lasso cases stay fast: on every problem here the reference converges to tol=1e-10 in at most a few hundred
 sweeps, so max_iter=2000 is ample for a correct answer and bounds the time a diverging wrong one can take.
@@ -527,6 +534,109 @@ def _converged_within(X, y, alpha, atol):
     return compare
 
 
+# -- choose_alpha: the judgment part --------------------------------------------------------------------------
+ALPHA_RULE = ("the penalty with the smallest validation error (ties: the largest such penalty), and \"extend_low\" / "
+              "\"extend_high\" when it is the smallest / largest penalty of the grid, else \"ok\"")
+
+
+def _alpha_alternatives(alphas, errors):
+    """What the usual wrong rules return: {name: (alpha, verdict)}."""
+    alphas, errors = np.asarray(alphas, float), np.asarray(errors, float)
+    best = float(alphas[errors == errors.min()].max())
+    first = float(alphas[int(np.argmin(errors))])
+    low, high = alphas.min(), alphas.max()
+
+    def verdict(a, lo, hi):
+        return "extend_low" if a == lo else "extend_high" if a == hi else "ok"
+
+    return {"edge": (best, "ok"), "position": (best, verdict(best, alphas[0], alphas[-1])),
+            "ties": (first, verdict(first, low, high))}
+
+
+def _alpha_hint(got, alphas, errors):
+    wrong = _alpha_alternatives(alphas, errors)
+    if got == wrong["edge"]:
+        return ("your verdict is \"ok\" for a minimum at the edge of the grid: the error may still fall beyond it, so "
+                "the grid does not bracket the optimum; say which way to extend it")
+    if got == wrong["position"]:
+        return ("your verdict reads the edge by POSITION in the given order: grids may run from large to small (as "
+                "scikit-learn's paths do) or in any order; compare the VALUE with the smallest and largest penalty")
+    if got == wrong["ties"]:
+        return ("on a tie your answer is not the largest of the tied penalties: equally good validation errors go to "
+                "the larger penalty, the simpler model (np.argmin returns the first one in the given order)")
+    return ALPHA_RULE
+
+
+def _choose_alpha_case(alphas, errors, label=None):
+    alphas, errors = np.asarray(alphas, dtype=float), np.asarray(errors, dtype=float)
+
+    def compare(got, expected, what):
+        if isinstance(got, Raised) or not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise J.Fail(f"{what}: expected a tuple (alpha, verdict), got {J.describe(got)}")
+        alpha = J.numbers(got[0], f"{what}: alpha")
+        if alpha.size != 1 or np.iscomplexobj(alpha):
+            raise J.Fail(f"{what}: alpha: expected one number, got {J.describe(got[0])}")
+        if type(got[1]) is not str or got[1] not in ("ok", "extend_low", "extend_high"):
+            raise J.Fail(f"{what}: verdict: expected one of \"ok\", \"extend_low\", \"extend_high\", got "
+                         f"{J.describe(got[1])}")
+        want = (float(J.numbers(expected[0], what).reshape(())), expected[1])
+        answer = (float(alpha.reshape(())), got[1])
+        if abs(answer[0] - want[0]) > 1e-12 * abs(want[0]) or answer[1] != want[1]:
+            raise J.Fail(f"{what}: expected ({want[0]:.6g}, {want[1]!r}), got ({answer[0]:.6g}, {answer[1]!r})\n"
+                         f"{_alpha_hint(answer, alphas, errors)}")
+
+    return function_case("choose_alpha", alphas, errors, compare=compare, label=label, hint=ALPHA_RULE)
+
+
+def _wine_ridge_errors(alphas):
+    """Validation MSE of Ridge on the wine data: colour intensity from the other 12 features (standardized), fitted
+    on 23 rows (every 8th), validated on the other 155; the error is smallest near alpha = 10."""
+    from sklearn.datasets import load_wine
+    from sklearn.linear_model import Ridge
+
+    data = load_wine().data
+    X, y = np.delete(data, 9, axis=1), data[:, 9]
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    train = np.arange(len(y)) % 8 == 0
+    return [float(np.mean((Ridge(alpha=a).fit(X[train], y[train]).predict(X[~train]) - y[~train]) ** 2))
+            for a in alphas]
+
+
+def choose_alpha_cases(draw):
+    grid = np.array([0.01, 0.1, 1.0, 10.0, 100.0])  # the visible cases
+    yield _choose_alpha_case(grid, [2.0, 1.5, 1.2, 1.4, 3.0])
+    yield _choose_alpha_case(grid[::-1], [2.5, 1.9, 1.6, 1.4, 1.3])
+    yield _choose_alpha_case(grid, [0.30, 0.25, 0.20, 0.20, 0.40])
+    yield _choose_alpha_case(grid, [0.9, 0.8, 0.7, 0.6, 0.5])
+    # shuffled grids whose best penalty is an extreme value in the middle of the list
+    yield _choose_alpha_case([1.0, 100.0, 0.01, 10.0, 0.1], [1.2, 0.9, 2.0, 1.0, 1.6])
+    yield _choose_alpha_case([10.0, 0.01, 100.0, 0.1, 1.0], [1.9, 0.4, 2.5, 0.6, 1.1])
+    for alphas in (np.geomspace(1e3, 1e-3, 13), np.geomspace(1e-3, 1.0, 7)):
+        yield _choose_alpha_case(alphas, _wine_ridge_errors(alphas),
+                                 label=f"choose_alpha(Ridge on wine, alphas {alphas[0]:g} .. {alphas[-1]:g}, "
+                                       f"{len(alphas)} values)")
+    rng = draw.numpy(203)
+    for where in ("inside", "below", "above", "inside", "inside", "below", "above"):
+        n = int(rng.integers(4, 11))
+        alphas = np.geomspace(10.0 ** rng.uniform(-4, -1), 10.0 ** rng.uniform(1, 4), n)
+        logs = np.log10(alphas)
+        centre = {"inside": rng.uniform(logs[1], logs[-2]), "below": logs[0] - rng.uniform(0.5, 2),
+                  "above": logs[-1] + rng.uniform(0.5, 2)}[where]
+        errors = 0.5 + 0.1 * (logs - centre) ** 2 + rng.uniform(0, 1e-3, n)
+        order = rng.choice(["increasing", "decreasing", "shuffled"])
+        index = {"increasing": np.arange(n), "decreasing": np.arange(n)[::-1], "shuffled": rng.permutation(n)}[order]
+        yield _choose_alpha_case(alphas[index], errors[index])
+    for _ in range(2):  # misclassification rates on 20 validation images tie: 2 or 3 penalties share the minimum
+        alphas = np.geomspace(1e-3, 1e2, 6)  # increasing: np.argmin's first minimum is the smallest tied penalty
+        errors = rng.integers(4, 9, size=6) / 20
+        errors[np.sort(rng.choice(6, size=int(rng.integers(2, 4)), replace=False))] = 3 / 20
+        yield _choose_alpha_case(alphas, errors)
+    yield function_case("choose_alpha", np.array([0.1, 1.0]), np.array([1.0, 2.0]),
+                        hint="two penalties cannot bracket a minimum: a grid needs at least 3, raise ValueError")
+    yield function_case("choose_alpha", np.array([0.1, 1.0, 10.0]), np.array([1.0, 2.0]),
+                        hint="one validation error per penalty: different lengths must raise ValueError")
+
+
 CHAPTER = Chapter(
     id="02-norms-lasso-ridge",
     title="Norms, Lasso and Ridge",
@@ -537,6 +647,7 @@ CHAPTER = Chapter(
         Test("test_soft_threshold", "soft_threshold", "soft_threshold(z, t)", soft_threshold_cases),
         Test("test_ridge_fit", "ridge_fit", "ridge_fit(X, y, alpha)", ridge_fit_cases),
         Test("test_lasso_fit", "lasso_fit", "lasso_fit(X, y, alpha, max_iter=1000, tol=1e-4)", lasso_fit_cases),
+        Test("test_choose_alpha", "choose_alpha", "choose_alpha(alphas, val_errors)", choose_alpha_cases),
     ),
     mistakes="solutions.mistakes.ch02_norms_lasso_ridge",
     budget_seconds=20.0,

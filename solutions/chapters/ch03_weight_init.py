@@ -1,5 +1,6 @@
 """Chapter 3: weight initialization. Graded: fans, gains, the Xavier and Kaiming (He) initializers, uniform and
-normal, and the activation-statistics experiment.
+normal, the activation-statistics experiment, and a judgment: input_share, how much of a layer's spread depends on
+the input (per unit, across the inputs) rather than on which unit it is.
 
 What the contract fixes exactly is checked exactly: the fans (Python ints, equal to torch's, also for shapes far
 too large to allocate), the gains (to 1e-12), every ValueError, the shape and float64 dtype of a weight, and every
@@ -28,6 +29,12 @@ tolerances are 5 standard errors of the difference of two independent runs (5 sq
 deviations of the reference, measured over 100 seeds at the size of the cases, the exercise's visible size of 6
 layers, width 128 and 200 samples, then rounded up by 10 % for the error of that estimate). The visible cases'
 property checks (He + relu steady, Xavier + relu fading, ...) are judged on the same records.
+
+input_share is judged on layers of deep random nets computed here (sigmoid, tanh and relu; Xavier, He and std-1
+scales; 1 to 12 layers; drawn per batch seed), among them sigmoid layers that have forgotten their input (share
+below 1e-6 while the pooled spread looks healthy), so no number can be copied. Tolerance: 1e-9 relative plus 1e-12
+absolute (a correct answer computed as 1 - between / pooled loses a few ulps of 1 to cancellation). The message names
+the rule the answer fits (across units per input, a ratio of standard deviations, ddof=1).
 """
 
 import math
@@ -626,6 +633,75 @@ def _xavier_tanh(stats, label):
                      f"{np.round(stats[:, 2], 4).tolist()}")
 
 
+# -- input_share: the judgment part ----------------------------------------------------------------------------
+SHARE_RULE = ("the mean over units of each unit's variance across the inputs (axis=0, ddof=0), divided by the "
+              "pooled variance of all the activations (ddof=0)")
+
+
+def _share_alternatives(a):
+    pooled = a.var()
+    return {
+        "units": (a.var(axis=1).mean() / pooled,
+                  "your share measures the spread across UNITS for each input (axis=1): the input dependence is each "
+                  "unit's variance across the inputs (axis=0, down the rows)"),
+        "std": (a.std(axis=0).mean() / a.std(),
+                "your share is a ratio of standard deviations: the law of total variance splits VARIANCES, so divide "
+                "the mean per-unit variance by the pooled variance"),
+        "ddof": (a.var(axis=0, ddof=1).mean() / pooled,
+                 "your per-unit variances use ddof=1 while the pooled one uses ddof=0: use ddof=0 for both (then the "
+                 "share is at most 1)"),
+    }
+
+
+def _share_case(a, label=None):
+    a = np.asarray(a, dtype=float)
+
+    def compare(got, expected, what):
+        value = J.numbers(got, what)
+        if value.size != 1 or np.iscomplexobj(value):
+            raise J.Fail(f"{what}: expected one number (the share), got {J.describe(got)}")
+        value = float(value.reshape(()))
+        want = float(J.numbers(expected, what).reshape(()))
+        if not abs(value - want) <= 1e-12 + 1e-9 * abs(want):
+            hint = next((text for alt, text in _share_alternatives(a).values()
+                         if abs(value - alt) <= 1e-12 + 1e-9 * abs(alt)), SHARE_RULE)
+            raise J.Fail(f"{what}: expected {want:.10g}, got {value:.10g}\n{hint}")
+
+    return function_case("input_share", a, compare=compare, label=label, hint=SHARE_RULE)
+
+
+def _deep_layer(rng, activation, scale, depth, n, width):
+    x = rng.normal(size=(n, width))
+    f = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0)}[activation]
+    std = {"Xavier": 1 / np.sqrt(width), "He": np.sqrt(2 / width), "std 1": 1.0}[scale]
+    for _ in range(depth):
+        x = f(x @ rng.normal(scale=std, size=(width, width)).T)
+    return x
+
+
+def input_share_cases(draw):
+    visible = np.array([[0.0, 5.0, 1.0], [2.0, 5.0, 3.0], [4.0, 6.0, 2.0], [2.0, 4.0, 2.0]])
+    yield _share_case(visible)
+    yield _share_case(np.array([[1.0, 3.0], [1.0, 3.0], [1.0, 3.0]]))  # every input the same: forgotten, share 0
+    rng = np.random.default_rng(31)
+    yield _share_case(_deep_layer(rng, "sigmoid", "Xavier", 10, 60, 32),
+                      label="input_share(layer 10 of a Xavier + sigmoid net: the input is forgotten)")
+    yield _share_case(_deep_layer(rng, "tanh", "Xavier", 10, 60, 32),
+                      label="input_share(layer 10 of a Xavier + tanh net)")
+    rng = draw.numpy(302)
+    for activation in ("sigmoid", "tanh", "relu", "sigmoid", "tanh", "relu"):
+        scale = str(rng.choice(["Xavier", "He", "std 1"]))
+        depth, n, width = int(rng.integers(1, 13)), int(rng.integers(20, 80)), int(rng.integers(6, 24))
+        layer = _deep_layer(rng, activation, scale, depth, n, width)
+        if layer.var() > 1e-200:  # a relu layer with every unit dead has no share: not drawn
+            yield _share_case(layer, label=f"input_share(layer {depth} of a {scale} + {activation} net, {n} inputs, "
+                                           f"{width} units)")
+    yield function_case("input_share", np.full((4, 3), 0.5),
+                        hint="nothing varies at all (pooled variance 0): the share is undefined, raise ValueError")
+    yield function_case("input_share", np.array([[0.1, 0.2, 0.3]]),
+                        hint="one input has no spread across inputs: at least 2 rows, else raise ValueError")
+
+
 def activation_stats_cases(draw):
     # the visible test's cases first, with its property checks
     yield _stats_case("he", "relu", 70, _he_relu, twice=True)
@@ -665,6 +741,7 @@ CHAPTER = Chapter(
         Test("test_activation_stats", "activation_stats",
              "activation_stats(init, activation, n_layers=10, width=256, n_samples=1000, generator=None)",
              activation_stats_cases),
+        Test("test_input_share", "input_share", "input_share(activations)", input_share_cases),
     ),
     mistakes="solutions.mistakes.ch03_weight_init",
     budget_seconds=20.0,

@@ -16,6 +16,13 @@ cell) with one or two param groups; the rates are read from ``optimizer.param_gr
 sgd_momentum_step is judged on single steps (velocity None or given, dampening, Nesterov, lr = 0, float32) and on
 trajectories that feed its own outputs back for 30 steps, with the rate changing at every step as a scheduler
 would change it; the reference equals ``torch.optim.SGD`` bit for bit (``tests/test_solutions_momentum.py``).
+
+largest_stable_lr is the judgment part: from the curvatures of a quadratic bowl (the chapter's core experiment) and
+the momentum, the largest rate at which the heavy ball or Nesterov converges. The hidden bowls are drawn per batch
+seed (2 to 5 curvatures over three orders of magnitude, in random order, momentum in [0.3, 0.97]), so no number can
+be copied; the message names the rule the returned number fits (2/L without momentum, the methods swapped, the
+shallowest direction instead of the steepest). The reference is proven equal to the divergence threshold of
+``torch.optim.SGD`` itself, found by bisection.
 """
 
 import math
@@ -687,6 +694,71 @@ def sgd_momentum_step_cases():
         yield function_case("sgd_momentum_step", param, grad, velocity, hint=hint, **kwargs)
 
 
+# -- largest_stable_lr: the judgment part --------------------------------------------------------------------
+STABLE_RULE = ("the steepest direction decides: heavy ball 2 (1 + momentum) / max(curvatures), Nesterov "
+               "2 (1 + momentum) / ((1 + 2 momentum) max(curvatures))")
+
+
+def _stable_limits(curvatures, momentum):
+    """(heavy ball, Nesterov) limits at curvature ``L``, for every rule a student might use."""
+    lam = np.asarray(curvatures, dtype=float).ravel()
+
+    def rule(L):
+        return 2 * (1 + momentum) / L, 2 * (1 + momentum) / ((1 + 2 * momentum) * L)
+
+    return {"max": rule(lam.max()), "min": rule(lam.min()), "plain": (2 / lam.max(), 2 / lam.max())}
+
+
+def _stable_lr_hint(got, curvatures, momentum, nesterov):
+    """The rule ``got`` fits, as a sentence naming the mistake."""
+    limits = _stable_limits(curvatures, momentum)
+    which, other = (1, 0) if nesterov else (0, 1)
+    if _close(got, limits["plain"][which]):
+        return ("your rate is 2 / max(curvatures), plain gradient descent's limit: momentum raises the heavy ball's "
+                "limit to 2 (1 + momentum) / L and Nesterov's to 2 (1 + momentum) / ((1 + 2 momentum) L)")
+    if _close(got, limits["max"][other]):
+        return ("your rate is the limit of the OTHER method: the heavy ball is stable up to 2 (1 + momentum) / L, "
+                "Nesterov only up to 2 (1 + momentum) / ((1 + 2 momentum) L), 1 + 2 momentum times lower")
+    if any(_close(got, value) for value in limits["min"]):
+        return ("your rate uses the smallest curvature: the steepest direction (the largest curvature) is the first "
+                "to diverge, so it sets the limit")
+    return STABLE_RULE
+
+
+def _stable_lr_case(curvatures, momentum, nesterov, label=None):
+    def compare(got, expected, what):
+        value = J.numbers(got, what)
+        if value.size != 1 or np.iscomplexobj(value):
+            raise J.Fail(f"{what}: expected one number (the largest stable learning rate), got {J.describe(got)}")
+        want = float(J.numbers(expected, what).reshape(()))
+        value = float(value.reshape(()))
+        if not _close(value, want):
+            raise J.Fail(f"{what}: expected {want:.10g}, got {value:.10g}\n"
+                         f"{_stable_lr_hint(value, curvatures, momentum, nesterov)}")
+
+    return function_case("largest_stable_lr", np.asarray(curvatures, dtype=float), momentum, nesterov=nesterov,
+                         compare=compare, label=label, hint=STABLE_RULE)
+
+
+def largest_stable_lr_cases(draw):
+    for nesterov in (False, True):  # the chapter's bowl (curvatures 1 and 20), momentum 0.9: the visible cases
+        yield _stable_lr_case([1.0, 20.0], 0.9, nesterov)
+    yield _stable_lr_case([20.0, 1.0, 0.3], 0.5, True)
+    yield _stable_lr_case([4.0], 0.0, False)  # no momentum: plain gradient descent, 2 / L for both methods
+    yield _stable_lr_case([4.0], 0.0, True)
+    rng = draw.numpy(47)
+    for _ in range(6):
+        curvatures = list(10.0 ** rng.uniform(-1.5, 1.5, size=int(rng.integers(2, 6))))
+        momentum = float(rng.uniform(0.3, 0.97))
+        for nesterov in (False, True):
+            yield _stable_lr_case(curvatures, momentum, nesterov)
+    hint = "momentum >= 1 lets no learning rate converge (the velocity never decays): raise ValueError"
+    for momentum in (1.0, 1.2):
+        yield function_case("largest_stable_lr", np.array([1.0, 20.0]), momentum, nesterov=False, hint=hint)
+    yield function_case("largest_stable_lr", np.array([1.0, -2.0]), 0.9, nesterov=False,
+                        hint="a curvature <= 0 is no bowl (no minimum to converge to): raise ValueError")
+
+
 CHAPTER = Chapter(
     id="04-lr-schedules",
     title="Learning-rate schedules",
@@ -708,6 +780,8 @@ CHAPTER = Chapter(
         Test("test_sgd_momentum_step", "sgd_momentum_step",
              "sgd_momentum_step(param, grad, velocity, lr, momentum, dampening=0.0, nesterov=False)",
              sgd_momentum_step_cases),
+        Test("test_largest_stable_lr", "largest_stable_lr", "largest_stable_lr(curvatures, momentum, nesterov=False)",
+             largest_stable_lr_cases),
     ),
     mistakes="solutions.mistakes.ch04_lr_schedules",
     budget_seconds=20.0,

@@ -6,6 +6,8 @@ RESCALING = ("Rescaling data: iris before and after min-max scaling",
              "rescaling-data-iris-before-and-after-min-max-scaling")
 ROWS = ("Normalizing rows: unit-length samples", "normalizing-rows-unit-length-samples")
 LEAKAGE = ("Fit the scaler on the training data only", "fit-the-scaler-on-the-training-data-only")
+SCALE_MATTERS = ("Why scale matters: gradient descent on unscaled features",
+                 "why-scale-matters-gradient-descent-on-unscaled-features")
 
 MISTAKES = [
     Mistake(
@@ -106,5 +108,23 @@ MISTAKES = [
                     "the scaler; fit it on the training data only",
         change=(("mean = X_train.mean(axis=0)", "mean = np.vstack([X_train, X_test]).mean(axis=0)"),
                 ("std = X_train.std(axis=0)", "std = np.vstack([X_train, X_test]).std(axis=0)")),
+    ),
+    Mistake(
+        id="gd_steps_cond_of_X", target="predicted_gd_steps", section=SCALE_MATTERS, match=r"cond\(X\) \*\* 2",
+        explanation="your count uses the condition number of X (np.linalg.cond(X)), the square root of the bowl's: "
+                    "the curvatures are the eigenvalues of X^T X / n, so kappa = cond(X) ** 2",
+        change=(("kappa = curvatures[-1] / curvatures[0]", "kappa = np.linalg.cond(X)"),),
+    ),
+    Mistake(
+        id="gd_steps_log10", target="predicted_gd_steps", section=SCALE_MATTERS, match=r"natural logarithm",
+        explanation="your count uses log10(1 / tol): (1 - 1/kappa)^k <= exp(-k / kappa) <= tol needs the natural "
+                    "logarithm, k >= kappa ln(1 / tol)",
+        change=(("np.log(1 / tol)", "np.log10(1 / tol)"),),
+    ),
+    Mistake(
+        id="gd_steps_rounded_down", target="predicted_gd_steps", section=SCALE_MATTERS, match=r"one step short",
+        explanation="your count rounds kappa ln(1 / tol) down: a whole number of steps reaches tol only once it is at "
+                    "least kappa ln(1 / tol), so round up (ceil)",
+        change=(("np.ceil(kappa * np.log(1 / tol))", "np.floor(kappa * np.log(1 / tol))"),),
     ),
 ]

@@ -1,6 +1,6 @@
 """Known mistakes of chapter 2: absolute values and roots in norms, spectral vs Frobenius, soft-threshold signs,
 Ridge and Lasso scalings (1/n, 1/2, the threshold), centring and the intercept, the residual update, float32, wrappers
-around scikit-learn."""
+around scikit-learn; choosing alpha on a grid (the edge accepted as tuned, the edge read by position, ties)."""
 
 from checks.mistakes import Mistake
 
@@ -9,6 +9,7 @@ MATRIX = ("Matrix norms", "matrix-norms")
 ONE_FEATURE = ("One feature: why the Lasso's slope is exactly zero",
                "one-feature-why-the-lasso-s-slope-is-exactly-zero")
 CONVERGENCE = ("Convergence: Lasso is iterative, Ridge is not", "convergence-lasso-is-iterative-ridge-is-not")
+CHOOSING = ("Choosing alpha: trading variance for bias", "choosing-alpha-trading-variance-for-bias")
 
 SVD_LINE = "return float(np.linalg.svd(A, compute_uv=False)[0])"
 SOFT_LINE = "shrunk = np.sign(z) * np.maximum(np.abs(z) - t, 0.0)"
@@ -279,5 +280,25 @@ def lasso_fit(X, y, alpha, max_iter=1000, tol=1e-4):
     model = Lasso(alpha=alpha, max_iter=max_iter, tol=tol).fit(X, y)
     return model.coef_, float(model.intercept_)
 ''',
+    ),
+    Mistake(
+        id="alpha_edge_accepted", target="choose_alpha", section=CHOOSING, match=r"edge of the grid",
+        explanation="your verdict is \"ok\" even when the best penalty is the smallest or the largest of the grid: "
+                    "there the error may still fall beyond the grid, so the penalty is not tuned yet; extend the grid",
+        change=(('    if best == alphas.min():\n        verdict = "extend_low"\n    elif best == alphas.max():\n'
+                 '        verdict = "extend_high"\n    else:\n        verdict = "ok"\n', '    verdict = "ok"\n'),),
+    ),
+    Mistake(
+        id="alpha_edge_by_position", target="choose_alpha", section=CHOOSING, match=r"POSITION",
+        explanation="your verdict takes the first penalty of the list as the smallest and the last as the largest: "
+                    "grids may run from large to small (scikit-learn's paths do) or in any order; compare values",
+        change=(("if best == alphas.min():", "if best == alphas[0]:"), ("elif best == alphas.max():",
+                                                                         "elif best == alphas[-1]:")),
+    ),
+    Mistake(
+        id="alpha_tie_first", target="choose_alpha", section=CHOOSING, match=r"tie",
+        explanation="on a tie your answer is the first minimum in the given order (np.argmin), not the largest of the "
+                    "tied penalties: equally good validation errors go to the larger penalty, the simpler model",
+        change=(("best = alphas[val_errors == val_errors.min()].max()", "best = alphas[np.argmin(val_errors)]"),),
     ),
 ]

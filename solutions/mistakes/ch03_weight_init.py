@@ -1,7 +1,8 @@
 """Known mistakes of chapter 3: fans (swapped, receptive field, square kernels, floats, allocation), gains (tanh, the
 variance factor, the leaky slope), the Xavier and He formulas (std vs bound vs variance, fan_in only, the factor 2,
 fan_out by default, mode, slope and gain ignored), the shape of the distribution (uncentred, constant, uniform for
-normal), float32, the generator (global stream, generator=None) and the activation experiment."""
+normal), float32, the generator (global stream, generator=None) and the activation experiment; the input share
+(across units instead of across inputs, standard deviations instead of variances, ddof=1)."""
 
 from checks.mistakes import Mistake
 
@@ -10,6 +11,7 @@ ACTIVATIONS = ("Activations through ten layers", "activations-through-ten-layers
 FORMULAS = ("Where the formulas come from", "where-the-formulas-come-from")
 FANS = ("Fans of real layers", "fans-of-real-layers")
 GAINS = ("Gains", "gains")
+ACROSS = ("Across inputs or across units?", "across-inputs-or-across-units")
 SEEDS = ("Seeds and determinism", "seeds-and-determinism")
 
 FANS_RETURN = "return shape[1] * receptive_field, shape[0] * receptive_field"
@@ -357,5 +359,27 @@ STATS_MISTAKES = [
     ),
 ]
 
+SHARE_MISTAKES = [
+    Mistake(
+        id="share_across_units", target="input_share", section=ACROSS, match=r"across UNITS",
+        explanation="your share averages each input's variance across the units (axis=1): that is the spread the "
+                    "pooled histogram shows, not the input dependence; take each unit's variance across the inputs "
+                    "(axis=0)",
+        change=(("a.var(axis=0).mean()", "a.var(axis=1).mean()"),),
+    ),
+    Mistake(
+        id="share_std_ratio", target="input_share", section=ACROSS, match=r"ratio of standard deviations",
+        explanation="your share divides standard deviations (the mean per-unit std by the pooled std); the law of "
+                    "total variance splits variances, so the share is a ratio of variances",
+        change=(("a.var(axis=0).mean() / a.var()", "a.std(axis=0).mean() / a.std()"),),
+    ),
+    Mistake(
+        id="share_ddof_1", target="input_share", section=ACROSS, match=r"ddof=1",
+        explanation="your per-unit variances divide by n - 1 (ddof=1) while the pooled variance divides by n; with "
+                    "ddof=0 for both the two parts add up to the pooled variance and the share stays in [0, 1]",
+        change=(("a.var(axis=0).mean()", "a.var(axis=0, ddof=1).mean()"),),
+    ),
+]
+
 MISTAKES = (FAN_MISTAKES + GAIN_MISTAKES + XAVIER_UNIFORM_MISTAKES + XAVIER_NORMAL_MISTAKES + KAIMING_UNIFORM_MISTAKES
-            + KAIMING_NORMAL_MISTAKES + STATS_MISTAKES)
+            + KAIMING_NORMAL_MISTAKES + STATS_MISTAKES + SHARE_MISTAKES)

@@ -1,12 +1,14 @@
 """Known mistakes of chapter 4: off-by-one decays, the cosine's period and floor, restart bookkeeping, warm-up from 0,
 the rate after total_steps, a scheduler's constructor order, param groups and closed form, and SGD's velocity
-(dampening on the first step, the rate inside the velocity, Nesterov, in-place updates)."""
+(dampening on the first step, the rate inside the velocity, Nesterov, in-place updates); the stability limit of
+momentum on a bowl (momentum ignored, the methods swapped, the shallowest direction instead of the steepest)."""
 
 from checks.mistakes import Mistake
 
 SCHEDULES = ("The schedules, as torch computes them", "the-schedules-as-torch-computes-them")
 LOOP = ("Using a scheduler in a training loop", "using-a-scheduler-in-a-training-loop")
 MOMENTUM = ("Momentum: keep rolling where the gradients agree", "momentum-keep-rolling-where-the-gradients-agree")
+NESTEROV = ("Nesterov momentum: the gradient one step ahead", "nesterov-momentum-the-gradient-one-step-ahead")
 
 STEP_DECAY = [
     Mistake(
@@ -346,4 +348,26 @@ def sgd_momentum_step(param, grad, velocity, lr, momentum, dampening=0.0, nester
     ),
 ]
 
-MISTAKES = STEP_DECAY + EXPONENTIAL + COSINE + RESTARTS + WARMUP + SCHEDULER + MOMENTUM_STEP
+STABLE_LR = [
+    Mistake(
+        id="stable_lr_ignores_momentum", target="largest_stable_lr", section=NESTEROV, match=r"plain gradient descent",
+        explanation="your limit is 2 / L for both methods, plain gradient descent's: with momentum beta the heavy ball "
+                    "converges up to 2 (1 + beta) / L and Nesterov up to 2 (1 + beta) / ((1 + 2 beta) L)",
+        change=(("    limit = 2 * (1 + momentum) / steepest\n    if nesterov:\n"
+                 "        limit = limit / (1 + 2 * momentum)\n", "    limit = 2 / steepest\n"),),
+    ),
+    Mistake(
+        id="stable_lr_methods_swapped", target="largest_stable_lr", section=NESTEROV, match=r"OTHER method",
+        explanation="your limits are swapped: the heavy ball is the method stable up to 2 (1 + beta) / L; Nesterov's "
+                    "gradient enters the step twice and brakes, which costs a limit 1 + 2 beta times lower",
+        change=(("    if nesterov:\n        limit = limit /", "    if not nesterov:\n        limit = limit /"),),
+    ),
+    Mistake(
+        id="stable_lr_smallest_curvature", target="largest_stable_lr", section=NESTEROV, match=r"smallest curvature",
+        explanation="your limit uses the smallest curvature: every direction must converge, and the steepest (the "
+                    "largest curvature) is the first to diverge as the rate grows",
+        change=(("float(curvatures.max())", "float(curvatures.min())"),),
+    ),
+]
+
+MISTAKES = STEP_DECAY + EXPONENTIAL + COSINE + RESTARTS + WARMUP + SCHEDULER + MOMENTUM_STEP + STABLE_LR

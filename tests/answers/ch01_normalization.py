@@ -28,6 +28,18 @@ def standardize_train_test(X_train, X_test):
     scaler = StandardScaler().fit(np.asarray(X_train, dtype=float))
     return scaler.transform(np.asarray(X_train, dtype=float)), scaler.transform(np.asarray(X_test, dtype=float))
 '''),
+    # kappa from the singular values of X, squared; the count with math
+    ("predicted_gd_steps", '''
+def predicted_gd_steps(X, tol):
+    import math
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or not np.isfinite(X).all() or not 0 < tol < 1:
+        raise ValueError("need a finite 2-D X and 0 < tol < 1")
+    s = np.linalg.svd(X, compute_uv=False)
+    if s[-1] ** 2 <= 1e-12 * s[0] ** 2:
+        raise ValueError("X^T X is singular")
+    return math.ceil((s[0] / s[-1]) ** 2 * math.log(1 / tol))
+'''),
 ]
 
 UNSEEN = [
@@ -76,6 +88,18 @@ def standardize_train_test(X_train, X_test):
     return (StandardScaler().fit_transform(np.asarray(X_train, dtype=float)),
             StandardScaler().fit_transform(np.asarray(X_test, dtype=float)))
 ''', ("scaler_fit_on_test",)),
+    # centres X first: the curvature the column means add is lost (the contract takes X as given)
+    ("predicted_gd_steps", '''
+def predicted_gd_steps(X, tol):
+    X = np.asarray(X, dtype=float)
+    if not 0 < tol < 1:
+        raise ValueError("tol")
+    Xc = X - X.mean(axis=0)
+    lam = np.linalg.eigvalsh(Xc.T @ Xc / len(Xc))
+    if lam[0] <= 1e-12 * lam[-1]:
+        raise ValueError("singular")
+    return int(np.ceil(lam[-1] / lam[0] * np.log(1 / tol)))
+''', ()),
 ]
 
 # Common mistakes written from scratch, the way students make them (not edits of the reference): each function has
@@ -181,4 +205,14 @@ def standardize_train_test(X_train, X_test):
         return (A - A.mean(axis=0)) / s
     return z(X_train), z(X_test)
 ''', "scaler_fit_on_test", "standardizes each set with its own statistics"),
+    ("predicted_gd_steps", '''
+def predicted_gd_steps(X, tol):
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or not 0 < tol < 1:
+        raise ValueError("bad input")
+    s = np.linalg.svd(X, compute_uv=False)
+    if s.min() <= 1e-6 * s.max():
+        raise ValueError("singular")
+    return int(np.ceil(s.max() / s.min() * np.log(1 / tol)))
+''', "gd_steps_cond_of_X", "the condition number of X, not of X^T X"),
 ]

@@ -84,6 +84,18 @@ def lasso_fit(X, y, alpha, max_iter=1000, tol=1e-4):
             break
     return w, float(my - mx @ w)
 '''),
+    # sort the grid first, then scan it from the largest penalty down (the first minimum met is the largest)
+    ("choose_alpha", '''
+def choose_alpha(alphas, val_errors):
+    pairs = sorted(zip(np.asarray(alphas, dtype=float).tolist(), np.asarray(val_errors, dtype=float).tolist()))
+    if len(pairs) < 3 or len(pairs) != len(alphas) or len(val_errors) != len(alphas):
+        raise ValueError("alphas and val_errors: one error per penalty, at least 3")
+    if pairs[0][0] <= 0 or len({a for a, _ in pairs}) != len(pairs) or not np.isfinite(pairs).all():
+        raise ValueError("distinct positive alphas and finite errors")
+    best_i = max(range(len(pairs)), key=lambda i: (-pairs[i][1], i))
+    verdict = "extend_low" if best_i == 0 else "extend_high" if best_i == len(pairs) - 1 else "ok"
+    return pairs[best_i][0], verdict
+'''),
 ]
 
 UNSEEN = [
@@ -203,6 +215,15 @@ def lasso_fit(X, y, alpha, max_iter=1000, tol=1e-4):
             break
     return w, float(y_mean - X_mean @ w)
 ''', ()),
+    # the penalty with the LARGEST validation error
+    ("choose_alpha", '''
+def choose_alpha(alphas, val_errors):
+    alphas, val_errors = np.asarray(alphas, dtype=float), np.asarray(val_errors, dtype=float)
+    if alphas.shape != val_errors.shape or len(alphas) < 3:
+        raise ValueError("bad grid")
+    best = float(alphas[val_errors == val_errors.max()].max())
+    return best, "extend_low" if best == alphas.min() else "extend_high" if best == alphas.max() else "ok"
+''', ()),
 ]
 
 # Common mistakes written from scratch (see tests/answers/ch01_normalization.py): (answer, code, the catalogued
@@ -297,4 +318,12 @@ def lasso_fit(X, y, alpha, max_iter=1000, tol=1e-4):
     return w, float(my - mx @ w)
 ''', "lasso_no_division_by_column_norm", "w_j = S(rho_j, alpha) without dividing by x_j . x_j / n, calling "
                                          "soft_threshold"),
+    ("choose_alpha", '''
+def choose_alpha(alphas, val_errors):
+    alphas, val_errors = np.asarray(alphas, dtype=float), np.asarray(val_errors, dtype=float)
+    if alphas.shape != val_errors.shape or len(alphas) < 3:
+        raise ValueError("need matching grids of at least 3")
+    alpha = float(alphas[val_errors == val_errors.min()].max())
+    return alpha, "ok"
+''', "alpha_edge_accepted", "the best penalty of the grid taken as tuned, edge or not"),
 ]

@@ -119,6 +119,17 @@ def activation_stats(init, activation, n_layers=10, width=256, n_samples=1000, g
         out[layer] = torch.stack([x.mean(), x.var(unbiased=False).sqrt(), sat.double().mean()])
     return out
 '''),
+    # the law of total variance: one minus the between-unit share (float cancellation: a few ulps of 1)
+    ("input_share", '''
+def input_share(activations):
+    a = np.asarray(activations, dtype=float)
+    if a.ndim != 2 or a.shape[0] < 2 or not np.isfinite(a).all():
+        raise ValueError("activations: a finite (n_samples >= 2, n_units) array")
+    pooled = np.mean((a - a.mean()) ** 2)
+    if pooled == 0:
+        raise ValueError("constant activations")
+    return float(1 - np.mean((a.mean(axis=0) - a.mean()) ** 2) / pooled)
+'''),
 ]
 
 UNSEEN = [
@@ -237,6 +248,14 @@ def activation_stats(init, activation, n_layers=10, width=256, n_samples=1000, g
         x = f[activation](x @ (torch.randn((width, width), generator=generator, dtype=torch.float64) * stds[init]).T)
         rows.append([x.mean(), x.std(correction=0), sat[activation](x).double().mean()])
     return torch.tensor(rows, dtype=torch.float64)
+''', ()),
+    # the variance of the unit means over the pooled variance: the share of what does NOT depend on the input
+    ("input_share", '''
+def input_share(activations):
+    a = np.asarray(activations, dtype=float)
+    if a.ndim != 2 or len(a) < 2 or a.var() == 0:
+        raise ValueError("bad layer")
+    return float(a.mean(axis=0).var() / a.var())
 ''', ()),
 ]
 
@@ -361,4 +380,12 @@ def activation_stats(init, activation, n_layers=10, width=256, n_samples=1000, g
         h = acts[activation](z)
     return table
 ''', "stats_mean_std_before_activation", "mean and std of the pre-activations"),
+    ("input_share", '''
+def input_share(activations):
+    a = np.asarray(activations, dtype=float)
+    if a.ndim != 2 or len(a) < 2 or a.var() == 0:
+        raise ValueError("need a varying 2-D layer with at least 2 inputs")
+    per_unit = a.std(axis=0)
+    return float(np.mean(per_unit) / a.std())
+''', "share_std_ratio", "the mean per-unit std over the pooled std"),
 ]

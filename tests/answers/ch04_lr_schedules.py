@@ -64,6 +64,16 @@ def sgd_momentum_step(param, grad, velocity, lr, momentum, dampening=0.0, nester
     step = grad.add(v, alpha=momentum) if nesterov else v
     return param.sub(step, alpha=lr), v
 '''),
+    # the limit of one direction, then the smallest over the directions; Nesterov as its own formula
+    ("largest_stable_lr", '''
+def largest_stable_lr(curvatures, momentum, nesterov=False):
+    lams = np.atleast_1d(np.asarray(curvatures, dtype=float))
+    if lams.size == 0 or not (lams > 0).all() or not np.isfinite(lams).all() or not 0 <= momentum < 1:
+        raise ValueError("need positive curvatures and 0 <= momentum < 1")
+    per_direction = [(2 + 2 * momentum) / ((1 + 2 * momentum) * lam) if nesterov else (2 + 2 * momentum) / lam
+                     for lam in lams]
+    return min(per_direction)
+'''),
 ]
 
 UNSEEN = [
@@ -144,6 +154,14 @@ def sgd_momentum_step(param, grad, velocity, lr, momentum, dampening=0.0, nester
     v = grad.clone() if velocity is None else momentum * velocity + (1 - dampening) * grad
     d = grad + momentum * v if nesterov else v
     return param - lr * d, (grad.clone() if velocity is None else velocity.clone())
+''', ()),
+    # the mean curvature of the bowl stands for the bowl (neither the steepest nor the shallowest direction)
+    ("largest_stable_lr", '''
+def largest_stable_lr(curvatures, momentum, nesterov=False):
+    L = float(np.mean(curvatures))
+    if L <= 0 or not 0 <= momentum < 1:
+        raise ValueError("bad arguments")
+    return 2 * (1 + momentum) / ((1 + 2 * momentum) * L if nesterov else L)
 ''', ()),
 ]
 
@@ -243,4 +261,13 @@ def sgd_momentum_step(param, grad, velocity, lr, momentum, dampening=0.0, nester
     step = grad + momentum * buf if nesterov else buf
     return param - lr * step, buf
 ''', "momentum_first_step_dampened", "the first velocity from zeros: the first step dampened"),
+    ("largest_stable_lr", '''
+def largest_stable_lr(curvatures, momentum, nesterov=False):
+    if momentum >= 1:
+        raise ValueError("momentum must be < 1")
+    L = max(np.ravel(curvatures))
+    if min(np.ravel(curvatures)) <= 0:
+        raise ValueError("curvatures must be positive")
+    return 2 / L
+''', "stable_lr_ignores_momentum", "plain gradient descent's 2 / L for both methods"),
 ]
