@@ -19,8 +19,10 @@ from tests.autograder_fixtures import cli, tiny
 
 pytestmark = [pytest.mark.bwrap, pytest.mark.slow]
 
-# Each answer sleeps 0.5 s so that a batch of 8 lasts long enough to be interrupted.
-SLOW = "import time\ntime.sleep(0.5)\n"
+# Each answer sleeps 1.5 s so that a batch of 8 lasts long enough to be interrupted, and so that results reach the
+# gradebook a few at a time: it commits the results queued for a second (scheduler.FLUSH_SECONDS) in one transaction,
+# so with results closer together than that, a kill after 3 journal rows could find all 8 committed at once.
+SLOW = "import time\ntime.sleep(1.5)\n"
 
 
 # (answer, score, mistakes column): a stub left as released is marked not answered.
@@ -86,6 +88,8 @@ def test_sigkill_then_rerun_grades_only_what_is_missing(course, tmp_path):
     out = tmp_path / "out"
     proc, _stdout, _stderr = _interrupt_after(root, source, out, signal.SIGKILL, rows=3)
     assert proc.returncode == -signal.SIGKILL
+    # checked at once: a grader that another test starts removes the stale temp folders of dead runs it finds
+    assert list(Path(tempfile.gettempdir()).glob(f"autograder-{proc.pid}-*")), "the killed run left its temp folder"
     kept = _journal_rows(out)
     assert 3 <= kept < STUDENTS
     # the grader's workers and kernels die with it (PR_SET_PDEATHSIG), nothing keeps running
@@ -93,7 +97,6 @@ def test_sigkill_then_rerun_grades_only_what_is_missing(course, tmp_path):
     while cli.sandbox_processes(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert cli.sandbox_processes(proc.pid) == []
-    assert list(Path(tempfile.gettempdir()).glob(f"autograder-{proc.pid}-*")), "the killed run left its temp folder"
     rerun = cli.run(*_grade(root, source, out))
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert not list(Path(tempfile.gettempdir()).glob(f"autograder-{proc.pid}-*")), "and the rerun removed it"
