@@ -67,6 +67,17 @@ def numbers(value, what):
     return arr
 
 
+def scalar(value):
+    """A recorded number as a Python float (a bool or None stays as it is; anything else is returned as is)."""
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, Array) and value.value.size == 1:
+        return float(value.value.reshape(()))
+    return value
+
+
 def close(got, expected, what, hint="", rtol=1e-10, atol=1e-12, shape=True):
     """``got`` equals ``expected`` within ``rtol``/``atol`` (NaN only where expected has NaN)."""
     exp = numbers(expected, what)

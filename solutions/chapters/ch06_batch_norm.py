@@ -19,7 +19,7 @@ inputs, and names the one it matches.
 import numpy as np
 
 from checks import judge as J
-from checks.probe import Array, Raised
+from checks.probe import Raised
 from checks.spec import Case, Chapter, Test, attribute, call, function_case, let, method, record, var
 from checks.tensors import lazy_torch, to_numpy
 
@@ -523,18 +523,6 @@ def _list_order_lr(lrs, curves, threshold):
     return good[-1] if good else None
 
 
-def _lr_value(value):
-    if value is None:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return value
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, Array) and value.value.size == 1:
-        return float(value.value.reshape(()))
-    return value
-
-
 def _lr_compare(lrs, curves, threshold):
     lowest = [lr for lr, curve in zip(lrs, curves, strict=True) if min(curve) < threshold]
     variants = [
@@ -558,7 +546,7 @@ def _lr_compare(lrs, curves, threshold):
     def compare(got, expected, what):
         if isinstance(got, Raised):
             J.fail(what, f"raised {got.name}: {got.message[:300]}")
-        value, want = _lr_value(got), _lr_value(expected)
+        value, want = J.scalar(got), J.scalar(expected)
         if value == want and (value is None) == (got is None):
             return
         rule = (f"the largest learning rate whose run trained (last loss < threshold = {threshold}; NaN and inf "

@@ -60,17 +60,6 @@ def _flag(value):
     return None
 
 
-def _number(value):
-    """A recorded number as a Python float (None stays None; anything else is returned as is)."""
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, Array) and value.value.size == 1:
-        return float(value.value.reshape(()))
-    return value
-
-
 def _count(value):
     """An epoch count for a message: 3, not 3.0."""
     if isinstance(value, float) and value.is_integer():
@@ -129,11 +118,11 @@ def _judge_trace(got, expected, label, kwargs, values, hint=""):
             if isinstance(got[key], Raised):
                 J.fail(label, f"epoch {epoch} (value {value}): {key.split(': ')[1]} raised {got[key].name}: "
                              f"{got[key].message[:300]}", hint)
-        want = (bool(expected[keys[0]]), *(_number(expected[k]) for k in keys[1:]))
+        want = (bool(expected[keys[0]]), *(J.scalar(expected[k]) for k in keys[1:]))
         stop = _flag(got[keys[0]])
         if stop is None:
             J.fail(label, f"epoch {epoch}: step must return True or False, got {J.describe(got[keys[0]])}")
-        row = (stop, *(_number(got[k]) for k in keys[1:]))
+        row = (stop, *(J.scalar(got[k]) for k in keys[1:]))
         expected_rows.append(want)
         got_rows.append(row)
         if row != want:
@@ -166,15 +155,15 @@ def _initial_case():
               for name in ("patience", "min_delta", "mode", "restore_best_weights")]
 
     def judge(got, expected):
-        best = _number(_value(got, "best", label))
+        best = J.scalar(_value(got, "best", label))
         if best != math.inf:
             J.fail(label, f"in mode 'min' best must start at +inf (so that the first epoch always improves), got "
                          f"{J.describe(got['best'])}")
-        best_max = _number(_value(got, "best, mode max", label))
+        best_max = J.scalar(_value(got, "best, mode max", label))
         if best_max != -math.inf:
             J.fail(label, f"EarlyStopping(mode='max'): best must start at -inf (with mode='max' larger values are "
                          f"better, so the first epoch beats -inf), got {J.describe(got['best, mode max'])}")
-        if _number(_value(got, "wait", label)) != 0:
+        if J.scalar(_value(got, "wait", label)) != 0:
             J.fail(label, f"wait must start at 0, got {J.describe(got['wait'])}")
         if _value(got, "best_epoch", label) is not None:
             J.fail(label, f"best_epoch must be None before the first step (no epoch has been seen yet), got "
@@ -183,7 +172,7 @@ def _initial_case():
         if first is not False:
             J.fail(label, f"the first epoch always improves on +inf: step(1.0) must return False, got "
                          f"{J.describe(got['first step'])}")
-        after = _number(_value(got, "best_epoch after the first step", label))
+        after = J.scalar(_value(got, "best_epoch after the first step", label))
         if after != 0:
             J.fail(label, f"best_epoch is 0-based: after the first call of step it is 0, got "
                          f"{J.describe(got['best_epoch after the first step'])}")
@@ -191,7 +180,7 @@ def _initial_case():
         for name, value in want.items():
             value_got = _value(got, f"other.{name}", label)
             ok = value_got == value if isinstance(value, str) else (
-                _flag(value_got) is value if isinstance(value, bool) else _number(value_got) == value)
+                _flag(value_got) is value if isinstance(value, bool) else J.scalar(value_got) == value)
             if not ok:
                 J.fail(label, f"EarlyStopping(patience=3, min_delta=0.125, mode='max', restore_best_weights=False)."
                              f"{name} must be {value!r} (the constructor arguments are kept as attributes), got "
@@ -898,7 +887,7 @@ def _plan_compare(train, val, patience, min_delta):
     def compare(got, expected, what):
         if isinstance(got, Raised) or not isinstance(got, (tuple, list)) or len(got) != 4:
             J.fail(what, f"expected a tuple ({', '.join(PLAN_OUTPUTS)}), got {J.describe(got)}")
-        values = [_number(v) for v in got]
+        values = [J.scalar(v) for v in got]
         rule = (f"training stops after the first epoch without improvement at which wait >= patience "
                 f"({patience}), 0-based; T - 1 = {len(val) - 1} when it never stops")
         notes = [(stop_late, "A stop one epoch later is what wait > patience gives."),
@@ -919,7 +908,7 @@ def _plan_compare(train, val, patience, min_delta):
                             "restored epoch", []),
         }
         for name, value, want in zip(PLAN_OUTPUTS, values, expected, strict=True):
-            want = _number(want)
+            want = J.scalar(want)
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value == want:
                 continue
             rule_text, variants = hints[name]
