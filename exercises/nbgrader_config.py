@@ -11,7 +11,9 @@ c.CourseDirectory.course_id = "normalization-regularization"
 # nbgrader runs the `alembic` command of its own environment when it creates or upgrades a gradebook (e.g. the first
 # `nbgrader generate_assignment` or `nbgrader db ...`): with that environment's bin/ on PATH, `.venv/bin/nbgrader`
 # works without activating the venv.
-os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+BIN = os.path.dirname(sys.executable)  # first on PATH, once: nbgrader may load this file often
+REST = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p not in ("", BIN)]
+os.environ["PATH"] = os.pathsep.join([BIN, *REST])
 # Plain `nbgrader autograde` (and nbval) run each hidden test's `check(...)` in the kernel, which imports
 # `solutions`: run them with the repository on PYTHONPATH (`make` exports it). The course's grader does not
 # (its kernels see no repository; the checks are judged outside them).

@@ -17,6 +17,7 @@ instructor's shell would be (:mod:`tests.autograder_fixtures.term`).
 """
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -219,7 +220,7 @@ def test_nbgrader_from_the_venv_needs_no_venv_on_path(tmp_path):
                                                                        "autograded", "feedback"))
     chapter = sorted(p.name for p in (course / "source").iterdir())[0]
     config = (course / "nbgrader_config.py").read_text()
-    line = 'os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")\n'
+    line = 'os.environ["PATH"] = os.pathsep.join([BIN, *REST])\n'
     assert line in config
     (course / "nbgrader_config.py").write_text(config.replace(line, ""))
     proc = nbgrader("generate_assignment", chapter, "--force", cwd=course, check=False)
@@ -237,3 +238,26 @@ def test_nbgrader_from_the_venv_needs_no_venv_on_path(tmp_path):
     proc = nbgrader("db", "student", "add", "ann", cwd=folder, check=False)
     assert proc.returncode == 0 and (folder / "gradebook.db").is_file(), proc.stderr[-2000:]
     assert "There are 0 assignments" in nbgrader("db", "assignment", "list", cwd=folder).stdout
+
+
+def test_loading_a_config_again_leaves_path_as_one_load_left_it(tmp_path, monkeypatch):
+    """nbgrader's Python API loads the config of every command it runs: a test process (or a formgrader) loads it
+    thousands of times. A PATH line that prepended each time grew PATH past the kernel's limit for one string
+    (128 KiB) until launching a kernel failed with ``Argument list too long``. Both the course's config and a
+    grading folder's must put the venv first once and keep the rest of PATH in order."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from autograder.course.config import write_course_folder_config
+
+    folder = tmp_path / "grading"
+    folder.mkdir()
+    configs = [COURSE_ROOT / "nbgrader_config.py", write_course_folder_config(folder, COURSE_ROOT / "source")]
+    venv_bin = str(Path(sys.executable).parent)
+    monkeypatch.setenv("PATH", f"/usr/bin::{venv_bin}:/bin")
+    for config in configs:
+        PyFileConfigLoader(Path(config).name, path=str(Path(config).parent)).load_config()
+        once = f"{venv_bin}:/usr/bin:/bin"
+        assert os.environ["PATH"] == once
+        for _ in range(3):
+            PyFileConfigLoader(Path(config).name, path=str(Path(config).parent)).load_config()
+        assert os.environ["PATH"] == once, "each load must leave PATH as the first load left it"

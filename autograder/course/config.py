@@ -136,7 +136,9 @@ def write_course_folder_config(out, source_dir, db_url=None):
              "c = get_config()  # noqa: F821 (provided by nbgrader)",
              "HERE = os.path.dirname(os.path.abspath(__file__))",
              "# nbgrader runs the `alembic` command of its own environment when it creates or upgrades a gradebook",
-             'os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")']
+             'BIN = os.path.dirname(sys.executable)  # first on PATH, once: nbgrader may load this file often',
+             'REST = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p not in ("", BIN)]',
+             'os.environ["PATH"] = os.pathsep.join([BIN, *REST])']
     if course.is_file():
         lines += ["# the course's settings first: course id, late penalties, exchange, markers",
                   f"load_subconfig(os.path.join(HERE, {os.path.relpath(course, out)!r}))  # noqa: F821"]

@@ -44,7 +44,9 @@ def make_course(root, extra=""):
     tiny_second.add_to_course(source)
     (root / "nbgrader_config.py").write_text(
         "import os, sys\nc = get_config()  # noqa: F821\n"
-        'os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")\n'
+        'BIN = os.path.dirname(sys.executable)  # first on PATH, once: nbgrader may load this file often\n'
+        'REST = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p not in ("", BIN)]\n'
+        'os.environ["PATH"] = os.pathsep.join([BIN, *REST])\n'
         f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
         "c.ClearSolutions.code_stub = {'python': '# YOUR CODE HERE\\nraise NotImplementedError()'}\n"
         f"c.Exchange.root = {str(root.parent / 'exchange')!r}\n" + extra)
