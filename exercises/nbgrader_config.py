@@ -18,7 +18,8 @@ os.environ["PATH"] = os.pathsep.join([BIN, *REST])
 # `solutions`: run them with the repository on PYTHONPATH (`make` exports it). The course's grader does not
 # (its kernels see no repository; the checks are judged outside them).
 # The cell timeout is the grader's default --cell-timeout, declared once in autograder/common/records.py.
-sys.path.insert(0, os.path.dirname(ROOT))
+if os.path.dirname(ROOT) not in sys.path:  # loaded many times in one process: once
+    sys.path.insert(0, os.path.dirname(ROOT))
 from autograder.common.records import Limits  # noqa: E402
 
 c.ExecutePreprocessor.timeout = int(Limits.cell_timeout)

@@ -254,10 +254,12 @@ def test_loading_a_config_again_leaves_path_as_one_load_left_it(tmp_path, monkey
     configs = [COURSE_ROOT / "nbgrader_config.py", write_course_folder_config(folder, COURSE_ROOT / "source")]
     venv_bin = str(Path(sys.executable).parent)
     monkeypatch.setenv("PATH", f"/usr/bin::{venv_bin}:/bin")
+    monkeypatch.setattr(sys, "path", list(sys.path))
     for config in configs:
         PyFileConfigLoader(Path(config).name, path=str(Path(config).parent)).load_config()
-        once = f"{venv_bin}:/usr/bin:/bin"
+        once, imports = f"{venv_bin}:/usr/bin:/bin", list(sys.path)
         assert os.environ["PATH"] == once
         for _ in range(3):
             PyFileConfigLoader(Path(config).name, path=str(Path(config).parent)).load_config()
         assert os.environ["PATH"] == once, "each load must leave PATH as the first load left it"
+        assert sys.path == imports, "each load must leave sys.path as the first load left it"
