@@ -72,11 +72,13 @@ def test_a_verdict_is_translated_line_by_line_and_keeps_unknown_lines():
         "2 of 6 checks fail.", diagnosis_line(mistake, all_chapters()[0], "https://example.org/book"),
         "It explains check(s) 1-2:",
         "[1] min_max_scale(X): 4 of 6 value(s) differ at index (0, 1): expected 0.5, got -1.224744871",
+        "[2] min_max_scale(X): 5 of 6 value(s) differ: expected -2, got 2",  # empty {where} and {nan_note}
         "  expected [1, 2, 3, 4, 5, 6] of shape (2, 3)",
         "  got      [1, 2, 3, 4, 5, 6, ... (12 values)] of shape (2, 6)",
         "a hint the chapter wrote"])
     korean = KOREAN.text(verdict)
     assert mistake.explanation not in korean and "checks fail" not in korean and "of shape" not in korean
+    assert "differ" not in korean and "expected" not in korean
     assert dict(KOREAN.messages)[mistake.explanation] in korean
     assert korean.splitlines()[-1] == "a hint the chapter wrote"
     assert sorted(NUMBER.findall(korean)) == sorted(NUMBER.findall(verdict))  # Korean puts them in its order

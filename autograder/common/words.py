@@ -38,8 +38,9 @@ def _template_pattern(msgid):
     pieces, fields, last = [], [], 0
     for match in FIELD.finditer(msgid):
         pieces.append(re.escape(_show_braces(msgid[last:match.start()])))
-        # a value that starts a message holds no "; " (it would swallow the notes of a detail before it)
-        pieces.append("((?:(?!; ).)+?)" if match.start() == 0 else "(.+?)")
+        # a value that starts a message holds no "; " (it would swallow the notes of a detail before it); a value
+        # after words may be empty (" (got NaN)" or nothing)
+        pieces.append("((?:(?!; ).)+?)" if match.start() == 0 else "(.*?)")
         fields.append(match.group(0))
         last = match.end()
     pieces.append(re.escape(_show_braces(msgid[last:])))
