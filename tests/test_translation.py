@@ -721,3 +721,18 @@ def test_a_word_with_one_particle_is_found_with_another(word, asked, written):
 ])
 def test_printed_lines_with_prose_or_a_name_are_messages(line, prose):
     assert outputs.is_prose(line) is prose
+
+
+@pytest.mark.parametrize("chapter", chapter_ids())
+def test_every_catalogued_mistake_has_a_korean_explanation(chapter):
+    """A Korean student's diagnosis is Korean: every explanation of the chapter's catalogue of mistakes (and the book
+    section it names) is translated, whatever pending.txt says."""
+    from importlib import import_module
+
+    from solutions.chapters import chapter as declared
+
+    catalog = i18n.load_catalog(i18n.catalog_dir(LANGUAGE) / i18n.MISTAKES_DOMAIN / f"{chapter}.po")
+    mistakes = import_module(declared(chapter).mistakes).MISTAKES
+    missing = [f"  {m.id}: {short(text)!r}" for m in mistakes for text in (m.explanation, m.section[0])
+               if not catalog.get(text) or not HANGUL.search(catalog[text])]
+    assert not missing, f"{where(i18n.MISTAKES_DOMAIN + '/' + chapter)}: untranslated:\n" + "\n".join(missing)
