@@ -74,7 +74,7 @@ def graded(tmp_path_factory):
                   for s in students}
     pages = {s: (out / "feedback" / s / CHAPTER / f"{CHAPTER}.html").read_text(encoding="utf-8") for s in students}
     return {"english": english, "korean": korean, "tests": tests, "autograded": autograded, "mistake": mistake,
-            "grades": cli.by_student(cli.read_csv(out / "grades.csv")), "pages": pages}
+            "grades": cli.by_student(cli.read_csv(out / "grades.csv")), "pages": pages, "out": out}
 
 
 def test_the_korean_release_has_korean_test_cells():
@@ -158,3 +158,12 @@ def test_the_english_page_and_the_graded_notebooks_stay_english(graded):
                     and o.get("traceback") == [f"{o.get('ename')}: {o.get('evalue')}"]]
         assert verdicts and all("checks fail" in v or "check fails" in v for v in verdicts), verdicts
         assert graded["autograded"][student].metadata["autograder"]["language"] == "ko"
+
+
+def test_autograder_feedback_renders_a_korean_page_again_in_korean(graded):
+    out = graded["out"]
+    proc = cli.run("feedback", "--out", out, "--student", "ko-wrong", "--student", "en-wrong", "--force")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for student in ("ko-wrong", "en-wrong"):
+        again = (out / "feedback" / student / CHAPTER / f"{CHAPTER}.html").read_text(encoding="utf-8")
+        assert again == graded["pages"][student], student
