@@ -255,9 +255,10 @@ def mistakes_template(chapter):
     return pot
 
 
-def grader_messages(language):
+def grader_messages(language, chapter=None):
     """``(literal, templates)``: the grader's translations in ``language`` as ``(English, translation)`` pairs;
-    ``templates`` hold {placeholders}, ``literal`` messages are whole texts (mistakes, page words)."""
+    ``templates`` hold {placeholders}, ``literal`` messages are whole texts (mistakes, page words). ``chapter``: the
+    catalogue of that chapter's mistakes only (else every chapter's)."""
     literal, templates = [], []
     for domain, path in catalogs(language).items():
         if domain == GRADER_DOMAIN:
@@ -267,7 +268,7 @@ def grader_messages(language):
                 else:
                     literal.append((msgid.replace("{{", "{").replace("}}", "}"),
                                     msgstr.replace("{{", "{").replace("}}", "}")))
-        elif domain.startswith(MISTAKES_DOMAIN + "/"):
+        elif domain.startswith(MISTAKES_DOMAIN + "/") and chapter in (None, domain.split("/", 1)[1]):
             literal += load_catalog(path).items()
     return tuple(literal), tuple(templates)
 

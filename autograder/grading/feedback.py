@@ -224,15 +224,16 @@ def install_mathjax(feedback_root):
     return atomic_copytree(Path(list(spec.submodule_search_locations)[0]) / "static" / "mathjax", target)
 
 
-@lru_cache(maxsize=8)
-def translator(language):
+@lru_cache(maxsize=64)
+def translator(language, chapter=None):
     """The :class:`~autograder.common.words.Translator` of ``language`` from the catalogs in ``locales/`` (the
-    identity for the source language and for a language without catalogs)."""
+    identity for the source language and for a language without catalogs); ``chapter``: with that chapter's
+    catalogue of mistakes only (what its pages need: a smaller record to send to a worker)."""
     from coursebook.translation import grader_messages, languages
 
     if language not in languages():
         return ENGLISH
-    literal, templates = grader_messages(language)
+    literal, templates = grader_messages(language, chapter)
     return Translator(language, literal, templates)
 
 

@@ -84,7 +84,7 @@ def rewrite_pages(gb, out, markers, done, keys=None, force=False, seconds=Limits
                 page = feedback.render(nb, aid, scores, subs[key].max_score, row.status, row.detail,
                                        (markers.begin_hidden, markers.end_hidden), comments=comments.get(key, {}),
                                        late_penalty=subs[key].late_penalty,
-                                       translator=feedback.translator(page_language(nb)))
+                                       translator=feedback.translator(page_language(nb), aid))
         except Exception as err:  # noqa: BLE001 - one page that cannot be rendered keeps its old version
             done.failed.append((key, f"{type(err).__name__}: {str(err)[:120]}"))
             continue

@@ -220,7 +220,7 @@ class Grader:
             scores=dict(task.outcome.scores), max_score=mst.max_score, status=task.outcome.status.value,
             detail=task.outcome.detail, seconds=self.batch.limits.render_seconds,
             hidden_markers=(self.batch.markers.begin_hidden, self.batch.markers.end_hidden),
-            translator=feedback.translator(task.run.language))
+            translator=feedback.translator(task.run.language, task.job.assignment_id))
         self._track(self.engine.submit(feedback.render_task, request), task)
 
     def _expire(self, queue):
@@ -351,7 +351,7 @@ class Grader:
         mst = self.batch.masters[job.assignment_id]
         with self.batch.interrupts.critical():
             started = time.monotonic()
-            page = page or status_page(outcome, mst.max_score, feedback.translator(run.language))
+            page = page or status_page(outcome, mst.max_score, feedback.translator(run.language, job.assignment_id))
             write_outputs(self.batch, job, outcome, judged, page, run.timings, run.language)
             self.queued.append(Queued(job, outcome, judged, run, tuple(self.batch.review.get(job.key, ())),
                                       time.monotonic() - started, failure))
