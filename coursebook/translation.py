@@ -50,6 +50,7 @@ CODE_DOMAIN = "exercise-code"
 # mistakes' explanations (one catalog per chapter): translated when a page for a student is rendered
 GRADER_DOMAIN = "grader"
 MISTAKES_DOMAIN = "mistakes"
+HINTS_DOMAIN = "hints"  # the hints of a chapter's declared cases (N_(...) in solutions/chapters), one catalog each
 GRADER_SOURCES = ("autograder", "checks")  # packages whose N_(...) messages the grader's catalog holds
 # Interface strings (theme, myst-nb prompts, the book's own): Sphinx's "sphinx" catalog, kept by hand
 UI_DOMAIN = "sphinx"
@@ -164,7 +165,7 @@ def code_template(chapter):
 
 def write_exercise_templates(pot_dir, chapters=None):
     for domain, template in ((EXERCISE_DOMAIN, exercise_template), (CODE_DOMAIN, code_template),
-                             (MISTAKES_DOMAIN, mistakes_template)):
+                             (MISTAKES_DOMAIN, mistakes_template), (HINTS_DOMAIN, hints_template)):
         out = Path(pot_dir) / domain
         out.mkdir(parents=True, exist_ok=True)
         for chapter in chapters or chapter_ids():
@@ -215,26 +216,48 @@ def template_messages(path):
                 if isinstance(message, str)]
 
 
+def _marked_template(project, paths):
+    pot = _template(project)
+    seen = {}
+    for path in paths:
+        found = marked_messages(path) if path.suffix == ".py" else template_messages(path)
+        for message, line in found:
+            where = (path.relative_to(REPO).as_posix(), str(line))
+            if message in seen:
+                seen[message].occurrences.append(where)
+                continue
+            entry = polib.POEntry(msgid=message, msgstr="", occurrences=[where],
+                                  comment="keep each {placeholder} as written: the grader fills it with the "
+                                          "English text's value" if "{" in message else "")
+            seen[message] = entry
+            pot.append(entry)
+    return pot
+
+
+def declaration_path(chapter):
+    """The file of ``chapter``'s declaration (``solutions/chapters/chNN_<name>.py``)."""
+    import importlib
+    import pkgutil
+
+    import solutions.chapters as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        if getattr(getattr(module, "CHAPTER", None), "id", None) == chapter:
+            return Path(module.__file__)
+    raise KeyError(f"no declaration of chapter {chapter!r} in solutions/chapters")
+
+
+def hints_template(chapter):
+    """A polib POT of the hints of ``chapter``'s declared cases (``N_(...)`` in its declaration)."""
+    return _marked_template(f"hints {chapter}", [declaration_path(chapter)])
+
+
 def grader_template():
     """A polib POT of the grader's words: ``N_(...)`` messages of the grader and the checks, and the
     ``{% trans %}`` blocks of the grader's page templates."""
-    pot = _template("grader")
-    seen = {}
-    for package in GRADER_SOURCES:
-        files = sorted((REPO / package).rglob("*.py")) + sorted((REPO / package).rglob("*.j2"))
-        for path in files:
-            found = marked_messages(path) if path.suffix == ".py" else template_messages(path)
-            for message, line in found:
-                where = (path.relative_to(REPO).as_posix(), str(line))
-                if message in seen:
-                    seen[message].occurrences.append(where)
-                    continue
-                entry = polib.POEntry(msgid=message, msgstr="", occurrences=[where],
-                                      comment="keep each {placeholder} as written: the grader fills it with the "
-                                              "English text's value" if "{" in message else "")
-                seen[message] = entry
-                pot.append(entry)
-    return pot
+    return _marked_template("grader", [path for package in GRADER_SOURCES for pattern in ("*.py", "*.j2")
+                                       for path in sorted((REPO / package).rglob(pattern))])
 
 
 def mistakes_template(chapter):
@@ -261,7 +284,8 @@ def grader_messages(language, chapter=None):
     catalogue of that chapter's mistakes only (else every chapter's)."""
     literal, templates = [], []
     for domain, path in catalogs(language).items():
-        if domain == GRADER_DOMAIN:
+        part, _, of = domain.partition("/")
+        if domain == GRADER_DOMAIN or (part == HINTS_DOMAIN and chapter in (None, of)):
             for msgid, msgstr in load_catalog(path).items():
                 if re.search(r"\{[^{}]*\}", msgid.replace("{{", "").replace("}}", "")):
                     templates.append((msgid, msgstr))

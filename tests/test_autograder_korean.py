@@ -135,7 +135,8 @@ def test_a_korean_submission_gets_its_verdict_and_diagnosis_in_korean(graded, st
     assert english_explanation in "\n".join(english)
     page = graded["pages"][student]
     assert f"진단: {korean_explanation}" in page and english_explanation not in page
-    for sentence in ("checks fail", "It explains check(s)", "Diagnosis:", "value(s) differ", "Score:", "Test cell"):
+    for sentence in ("checks fail", "It explains check(s)", "Diagnosis:", "value(s) differ", "Score:", "Test cell",
+                     "were the rows scaled"):  # the last: the hint of the chapter's first check
         assert sentence in graded["pages"]["en-wrong"] and sentence not in page, sentence
     assert "점수:" in page and "테스트 셀" in page
     for en, ko in zip(english, korean, strict=True):  # the same numbers, in the order Korean writes them

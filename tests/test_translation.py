@@ -49,8 +49,8 @@ HANGUL = re.compile(r"[\uac00-\ud7a3]")
 OUTPUT_DOMAINS = {d for d in CATALOGS if d.split("/", 1)[0] in outputs.DOMAINS}
 # Catalogs of messages written by code, with code names, calls and {placeholders} in them: the exercises' code
 # cells, the grader's words and the catalogue of mistakes' explanations
-CODE_DOMAINS = {d for d in CATALOGS if d.split("/", 1)[0] in (i18n.CODE_DOMAIN, i18n.MISTAKES_DOMAIN)
-                or d == i18n.GRADER_DOMAIN}
+CODE_DOMAINS = {d for d in CATALOGS if d.split("/", 1)[0] in (i18n.CODE_DOMAIN, i18n.MISTAKES_DOMAIN,
+                                                               i18n.HINTS_DOMAIN) or d == i18n.GRADER_DOMAIN}
 
 
 def entries(domain):

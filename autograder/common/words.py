@@ -85,13 +85,17 @@ class Translator:
         found = self._whole(english, depth)
         if found is not None:
             return found
+        indent = len(english) - len(english.lstrip())
+        for cut in range(1, indent + 1):  # an indented line: a message after some of its indentation
+            found = self._whole(english[cut:], depth)
+            if found is not None:
+                return english[:cut] + found
+        prefix, rest = _LINE_PREFIX.match(english).groups()
+        if prefix:
+            return prefix + self.text(rest, depth + 1)
         for separator in SEPARATORS:
             if separator in english:
                 return separator.join(self._runs(english.split(separator), separator, depth))
-        prefix, rest = _LINE_PREFIX.match(english).groups()
-        if prefix:
-            found = self._whole(rest, depth)
-            return prefix + (found if found is not None else rest)
         return english
 
     def _runs(self, parts, separator, depth):
