@@ -55,7 +55,7 @@ STD_HINT = (N_("per column (axis=0), mean 0 and std 1 with ddof=0 (divide by n, 
 
 def standardize_cases(draw):
     X = np.array([[1.0, 100.0], [2.0, 300.0], [3.0, 200.0], [6.0, 400.0]])
-    yield function_case("standardize", X, hint="must equal StandardScaler().fit_transform(X): " + STD_HINT)
+    yield function_case("standardize", X, hint=N_(f"must equal StandardScaler().fit_transform(X): {STD_HINT}"))
     yield function_case("standardize", np.array([1.0, 2.0, 6.0]),
                         hint=N_("a 1-D array is one column: standardize it as a whole (same shape back)"))
     yield function_case("standardize", np.array([[1.0, 5.0], [2.0, 5.0], [4.0, 5.0]]),
@@ -63,7 +63,7 @@ def standardize_cases(draw):
     rng = draw.numpy(202)
     for shape in [(3, 2), (5, 4), (50, 7), (9,)]:  # 3 rows: ddof=1 differs by sqrt(3/2)
         yield function_case("standardize", rng.normal(loc=-4.0, scale=2.5, size=shape), rtol=1e-10,
-                            hint="random data: " + STD_HINT)
+                            hint=N_(f"random data: {STD_HINT}"))
     X = rng.normal(size=(8, 3))
     X[:, 0] = 2.0
     yield function_case("standardize", X, hint=N_("a constant column must become 0, not NaN"))
@@ -105,8 +105,8 @@ def standardize_train_test_cases(draw):
 
 
 # -- predicted_gd_steps: the judgment part -------------------------------------------------------------------
-GD_RULE = ("ceil(kappa * ln(1 / tol)) with kappa = lambda_max / lambda_min of X^T X / n (the Hessian of least "
-           "squares), natural logarithm, rounded up")
+GD_RULE = N_("ceil(kappa * ln(1 / tol)) with kappa = lambda_max / lambda_min of X^T X / n (the Hessian of least "
+              "squares), natural logarithm, rounded up")
 
 
 def _kappa(X):

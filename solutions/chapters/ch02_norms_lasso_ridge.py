@@ -537,8 +537,8 @@ def _converged_within(X, y, alpha, atol):
 
 
 # -- choose_alpha: the judgment part --------------------------------------------------------------------------
-ALPHA_RULE = ("the penalty with the smallest validation error (ties: the largest such penalty), and \"extend_low\" / "
-              "\"extend_high\" when it is the smallest / largest penalty of the grid, else \"ok\"")
+ALPHA_RULE = N_("the penalty with the smallest validation error (ties: the largest such penalty), and \"extend_low\" "
+                "/ \"extend_high\" when it is the smallest / largest penalty of the grid, else \"ok\"")
 
 
 def _alpha_alternatives(alphas, errors):

@@ -636,8 +636,8 @@ def _xavier_tanh(stats, label):
 
 
 # -- input_share: the judgment part ----------------------------------------------------------------------------
-SHARE_RULE = ("the mean over units of each unit's variance across the inputs (axis=0, ddof=0), divided by the "
-              "pooled variance of all the activations (ddof=0)")
+SHARE_RULE = N_("the mean over units of each unit's variance across the inputs (axis=0, ddof=0), divided by the "
+                "pooled variance of all the activations (ddof=0)")
 
 
 def _share_alternatives(a):

@@ -696,8 +696,8 @@ def sgd_momentum_step_cases():
 
 
 # -- largest_stable_lr: the judgment part --------------------------------------------------------------------
-STABLE_RULE = ("the steepest direction decides: heavy ball 2 (1 + momentum) / max(curvatures), Nesterov "
-               "2 (1 + momentum) / ((1 + 2 momentum) max(curvatures))")
+STABLE_RULE = N_("the steepest direction decides: heavy ball 2 (1 + momentum) / max(curvatures), Nesterov "
+                 "2 (1 + momentum) / ((1 + 2 momentum) max(curvatures))")
 
 
 def _stable_limits(curvatures, momentum):
