@@ -21,6 +21,7 @@ import numpy as np
 
 from checks import judge as J
 from checks import probe
+from checks.words import N_
 
 
 class Raw(dict):
@@ -124,9 +125,9 @@ class Result(dict):
     def __missing__(self, label):
         raised = [v for v in self.values() if isinstance(v, probe.Raised)]
         if raised:
-            raise J.Fail(f"{label}: not reached, an earlier step raised {raised[-1].name}: "
-                         f"{raised[-1].message[:300]}")
-        raise J.Fail(f"{label}: the check did not record it (did the call complete?)")
+            raise J.Fail(N_(f"{label}: not reached, an earlier step raised {raised[-1].name}: "
+                            f"{raised[-1].message[:300]}"))
+        raise J.Fail(N_(f"{label}: the check did not record it (did the call complete?)"))
 
 
 @dataclass(frozen=True)

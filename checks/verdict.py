@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from checks import probe
 from checks.judge import Fail
 from checks.spec import Result
+from checks.words import N_
 
 FULL_MESSAGES = 2  # failing cases of one group shown with their whole message; the others by their first line
 LINE = 240  # characters of a failing case's one-line summary
@@ -84,10 +85,11 @@ def judged(test, got, expected, seed=None):
     for case in got:
         for value in case.values():
             if isinstance(value, probe.Raised) and value.is_a("NameError") and f"'{test.answer}'" in value.message:
-                return Judged(len(cases), f"not found: define `{test.signature}` (no {test.answer!r} in the notebook)")
+                return Judged(len(cases), N_(f"not found: define `{test.signature}` (no {test.answer!r} in the "
+                                             "notebook)"))
     if len(got) != len(cases):
-        return Judged(len(cases), f"{test.answer}: the hidden checks did not all run ({len(got)} of {len(cases)} "
-                                  f"case(s) recorded); define `{test.signature}` and let the test cell run to its end")
+        return Judged(len(cases), N_(f"{test.answer}: the hidden checks did not all run ({len(got)} of {len(cases)} "
+                                  f"case(s) recorded); define `{test.signature}` and let the test cell run to its end"))
     found = []
     for index, (case, got_case, expected_case) in enumerate(zip(cases, got, expected, strict=True)):
         try:
@@ -95,8 +97,8 @@ def judged(test, got, expected, seed=None):
         except Fail as failure:
             found.append(Failure(index, case.label, str(failure)))
         except Exception as err:  # noqa: BLE001 - records the judge did not foresee: a failure, not a crash
-            found.append(Failure(index, case.label, f"{case.label}: unexpected result ({type(err).__name__}: "
-                                                    f"{str(err)[:200]})"))
+            found.append(Failure(index, case.label, N_(f"{case.label}: unexpected result ({type(err).__name__}: "
+                                                    f"{str(err)[:200]})")))
     return Judged(len(cases), None, tuple(found))
 
 
@@ -121,14 +123,14 @@ def text(verdict, diagnoses=()):
             seen.update(members)
     rest = [c for c in sorted(by_case) if c not in seen]
     failing, total = len(by_case), verdict.cases
-    head = (f"{failing} of {total} checks fail." if failing > 1 else f"1 of {total} checks fails.")
+    head = (N_(f"{failing} of {total} checks fail.") if failing > 1 else N_(f"1 of {total} checks fails."))
     parts = [head]
     for line, members in groups:
-        parts.append(f"{line}\nIt explains check(s) {_numbers(members)}:")
+        parts += [line, N_(f"It explains check(s) {_numbers(members)}:")]
         parts += _cases(members, by_case)
     if rest:
         if groups:
-            parts.append(f"No catalogued mistake explains check(s) {_numbers(rest)}:")
+            parts.append(N_(f"No catalogued mistake explains check(s) {_numbers(rest)}:"))
         parts += _cases(rest, by_case)
     return "\n".join(parts)
 

@@ -20,6 +20,7 @@ translated / fuzzy / untranslated per catalog. A message that is untranslated or
 English, as gettext does.
 """
 
+import ast
 import re
 import shutil
 import subprocess
@@ -45,6 +46,12 @@ LOCALES = REPO / "locales"
 BOOK_DOMAIN = "book"
 EXERCISE_DOMAIN = "exercises"
 CODE_DOMAIN = "exercise-code"
+# What the grader says to a student (feedback and status pages, verdicts, status details) and the catalogue of
+# mistakes' explanations (one catalog per chapter): translated when a page for a student is rendered
+GRADER_DOMAIN = "grader"
+MISTAKES_DOMAIN = "mistakes"
+HINTS_DOMAIN = "hints"  # the hints of a chapter's declared cases (N_(...) in solutions/chapters), one catalog each
+GRADER_SOURCES = ("autograder", "checks")  # packages whose N_(...) messages the grader's catalog holds
 # Interface strings (theme, myst-nb prompts, the book's own): Sphinx's "sphinx" catalog, kept by hand
 UI_DOMAIN = "sphinx"
 
@@ -157,11 +164,137 @@ def code_template(chapter):
 
 
 def write_exercise_templates(pot_dir, chapters=None):
-    for domain, template in ((EXERCISE_DOMAIN, exercise_template), (CODE_DOMAIN, code_template)):
+    for domain, template in ((EXERCISE_DOMAIN, exercise_template), (CODE_DOMAIN, code_template),
+                             (MISTAKES_DOMAIN, mistakes_template), (HINTS_DOMAIN, hints_template)):
         out = Path(pot_dir) / domain
         out.mkdir(parents=True, exist_ok=True)
         for chapter in chapters or chapter_ids():
             template(chapter).save(str(out / f"{chapter}.pot"))
+    grader_template().save(str(Path(pot_dir) / f"{GRADER_DOMAIN}.pot"))
+
+
+# --- The grader's catalogs ----------------------------------------------------------------------
+
+def _fstring_template(node, source):
+    """The text an f-string (or string) literal prints, its replacement fields written as in the code
+    (``{limits.cell_timeout:g}``) and its literal braces doubled: the grader's template of a message."""
+    if isinstance(node, ast.Constant):
+        return node.value.replace("{", "{{").replace("}", "}}")
+    out = []
+    for part in node.values:
+        if isinstance(part, ast.Constant):
+            out.append(part.value.replace("{", "{{").replace("}", "}}"))
+            continue
+        field = ast.get_source_segment(source, part.value)
+        if part.conversion != -1:
+            field += "!" + chr(part.conversion)
+        if part.format_spec is not None:
+            field += ":" + "".join(v.value for v in part.format_spec.values if isinstance(v, ast.Constant))
+        out.append("{" + field + "}")
+    return "".join(out)
+
+
+def marked_messages(path):
+    """``(template, line)`` of every ``N_(...)`` message of a Python file, found with :mod:`ast`."""
+    source = Path(path).read_text(encoding="utf-8")
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "N_" and node.args:
+            literal = node.args[0]
+            if isinstance(literal, ast.JoinedStr) or (isinstance(literal, ast.Constant)
+                                                      and isinstance(literal.value, str)):
+                found.append((_fstring_template(literal, source), node.lineno))
+    return sorted(found, key=lambda item: item[1])
+
+
+def template_messages(path):
+    """``(message, line)`` of the ``{% trans %}`` blocks of a Jinja2 template (Jinja's own Babel extractor)."""
+    from jinja2.ext import babel_extract
+
+    with open(path, "rb") as fh:
+        return [(message, line) for line, _, message, _ in babel_extract(fh, ("gettext", "_"), [], {})
+                if isinstance(message, str)]
+
+
+def _marked_template(project, paths):
+    pot = _template(project)
+    seen = {}
+    for path in paths:
+        found = marked_messages(path) if path.suffix == ".py" else template_messages(path)
+        for message, line in found:
+            where = (path.relative_to(REPO).as_posix(), str(line))
+            if message in seen:
+                seen[message].occurrences.append(where)
+                continue
+            entry = polib.POEntry(msgid=message, msgstr="", occurrences=[where],
+                                  comment="keep each {placeholder} as written: the grader fills it with the "
+                                          "English text's value" if "{" in message else "")
+            seen[message] = entry
+            pot.append(entry)
+    return pot
+
+
+def declaration_path(chapter):
+    """The file of ``chapter``'s declaration (``solutions/chapters/chNN_<name>.py``)."""
+    import importlib
+    import pkgutil
+
+    import solutions.chapters as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        if getattr(getattr(module, "CHAPTER", None), "id", None) == chapter:
+            return Path(module.__file__)
+    raise KeyError(f"no declaration of chapter {chapter!r} in solutions/chapters")
+
+
+def hints_template(chapter):
+    """A polib POT of the hints of ``chapter``'s declared cases (``N_(...)`` in its declaration)."""
+    return _marked_template(f"hints {chapter}", [declaration_path(chapter)])
+
+
+def grader_template():
+    """A polib POT of the grader's words: ``N_(...)`` messages of the grader and the checks, and the
+    ``{% trans %}`` blocks of the grader's page templates."""
+    return _marked_template("grader", [path for package in GRADER_SOURCES for pattern in ("*.py", "*.j2")
+                                       for path in sorted((REPO / package).rglob(pattern))])
+
+
+def mistakes_template(chapter):
+    """A polib POT of one chapter's catalogue of mistakes: each explanation and the book section it names."""
+    import importlib
+
+    from solutions.chapters import chapter as declared
+
+    module = importlib.import_module(declared(chapter).mistakes)
+    pot = _template(f"mistakes {chapter}")
+    seen = set()
+    for mistake in module.MISTAKES:
+        for message, comment in ((mistake.explanation, f"the explanation of the mistake {mistake.id}"),
+                                 (mistake.section[0], "a section title of the chapter (as the book translates it)")):
+            if message not in seen:
+                seen.add(message)
+                pot.append(polib.POEntry(msgid=message, msgstr="", comment=comment))
+    return pot
+
+
+def grader_messages(language, chapter=None):
+    """``(literal, templates)``: the grader's translations in ``language`` as ``(English, translation)`` pairs;
+    ``templates`` hold {placeholders}, ``literal`` messages are whole texts (mistakes, page words). ``chapter``: the
+    catalogue of that chapter's mistakes only (else every chapter's)."""
+    literal, templates = [], []
+    for domain, path in catalogs(language).items():
+        part, _, of = domain.partition("/")
+        if domain == GRADER_DOMAIN or (part == HINTS_DOMAIN and chapter in (None, of)):
+            for msgid, msgstr in load_catalog(path).items():
+                if re.search(r"\{[^{}]*\}", msgid.replace("{{", "").replace("}}", "")):
+                    templates.append((msgid, msgstr))
+                else:
+                    literal.append((msgid.replace("{{", "{").replace("}}", "}"),
+                                    msgstr.replace("{{", "{").replace("}}", "}")))
+        elif domain.startswith(MISTAKES_DOMAIN + "/") and chapter in (None, domain.split("/", 1)[1]):
+            literal += load_catalog(path).items()
+    return tuple(literal), tuple(templates)
 
 
 def load_catalog(path):

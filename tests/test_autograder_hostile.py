@@ -15,7 +15,9 @@ the real command line as root with the fork server. Invariants:
 - no kernel reaches a listener of the test (TCP on 127.0.0.1, a unix socket);
 - nothing outlives the batch: no sandbox process, control group, mount, staging folder or file left;
 - no feedback page holds a script or an event handler but the page's own MathJax (that no script runs in a
-  browser is proven on a hostile corpus by tests/test_autograder_feedback_browser.py).
+  browser is proven on a hostile corpus by tests/test_autograder_feedback_browser.py);
+- whatever ``metadata.language`` holds (absent, an edition, junk of any JSON type), every attacker gets a page: in
+  Korean for "ko", in English otherwise.
 
 ``make test`` grades one class: the simplest example of the strategy (its strongest variant of every attack, in
 a fixed order), with no clean batch (the honest grades are known). ``make fuzz`` draws new classes with a new
@@ -122,6 +124,8 @@ def _notebook(example):
     nb = tiny.student_notebook(base, extra_cells=example["cells"])
     if example["markdown"]:
         nb.cells.insert(1, nbformat.v4.new_markdown_cell("Notes: $x^2$ " + example["markdown"]))
+    if example["language"] != hostile.ABSENT:
+        nb.metadata["language"] = example["language"]
     return nb
 
 
@@ -167,6 +171,10 @@ def _check_batch(world, example_list, graded):
         assert row["status"] != "grader_error", (name, kinds[name], row)
         earned = float(row["score"] or 0)
         assert earned <= (0.0 if example["base"] == "zeros" else 3.0), (name, kinds[name], row)
+        # any metadata.language: a page in the submission's language (Korean only for the Korean edition's code)
+        page = (graded["out"] / "feedback" / name / tiny.ASSIGNMENT / f"{tiny.ASSIGNMENT}.html").read_text()
+        korean = example["language"] == "ko"
+        assert ("점수:" in page, "Score:" in page) == (korean, not korean), (name, example["language"], row)
     assert world.listener.accepted == [], "a kernel reached a listener of the test"
     assert _leftovers(world.ctx, proc.pid) == []
     for page in (graded["out"] / "feedback").rglob("*.html"):

@@ -47,6 +47,10 @@ HANGUL = re.compile(r"[\uac00-\ud7a3]")
 # Catalogs of code cell outputs (figure labels, printed lines): extracted from the executed pages, so their
 # up-to-date check runs on the built book (tests/test_korean_edition.py), not here.
 OUTPUT_DOMAINS = {d for d in CATALOGS if d.split("/", 1)[0] in outputs.DOMAINS}
+# Catalogs of messages written by code, with code names, calls and {placeholders} in them: the exercises' code
+# cells, the grader's words and the catalogue of mistakes' explanations
+CODE_DOMAINS = {d for d in CATALOGS if d.split("/", 1)[0] in (i18n.CODE_DOMAIN, i18n.MISTAKES_DOMAIN,
+                                                               i18n.HINTS_DOMAIN) or d == i18n.GRADER_DOMAIN}
 
 
 def entries(domain):
@@ -224,8 +228,7 @@ def test_translations_use_the_course_terms(domain):
     """Every rule of terms.yml holds; a catalog listed in its ``pending`` may still break the rules listed there
     (an expected failure that reports how often), and must leave the list once it follows them."""
     found = [(rule, f"  {short(e.msgid)!r}: {p}") for e in translated(domain)
-             for rule, p in term_problems(e.msgid, e.msgstr, output=domain in OUTPUT_DOMAINS or
-                                          domain.startswith(i18n.CODE_DOMAIN + "/"))]
+             for rule, p in term_problems(e.msgid, e.msgstr, output=domain in OUTPUT_DOMAINS or domain in CODE_DOMAINS)]
     waiting = set(TERMS_PENDING.get(domain, []))
     unlisted = [text for rule, text in found if rule not in waiting]
     assert not unlisted, f"{where(domain)}:\n" + "\n".join(unlisted)
@@ -531,12 +534,14 @@ def test_code_units_find_prose_not_code(source, messages):
 
 
 # what a translated message of the code keeps: placeholders, escapes, calls, names with _ or ., operators, |x|
-# (a one-letter capital "call" is math: P(no draw ...), S(z, t))
-CODE_WORD = re.compile(r"\{[^{}]*\}|\\.|(?![A-Z]\()[A-Za-z_][\w.]*\([^()]*\)|\b\w+_\w*\b|\b[A-Za-z]\w*\.\w+\b"
+# (a one-letter capital "call" is math: P(no draw ...), S(z, t); an English plural "check(s)" and "e.g.", "i.e."
+# are prose)
+CODE_WORD = re.compile(r"\{[^{}]*\}|\\.|(?![A-Z]\()(?![A-Za-z]+\(s\))[A-Za-z_][\w.]*\([^()]*\)|\b\w+_\w*\b"
+                       r"|\b(?!e\.g\b|i\.e\b)[A-Za-z]\w*\.\w+\b"
                        r"|\*\*|[<>=!]=|\|[^|\s]+\|", re.ASCII)  # ASCII: a particle does not glue to a name
 
 
-@pytest.mark.parametrize("domain", sorted(d for d in CATALOGS if d.startswith(i18n.CODE_DOMAIN + "/")))
+@pytest.mark.parametrize("domain", sorted(CODE_DOMAINS))
 def test_code_translations_keep_placeholders_escapes_and_code(domain):
     """A translated message of the code keeps its {placeholders}, its escapes and the code it names (calls,
     names with _ or ., powers and comparisons): the Korean release runs the same code and names the same
@@ -716,3 +721,18 @@ def test_a_word_with_one_particle_is_found_with_another(word, asked, written):
 ])
 def test_printed_lines_with_prose_or_a_name_are_messages(line, prose):
     assert outputs.is_prose(line) is prose
+
+
+@pytest.mark.parametrize("chapter", chapter_ids())
+def test_every_catalogued_mistake_has_a_korean_explanation(chapter):
+    """A Korean student's diagnosis is Korean: every explanation of the chapter's catalogue of mistakes (and the book
+    section it names) is translated, whatever pending.txt says."""
+    from importlib import import_module
+
+    from solutions.chapters import chapter as declared
+
+    catalog = i18n.load_catalog(i18n.catalog_dir(LANGUAGE) / i18n.MISTAKES_DOMAIN / f"{chapter}.po")
+    mistakes = import_module(declared(chapter).mistakes).MISTAKES
+    missing = [f"  {m.id}: {short(text)!r}" for m in mistakes for text in (m.explanation, m.section[0])
+               if not catalog.get(text) or not HANGUL.search(catalog[text])]
+    assert not missing, f"{where(i18n.MISTAKES_DOMAIN + '/' + chapter)}: untranslated:\n" + "\n".join(missing)

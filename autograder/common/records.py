@@ -9,6 +9,8 @@ machine needs nothing but these (it never reads the submissions folder or the gr
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from autograder.common.words import ENGLISH, Translator
+
 
 class Status(StrEnum):
     """One status per graded submission (the ``status`` column of grades.csv)."""
@@ -155,6 +157,7 @@ class KernelRun:
     timings: dict = field(default_factory=dict)
     worker: str = ""  # where it ran (host:pid), for the log
     forked: bool = False  # the kernel was forked by the slot's fork server (else started afresh)
+    language: str = "en"  # the submission's edition (autograder.common.language): the language its pages speak
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,7 @@ class FeedbackRequest:
     detail: str
     seconds: float  # time limit of the rendering
     hidden_markers: tuple  # (begin, end) of hidden-test regions, from the course's nbgrader config
+    translator: Translator = ENGLISH  # the submission's language: the page's words, verdicts and detail in it
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from nbgrader.converters.autograde import Autograde
 from traitlets.config import Config
 
 from autograder.common.language import notebook_language
+from autograder.common.words import N_
 from autograder.compat import nbgrader as nbgrader_compat
 from autograder.course.config import configured, register
 from autograder.execution import notebook_io
@@ -83,7 +84,12 @@ def _defined_names(source):
 
 
 def prepare(raw, master, kernel_nb_json, student_id):
-    """The notebook to execute, notes about the file, and one-line repair notes.
+    """The notebook to execute, notes about the file, and one-line repair notes (:func:`prepare_edition`)."""
+    return prepare_edition(raw, master, kernel_nb_json, student_id)[:3]
+
+
+def prepare_edition(raw, master, kernel_nb_json, student_id):
+    """The notebook to execute, notes about the file, one-line repair notes, and the submission's language.
 
     The locked cells restored are those of the submission's edition (its language, :mod:`autograder.common.language`).
     Raises :class:`notebook_io.InvalidNotebook` when the file cannot be graded at all.
@@ -105,16 +111,16 @@ def prepare(raw, master, kernel_nb_json, student_id):
         for cell in nb.cells:
             cell.metadata.pop("nbgrader", None)
         first = (str(err).strip().splitlines() or [type(err).__name__])[0][:120]
-        repairs.append(f"nbgrader metadata was inconsistent ({first}): graded by the names the notebook defines")
+        repairs.append(N_(f"nbgrader metadata was inconsistent ({first}): graded by the names the notebook defines"))
         nb = sanitize(nb, master, kernel_nb_json, student_id)
     duplicates = sorted({g for g in ids_before if g and ids_before.count(g) > 1})
     if duplicates:
-        notes.append(f"duplicated cells {', '.join(duplicates)}: the last copy was graded")
+        notes.append(N_(f"duplicated cells {', '.join(duplicates)}: the last copy was graded"))
     source_cells = master.source_cells
     for cell in nb.cells:  # a cell claiming an id the source does not have is the student's own
         if _grade_id(cell) is not None and _grade_id(cell) not in source_cells:
             del cell.metadata["nbgrader"]
-    return _layout(nb, master, repairs), notes, repairs
+    return _layout(nb, master, repairs), notes, repairs, master.language
 
 
 def _restored(master, grade_id):
@@ -149,11 +155,11 @@ def _layout(nb, master, repairs):
     student = [c for i, c in enumerate(nb.cells) if not (_grade_id(c) in tests and present.get(_grade_id(c)) == i)]
     nb.cells = [_restored(master, g) for g in missing_setup] + student + [_restored(master, g) for g in tests]
     if lost:
-        repairs.append(f"test cells {', '.join(lost)} were missing (deleted, or their metadata lost): restored from "
-                       "the source and run after the notebook's code")
+        repairs.append(N_(f"test cells {', '.join(lost)} were missing (deleted, or their metadata lost): restored from "
+                       "the source and run after the notebook's code"))
     elif not in_order:
-        repairs.append("test cells were run after all of the notebook's code (an answer was defined below its "
-                       "test cell)")
+        repairs.append(N_("test cells were run after all of the notebook's code (an answer was defined below its "
+                       "test cell)"))
     if missing_setup:
-        repairs.append(f"setup cell(s) {', '.join(missing_setup)} missing: restored at the top")
+        repairs.append(N_(f"setup cell(s) {', '.join(missing_setup)} missing: restored at the top"))
     return nb

@@ -113,7 +113,8 @@ def run_job(job, master, limits, sandboxed=True, slot=None):
         return KernelRun(missing=True, notes=job.notes, **base)
     try:
         try:
-            nb, notes, repairs = layout.prepare(job.notebook, master, master.kernel_nb_json, job.student_id)
+            nb, notes, repairs, language = layout.prepare_edition(job.notebook, master, master.kernel_nb_json,
+                                                                  job.student_id)
         except notebook_io.InvalidNotebook as err:
             return KernelRun(invalid=str(err), notes=job.notes, **base)
         prepared = time.monotonic()
@@ -125,7 +126,8 @@ def run_job(job, master, limits, sandboxed=True, slot=None):
         with _PROCESS.slot(slot) as slot_index:
             facts = _execute(nb, master, limits, box, slot_index)
         facts["timings"].update(prepare=prepared - started, total=time.monotonic() - started)
-        return KernelRun(notes=tuple(job.notes) + tuple(notes), repairs=tuple(repairs), **facts, **base)
+        return KernelRun(notes=tuple(job.notes) + tuple(notes), repairs=tuple(repairs), language=language, **facts,
+                         **base)
     except Exception:  # noqa: BLE001 - a grader bug: reported as such, the batch goes on
         return KernelRun(grader_error=traceback.format_exc()[-4000:], notes=job.notes, **base)
 

@@ -16,6 +16,7 @@ from nbformat import NotebookNode
 from nbgrader import utils as nbutils
 
 from autograder.common.records import Outcome, Status
+from autograder.common.words import N_
 from autograder.grading import classify, feedback, judging
 
 
@@ -44,14 +45,14 @@ def decide(batch, job, run):
         leaked = feedback.leaks(judged, batch.secrets[job.assignment_id] - _student_lines(judged))
         if leaked:
             status, judged, mistakes = Status.GRADER_ERROR, None, ()
-            detail = f"grader error: the feedback would show reference text ({leaked[0][:60]!r}); withheld"
+            detail = N_(f"grader error: the feedback would show reference text ({leaked[0][:60]!r}); withheld")
             scores = {t.grade_id: (0.0, t.points) for t in mst.tests}
     outcome = Outcome(job.student_id, job.assignment_id, status, detail, scores, mistakes, repaired=bool(run.repairs),
                       forked=run.forked)
     return outcome, judged
 
 
-STDERR_HEADING = "[stderr: warnings and log lines do not cost points]\n"
+STDERR_HEADING = feedback.STDERR_HEADING + "\n"
 
 
 def warnings_keep_points(nb):

@@ -44,12 +44,15 @@ from traitlets.config import Config
 from autograder.common.deadline import DeadlineExceeded, deadline
 from autograder.common.fileio import atomic_copytree
 from autograder.common.records import FeedbackPage
+from autograder.common.words import ENGLISH, N_, Translator
 from autograder.compat.nbconvert import FastHTMLExporter
 from autograder.course.markers import Markers
 
 _TEMPLATES = os.path.join(os.path.dirname(nbutils.__file__), "server_extensions", "formgrader")
 _OURS = os.path.join(os.path.dirname(__file__), "templates")
 MATHJAX_FOLDER = "_mathjax"
+# the first line of a test cell's stderr, shown as a display (autograder.grading.decide.warnings_keep_points)
+STDERR_HEADING = N_("[stderr: warnings and log lines do not cost points]")
 
 
 # -- what a student wrote never runs in the reader's browser -------------------------------------------------
@@ -130,12 +133,15 @@ def csp_meta():
     return f'<meta http-equiv="Content-Security-Policy" content="{html_module.escape(content_security_policy())}">'
 
 
-@lru_cache(maxsize=1)
-def _exporter():
+@lru_cache(maxsize=4)
+def _exporter(translator=ENGLISH):
+    """nbconvert's exporter of the feedback page, its template's words (``{% trans %}``) in ``translator``'s
+    language (one exporter per language: its Jinja environment holds the translations)."""
     c = Config()
     c.HTMLExporter.template_name = "feedback_offline"  # nbgrader's "feedback" with offline MathJax
     c.HTMLExporter.extra_template_basedirs = [_OURS, os.path.join(_TEMPLATES, "templates")]
     c.HTMLExporter.extra_template_paths = [
+        _OURS,  # feedback/index.html.j2: nbgrader's, its words marked for translation
         os.path.join(_TEMPLATES, "templates"),
         os.path.join(_TEMPLATES, "static", "node_modules", "bootstrap", "dist", "css")]
     exporter = FastHTMLExporter(config=c)
@@ -147,7 +153,15 @@ def _exporter():
         return clean_html(rendered_markdown(context, source))
 
     exporter.register_filter("markdown2html", safe_markdown2html)
+    exporter.environment.add_extension("jinja2.ext.i18n")
+    exporter.environment.install_gettext_callables(translator.gettext, _ngettext(translator))
     return exporter
+
+
+def _ngettext(translator):
+    def ngettext(singular, plural, n):
+        return translator.gettext(singular if n == 1 else plural)
+    return ngettext
 
 
 def without_hidden_tests(nb, markers=None):
@@ -210,6 +224,19 @@ def install_mathjax(feedback_root):
     return atomic_copytree(Path(list(spec.submodule_search_locations)[0]) / "static" / "mathjax", target)
 
 
+@lru_cache(maxsize=64)
+def translator(language, chapter=None):
+    """The :class:`~autograder.common.words.Translator` of ``language`` from the catalogs in ``locales/`` (the
+    identity for the source language and for a language without catalogs); ``chapter``: with that chapter's
+    catalogue of mistakes only (what its pages need: a smaller record to send to a worker)."""
+    from coursebook.translation import grader_messages, languages
+
+    if language not in languages():
+        return ENGLISH
+    literal, templates = grader_messages(language, chapter)
+    return Translator(language, literal, templates)
+
+
 def render_task(request):
     """A worker's task: the :class:`~autograder.common.records.FeedbackPage` of a
     :class:`~autograder.common.records.FeedbackRequest`, within its time limit."""
@@ -217,16 +244,17 @@ def render_task(request):
     with time_limit(request.seconds):
         nb = nbformat.reads(request.notebook_json, as_version=4)
         page = render(nb, request.assignment_id, request.scores, request.max_score, request.status, request.detail,
-                      request.hidden_markers)
+                      request.hidden_markers, translator=request.translator)
     return FeedbackPage(html=page, seconds=time.monotonic() - started)
 
 
 def render(graded_nb, assignment_id, cell_scores, max_score, status, detail, hidden_markers=None, comments=None,
-           late_penalty=0.0):
+           late_penalty=0.0, translator=ENGLISH):
     """HTML feedback for one graded notebook; ``cell_scores`` maps grade_id -> (score, max), ``comments``
     grade_id -> a grader's comment on that answer (the formgrader's), ``late_penalty`` is taken off the
-    total (nbgrader's feedback shows it as a line of its own)."""
-    nb = without_hidden_tests(graded_nb, hidden_markers)
+    total (nbgrader's feedback shows it as a line of its own). ``translator``: the language of the submission,
+    in which the page's words, the verdicts and the status detail are shown (the graded notebook stays English)."""
+    nb = speak(without_hidden_tests(graded_nb, hidden_markers), translator)
     for cell in nb.cells:
         if nbutils.is_grade(cell):
             score, points = cell_scores.get(cell.metadata.nbgrader["grade_id"], (0.0, 0.0))
@@ -236,9 +264,31 @@ def render(graded_nb, assignment_id, cell_scores, max_score, status, detail, hid
             cell.metadata.nbgrader["comment"] = (comments or {}).get(cell.metadata.nbgrader.get("grade_id"))
     total = sum(s for s, _ in cell_scores.values()) - late_penalty
     if status != "ok" or detail:
-        note = f"**Autograder:** status `{status}`" + (f": {detail}" if detail else "")
+        note = N_(f"**Autograder:** status `{status}`: {detail}") if detail else \
+            N_(f"**Autograder:** status `{status}`")
+        note = translator.text(note)
         nb.cells.insert(0, new_markdown_cell(note.replace("<", "&lt;")))
     resources = {"nbgrader": {"notebook": assignment_id, "score": total, "max_score": max_score,
                               "late_penalty": late_penalty}, "csp_meta": csp_meta()}
-    html, _ = _exporter().from_notebook_node(sanitize(nb), resources=resources)
+    html, _ = _exporter(translator).from_notebook_node(sanitize(nb), resources=resources)
     return html
+
+
+def speak(nb, translator):
+    """``nb`` (a copy) with what the grader wrote into its test cells in ``translator``'s language: the verdicts
+    (error outputs whose traceback is their own line) and the stderr headings."""
+    if translator.is_identity:
+        return nb
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not nbutils.is_grade(cell):
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and output.get("traceback") == [
+                    f"{output.get('ename', '')}: {output.get('evalue', '')}"]:
+                output["evalue"] = translator.text(str(output.get("evalue", "")))
+                output["traceback"] = [f"{output.get('ename', '')}: {output['evalue']}"]
+            elif (output.get("metadata") or {}).get("autograder", {}).get("stream") == "stderr":
+                text = str(output.get("data", {}).get("text/plain", ""))
+                if text.startswith(STDERR_HEADING + "\n"):
+                    output["data"]["text/plain"] = translator.text(STDERR_HEADING) + text[len(STDERR_HEADING):]
+    return nb

@@ -17,6 +17,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.common.deadline import DeadlineExceeded, deadline
+from autograder.common.words import N_
 from autograder.grading import tracebacks
 from checks import mistakes, probe, verdict
 
@@ -97,23 +98,23 @@ def _decode(grade_id, texts, limits=None):
     decoder's budget. Malformed records of any shape are the student's failure with a message.
     """
     if not texts:
-        return None, "the hidden checks did not run (the test cell stopped before its last line)"
+        return None, N_("the hidden checks did not run (the test cell stopped before its last line)")
     if len(texts) > 1:
-        return None, "the hidden checks reported twice (records must come once from the test cell)"
+        return None, N_("the hidden checks reported twice (records must come once from the test cell)")
     text = texts[0]
     if type(text) is not str:
-        return None, "the hidden checks' records are malformed (not text)"
+        return None, N_("the hidden checks' records are malformed (not text)")
     if limits is not None and len(text) > limits.chars:
-        return None, (f"the hidden checks' records are too large ({len(text)} characters; "
+        return None, N_(f"the hidden checks' records are too large ({len(text)} characters; "
                       f"at most {limits.chars} for this test)")
     try:
         payload = json.loads(text)
         if type(payload) is not dict or type(payload.get("test")) is not str or payload["test"] != grade_id:
-            return None, "the hidden checks reported for another test"
+            return None, N_("the hidden checks reported for another test")
         decoded = probe.decode_records(payload.get("cases"), limits.budget() if limits is not None else None)
         return verdict.results(decoded), None
     except (probe.BadRecords, ValueError, TypeError, RecursionError) as err:
-        return None, f"the hidden checks' records are malformed ({str(err)[:120]})"
+        return None, N_(f"the hidden checks' records are malformed ({str(err)[:120]})")
 
 
 def judge(run, chapter, answers, seed=None, seconds=JUDGE_SECONDS):
@@ -154,8 +155,8 @@ def _judge_test(run, chapter, test, answers, seed, stubs, seconds):
     except DeadlineExceeded:
         if result is not None:  # the diagnosis ran out of time: the failing verdict stands, undiagnosed
             return Verdict(test.grade_id, result)
-        return Verdict(test.grade_id, f"{test.answer}: the hidden checks' records took more than {seconds:g} s "
-                                      "to judge (far more than the reference's); scored 0")
+        return Verdict(test.grade_id, N_(f"{test.answer}: the hidden checks' records took more than {seconds:g} s "
+                                      "to judge (far more than the reference's); scored 0"))
 
 
 def stub_answers(notebook_json, names):
@@ -241,4 +242,6 @@ def apply(notebook_json, verdicts, chapter, book_url=""):
 def diagnosis_line(mistake, chapter, book_url):
     title, anchor = mistake.section
     link = chapter_link(book_url, chapter, anchor)
-    return f"Diagnosis: {mistake.explanation}. See \"{title}\"" + (f" ({link})" if link else "") + " in the chapter."
+    if link:
+        return N_(f"Diagnosis: {mistake.explanation}. See \"{title}\" ({link}) in the chapter.")
+    return N_(f"Diagnosis: {mistake.explanation}. See \"{title}\" in the chapter.")

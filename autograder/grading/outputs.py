@@ -48,9 +48,10 @@ def nbgrader_timestamp(text):
     return parse_utc(text).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
 
 
-def write_outputs(batch, job, outcome, judged, page, timings=None):
+def write_outputs(batch, job, outcome, judged, page, timings=None, language="en"):
     """Write one submission's files (module docstring): what the grader wrote for ``outcome`` of ``job``,
-    the page ``page``, the graded notebook ``judged`` (None: no notebook to show)."""
+    the page ``page``, the graded notebook ``judged`` (None: no notebook to show) and ``language``, the
+    submission's, in which ``autograder feedback`` renders its page again."""
     out = batch.out
     sid, aid = outcome.student_id, outcome.assignment_id
     if id_problem(sid):  # not a usable folder name either
@@ -59,7 +60,8 @@ def write_outputs(batch, job, outcome, judged, page, timings=None):
     atomic_write(folders["feedback"] / f"{aid}.html", page)
     if judged is not None:
         judged.metadata["autograder"] = {"status": outcome.status.value, "detail": outcome.detail[:2000],
-                                         "seconds": {k: round(v, 4) for k, v in (timings or {}).items()}}
+                                         "seconds": {k: round(v, 4) for k, v in (timings or {}).items()},
+                                         "language": language}
         atomic_write(folders["autograded"] / f"{aid}.ipynb", nbformat.writes(judged))
     else:  # graded, with nothing to show: no earlier submission's notebook either
         (folders["autograded"] / f"{aid}.ipynb").unlink(missing_ok=True)

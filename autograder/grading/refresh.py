@@ -27,11 +27,13 @@ from pathlib import Path
 import nbformat
 
 from autograder.common.fileio import atomic_write
+from autograder.common.language import notebook_language
 from autograder.common.records import Limits, Status
 from autograder.course import config as course
 from autograder.course.markers import Markers
 from autograder.grading import feedback, gradebook, report
 from coursebook import paths
+from coursebook.translation import languages as translation_languages
 
 NOTHING_TO_SHOW = {Status.INVALID_NOTEBOOK.value, Status.MISSING_NOTEBOOK.value, Status.GRADER_ERROR.value}
 
@@ -81,13 +83,24 @@ def rewrite_pages(gb, out, markers, done, keys=None, force=False, seconds=Limits
             with feedback.time_limit(seconds):
                 page = feedback.render(nb, aid, scores, subs[key].max_score, row.status, row.detail,
                                        (markers.begin_hidden, markers.end_hidden), comments=comments.get(key, {}),
-                                       late_penalty=subs[key].late_penalty)
+                                       late_penalty=subs[key].late_penalty,
+                                       translator=feedback.translator(page_language(nb), aid))
         except Exception as err:  # noqa: BLE001 - one page that cannot be rendered keeps its old version
             done.failed.append((key, f"{type(err).__name__}: {str(err)[:120]}"))
             continue
         atomic_write(out / "feedback" / sid / aid / f"{aid}.html", page)
         gradebook.set_page_state(gb, key, state)
         done.rewritten.append(key)
+
+
+def page_language(graded_nb):
+    """The language a graded notebook's page speaks: the one the grader recorded in it, else (a notebook graded
+    before the grader recorded it) its edition's (:mod:`autograder.common.language`)."""
+    languages = ("en", *translation_languages())
+    recorded = (graded_nb.metadata.get("autograder") or {}).get("language")
+    if isinstance(recorded, str) and recorded in languages:
+        return recorded
+    return notebook_language(graded_nb, languages)
 
 
 def _autograded_state(cells, row):

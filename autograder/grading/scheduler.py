@@ -37,6 +37,7 @@ from nbformat import NotebookNode
 
 from autograder.common.records import FeedbackPage, FeedbackRequest, Job, KernelRun, Outcome, Status
 from autograder.common.retry import KERNEL_START, WORKER_LOST
+from autograder.common.words import N_
 from autograder.execution import engines
 from autograder.grading import feedback, gradebook
 from autograder.grading.decide import decide
@@ -53,8 +54,8 @@ IN_FLIGHT_PER_WORKER = 2  # notebooks queued per worker: one running, one ready 
 TASK_MARGIN = 180.0
 # the detail of a grader error raised while this process judged a submission's own records; the second one
 # in a row on the same file lists it for review instead of grading it again at every run
-JUDGING_FAILED = "grader error while judging this submission's records"
-REVIEW_JUDGING = "judging failed twice on this file: not graded again until the file changes"
+JUDGING_FAILED = N_("grader error while judging this submission's records")
+REVIEW_JUDGING = N_("judging failed twice on this file: not graded again until the file changes")
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,8 @@ class Grader:
             notebook_json=nbformat.writes(task.judged), assignment_id=task.job.assignment_id,
             scores=dict(task.outcome.scores), max_score=mst.max_score, status=task.outcome.status.value,
             detail=task.outcome.detail, seconds=self.batch.limits.render_seconds,
-            hidden_markers=(self.batch.markers.begin_hidden, self.batch.markers.end_hidden))
+            hidden_markers=(self.batch.markers.begin_hidden, self.batch.markers.end_hidden),
+            translator=feedback.translator(task.run.language, task.job.assignment_id))
         self._track(self.engine.submit(feedback.render_task, request), task)
 
     def _expire(self, queue):
@@ -279,7 +281,7 @@ class Grader:
         except Exception:  # noqa: BLE001
             pass
         last = (text.strip().splitlines() or ["unknown"])[-1][:200]
-        detail = f"{JUDGING_FAILED} (not the student's fault; see the log): {last}"
+        detail = N_(f"{JUDGING_FAILED} (not the student's fault; see the log): {last}")
         previous = getattr(self.batch, "journal", {}).get(job.key)
         if previous is not None and previous.status == Status.GRADER_ERROR.value and \
                 previous.submission_sha == job.submission_sha and previous.detail.startswith(JUDGING_FAILED):
@@ -338,7 +340,7 @@ class Grader:
     def _rendered(self, task, page):
         outcome = task.outcome
         if page.error:
-            detail = f"feedback could not be rendered ({page.error})"
+            detail = N_(f"feedback could not be rendered ({page.error})")
             outcome = replace(outcome, detail="; ".join(filter(None, [outcome.detail, detail])))
         else:
             task.run.timings["render"] = page.seconds
@@ -349,7 +351,8 @@ class Grader:
         mst = self.batch.masters[job.assignment_id]
         with self.batch.interrupts.critical():
             started = time.monotonic()
-            write_outputs(self.batch, job, outcome, judged, page or status_page(outcome, mst.max_score), run.timings)
+            page = page or status_page(outcome, mst.max_score, feedback.translator(run.language, job.assignment_id))
+            write_outputs(self.batch, job, outcome, judged, page, run.timings, run.language)
             self.queued.append(Queued(job, outcome, judged, run, tuple(self.batch.review.get(job.key, ())),
                                       time.monotonic() - started, failure))
             self.queued_since = self.queued_since or time.monotonic()

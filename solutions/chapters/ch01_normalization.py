@@ -16,80 +16,82 @@ import numpy as np
 
 from checks import judge as J
 from checks.spec import Chapter, Test, function_case
+from checks.words import N_
 
-AXIS_HINT = "each column (axis=0) is scaled by its own min and max (were the rows scaled, axis=1?)"
+AXIS_HINT = N_("each column (axis=0) is scaled by its own min and max (were the rows scaled, axis=1?)")
 
 
 def min_max_scale_cases(draw):
     X = np.array([[1.0, 10.0, -3.0], [2.0, 20.0, -1.0], [3.0, 40.0, -2.0], [5.0, 30.0, 1.0]])
     yield function_case("min_max_scale", X, hint=AXIS_HINT)
-    yield function_case("min_max_scale", np.array([4.0, 6.0, 5.0]), hint="a 1-D array is a single column")
+    yield function_case("min_max_scale", np.array([4.0, 6.0, 5.0]), hint=N_("a 1-D array is a single column"))
     yield function_case("min_max_scale", X, feature_range=(-1.0, 3.0),
-                        hint="with feature_range=(a, b) the result is a + (x - min) / (max - min) * (b - a); "
-                             "did you ignore feature_range?")
+                        hint=N_("with feature_range=(a, b) the result is a + (x - min) / (max - min) * (b - a); "
+                             "did you ignore feature_range?"))
     yield function_case("min_max_scale", np.array([[1.0, 7.0], [2.0, 7.0], [3.0, 7.0]]), feature_range=(-2.0, 2.0),
-                        hint="a constant column (max == min) must map to feature_range[0], not NaN: do not divide "
-                             "by a zero range")
+                        hint=N_("a constant column (max == min) must map to feature_range[0], not NaN: do not divide "
+                             "by a zero range"))
     yield function_case("min_max_scale", X, feature_range=(1.0, 0.0),
-                        hint="feature_range=(1, 0) must raise ValueError (the minimum must be below the maximum)")
+                        hint=N_("feature_range=(1, 0) must raise ValueError (the minimum must be below the maximum)"))
     yield function_case("min_max_scale", X, feature_range=(2.0, 2.0),
-                        hint="feature_range=(2, 2) must raise ValueError: an empty range cannot hold the data")
+                        hint=N_("feature_range=(2, 2) must raise ValueError: an empty range cannot hold the data"))
     rng = draw.numpy(101)
     for shape, feature_range in [((7, 3), (0.0, 1.0)), ((5, 1), (-1.0, 1.0)), ((40, 6), (2.0, 5.0)),
                                  ((13,), (0.0, 1.0))]:
         yield function_case("min_max_scale", rng.normal(loc=5.0, scale=3.0, size=shape), feature_range=feature_range,
-                            hint=f"random data: {AXIS_HINT}, onto feature_range")
+                            hint=N_(f"random data: {AXIS_HINT}, onto feature_range"))
     X = rng.normal(size=(6, 4))
     X[:, 2] = -3.5
     yield function_case("min_max_scale", X, feature_range=(1.0, 4.0),
-                        hint="a constant column must map to feature_range[0] (here 1.0), not NaN")
+                        hint=N_("a constant column must map to feature_range[0] (here 1.0), not NaN"))
     yield function_case("min_max_scale", rng.integers(0, 10, size=(5, 3)),
-                        hint="integer input must be converted to float before dividing (integer division truncates)")
+                        hint=N_("integer input must be converted to float before dividing (integer "
+                                "division truncates)"))
 
 
-STD_HINT = ("per column (axis=0), mean 0 and std 1 with ddof=0 (divide by n, not n - 1; not per row); "
-            "a result sqrt((n-1)/n) too small would come from ddof=1")
+STD_HINT = (N_("per column (axis=0), mean 0 and std 1 with ddof=0 (divide by n, not n - 1; not per row); "
+            "a result sqrt((n-1)/n) too small would come from ddof=1"))
 
 
 def standardize_cases(draw):
     X = np.array([[1.0, 100.0], [2.0, 300.0], [3.0, 200.0], [6.0, 400.0]])
-    yield function_case("standardize", X, hint="must equal StandardScaler().fit_transform(X): " + STD_HINT)
+    yield function_case("standardize", X, hint=N_(f"must equal StandardScaler().fit_transform(X): {STD_HINT}"))
     yield function_case("standardize", np.array([1.0, 2.0, 6.0]),
-                        hint="a 1-D array is one column: standardize it as a whole (same shape back)")
+                        hint=N_("a 1-D array is one column: standardize it as a whole (same shape back)"))
     yield function_case("standardize", np.array([[1.0, 5.0], [2.0, 5.0], [4.0, 5.0]]),
-                        hint="a constant column must become 0, not NaN: treat a zero standard deviation as 1")
+                        hint=N_("a constant column must become 0, not NaN: treat a zero standard deviation as 1"))
     rng = draw.numpy(202)
     for shape in [(3, 2), (5, 4), (50, 7), (9,)]:  # 3 rows: ddof=1 differs by sqrt(3/2)
         yield function_case("standardize", rng.normal(loc=-4.0, scale=2.5, size=shape), rtol=1e-10,
-                            hint="random data: " + STD_HINT)
+                            hint=N_(f"random data: {STD_HINT}"))
     X = rng.normal(size=(8, 3))
     X[:, 0] = 2.0
-    yield function_case("standardize", X, hint="a constant column must become 0, not NaN")
+    yield function_case("standardize", X, hint=N_("a constant column must become 0, not NaN"))
 
 
 def normalize_rows_cases(draw):
     X = np.array([[-1.0, 0.0, 1.0], [0.0, 1.0, 2.0]])
     yield function_case("normalize_rows", X, norm="l2",
-                        hint="l2: each row (axis=1) divided by its Euclidean length; dividing columns is the usual "
-                             "mistake")
+                        hint=N_("l2: each row (axis=1) divided by its Euclidean length; dividing columns is the usual "
+                             "mistake"))
     yield function_case("normalize_rows", X, norm="l1",
-                        hint="l1: each row divided by the sum of ABSOLUTE values (|-1| + |0| + |1| = 2, "
-                             "not -1 + 0 + 1 = 0)")
+                        hint=N_("l1: each row divided by the sum of ABSOLUTE values (|-1| + |0| + |1| = 2, "
+                             "not -1 + 0 + 1 = 0)"))
     yield function_case("normalize_rows", np.array([[-4.0, 2.0], [3.0, -6.0]]), norm="max",
-                        hint="max: each row divided by its largest ABSOLUTE value (row [-4, 2] -> [-1, 0.5]; "
-                             "max(x) without abs gives [-2, 1])")
+                        hint=N_("max: each row divided by its largest ABSOLUTE value (row [-4, 2] -> [-1, 0.5]; "
+                             "max(x) without abs gives [-2, 1])"))
     yield function_case("normalize_rows", np.array([[0.0, 0.0], [3.0, 4.0]]),
-                        hint="a zero row must stay zero, not NaN: treat a zero norm as 1")
+                        hint=N_("a zero row must stay zero, not NaN: treat a zero norm as 1"))
     yield function_case("normalize_rows", X, norm="l3",
-                        hint="norm='l3' must raise ValueError (only 'l1', 'l2', 'max' are allowed)")
+                        hint=N_("norm='l3' must raise ValueError (only 'l1', 'l2', 'max' are allowed)"))
     rng = draw.numpy(303)
     for shape in [(4, 3), (3, 5), (30, 8)]:
         X = rng.normal(loc=0.5, size=shape)
         X[0] = 0.0
         for norm in ["l1", "l2", "max"]:
             yield function_case("normalize_rows", X, norm=norm,
-                                hint="random data: each row (axis=1) divided by its norm (absolute values; a zero "
-                                     "row stays zero)")
+                                hint=N_("random data: each row (axis=1) divided by its norm (absolute values; a zero "
+                                     "row stays zero)"))
 
 
 def standardize_train_test_cases(draw):
@@ -103,8 +105,8 @@ def standardize_train_test_cases(draw):
 
 
 # -- predicted_gd_steps: the judgment part -------------------------------------------------------------------
-GD_RULE = ("ceil(kappa * ln(1 / tol)) with kappa = lambda_max / lambda_min of X^T X / n (the Hessian of least "
-           "squares), natural logarithm, rounded up")
+GD_RULE = N_("ceil(kappa * ln(1 / tol)) with kappa = lambda_max / lambda_min of X^T X / n (the Hessian of least "
+              "squares), natural logarithm, rounded up")
 
 
 def _kappa(X):
@@ -173,7 +175,7 @@ def predicted_gd_steps_cases(draw):
     flat = "a column of zeros has no curvature: kappa is infinite, raise ValueError"
     yield function_case("predicted_gd_steps", np.array([[1.0, 0.0], [2.0, 0.0], [-1.0, 0.0]]), 1e-3, hint=flat)
     for tol in (0.0, 1.0):
-        yield function_case("predicted_gd_steps", np.eye(2), tol, hint="tol must be in (0, 1): raise ValueError")
+        yield function_case("predicted_gd_steps", np.eye(2), tol, hint=N_("tol must be in (0, 1): raise ValueError"))
 
 
 CHAPTER = Chapter(

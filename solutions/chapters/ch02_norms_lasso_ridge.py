@@ -28,6 +28,7 @@ import numpy as np
 from checks import judge as J
 from checks.probe import Raised
 from checks.spec import Case, Chapter, Test, bind, function_case
+from checks.words import N_
 
 MATCH_RTOL, MATCH_ATOL = 1e-7, 1e-9  # "equals a known wrong answer": far tighter than any mistake's effect
 FIT = {"max_iter": 2000, "tol": 1e-10}  # converged Lasso settings (see the module docstring)
@@ -163,7 +164,8 @@ def lp_norm_cases(draw):
     yield _lp_case(v, 3, "for odd p the ABSOLUTE values matter: sum(x**3) = -317 is negative, sum(|x|**3) = 371")
     for p in [1, 2, 1.5]:
         yield _lp_case(v, p, f"must equal np.linalg.norm(x, ord={p}): (sum |x_i|**p)**(1/p)")
-    yield function_case("lp_norm", v, 0.5, hint="p = 0.5 must raise ValueError: for p < 1 the formula is not a norm")
+    yield function_case("lp_norm", v, 0.5, hint=N_("p = 0.5 must raise ValueError: for p < 1 the formula "
+                                                   "is not a norm"))
     rng = draw.numpy(2021)
     for size in [1, 4, 9, 60]:
         # mostly negative entries: a missing absolute value changes every number below
@@ -174,7 +176,7 @@ def lp_norm_cases(draw):
     yield _lp_case([3, -4], 2, "integer input [3, -4] (a list) must give 5.0: convert with np.asarray(x, dtype=float)",
                    label="lp_norm([3, -4], 2)")
     for p in [0.99, 0.0, -2.0]:
-        yield function_case("lp_norm", x, p, hint=f"p = {p} must raise ValueError (p must be >= 1)")
+        yield function_case("lp_norm", x, p, hint=N_(f"p = {p} must raise ValueError (p must be >= 1)"))
 
 
 # -- matrix_norm ----------------------------------------------------------------------------------
@@ -231,8 +233,8 @@ def matrix_norm_cases(draw):
     for ord in [1, np.inf]:
         yield _matrix_case(B, ord, "[[1, -5], [-2, 1]]: the sums are of ABSOLUTE values (|1| + |-5| = 6, not "
                                    "1 - 5 = -4)")
-    yield function_case("matrix_norm", A, "nuc", hint='ord="nuc" must raise ValueError: only 1, 2, np.inf and "fro" '
-                                                      "are asked for (do not fall back to another norm)")
+    yield function_case("matrix_norm", A, "nuc", hint=N_('ord="nuc" must raise ValueError: only 1, 2, np.inf and "fro" '
+                                                      "are asked for (do not fall back to another norm)"))
     rng = draw.numpy(2022)
     for shape in [(1, 1), (2, 5), (6, 3), (4, 4), (12, 7)]:
         # negative mean: signed sums differ from absolute sums; non-square: eigenvalues do not exist
@@ -529,14 +531,14 @@ def _converged_within(X, y, alpha, atol):
     def compare(got, expected, what):
         coef, _ = _pair(got, what)
         J.close(coef, lasso_fit(X, y, alpha, **FIT)[0], f"{what}: coef", rtol=0, atol=atol,
-                hint="default max_iter=1000 and tol=1e-4: should be within 1e-3 of the converged Lasso; stop on the "
-                     "relative step test of the exercise (largest change <= tol * max |w_j|), not earlier")
+                hint=N_("default max_iter=1000 and tol=1e-4: should be within 1e-3 of the converged Lasso; stop on the "
+                     "relative step test of the exercise (largest change <= tol * max |w_j|), not earlier"))
     return compare
 
 
 # -- choose_alpha: the judgment part --------------------------------------------------------------------------
-ALPHA_RULE = ("the penalty with the smallest validation error (ties: the largest such penalty), and \"extend_low\" / "
-              "\"extend_high\" when it is the smallest / largest penalty of the grid, else \"ok\"")
+ALPHA_RULE = N_("the penalty with the smallest validation error (ties: the largest such penalty), and \"extend_low\" "
+                "/ \"extend_high\" when it is the smallest / largest penalty of the grid, else \"ok\"")
 
 
 def _alpha_alternatives(alphas, errors):
@@ -632,9 +634,9 @@ def choose_alpha_cases(draw):
         errors[np.sort(rng.choice(6, size=int(rng.integers(2, 4)), replace=False))] = 3 / 20
         yield _choose_alpha_case(alphas, errors)
     yield function_case("choose_alpha", np.array([0.1, 1.0]), np.array([1.0, 2.0]),
-                        hint="two penalties cannot bracket a minimum: a grid needs at least 3, raise ValueError")
+                        hint=N_("two penalties cannot bracket a minimum: a grid needs at least 3, raise ValueError"))
     yield function_case("choose_alpha", np.array([0.1, 1.0, 10.0]), np.array([1.0, 2.0]),
-                        hint="one validation error per penalty: different lengths must raise ValueError")
+                        hint=N_("one validation error per penalty: different lengths must raise ValueError"))
 
 
 CHAPTER = Chapter(

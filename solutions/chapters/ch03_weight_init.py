@@ -60,6 +60,7 @@ from checks.spec import (
     var,
 )
 from checks.tensors import lazy_torch
+from checks.words import N_
 
 N_SE = 5  # standard errors allowed for every distribution check (see the module docstring)
 FILL = 30  # a uniform sample of n draws reaches within FILL/n of each end of [-b, b] (misses: e^-15)
@@ -93,8 +94,8 @@ def _shape_arg(shape, as_size):
 
 
 # -- fan_in_and_fan_out ----------------------------------------------------------------------------------
-FANS_HINT = ("fan_in = shape[1] * r and fan_out = shape[0] * r, with r the product of the kernel sizes shape[2:] "
-             "(1 for a Linear weight)")
+FANS_HINT = (N_("fan_in = shape[1] * r and fan_out = shape[0] * r, with r the product of the kernel sizes shape[2:] "
+             "(1 for a Linear weight)"))
 
 
 def _is_int(value):
@@ -147,8 +148,8 @@ def fan_in_and_fan_out_cases(draw):
                                 + FANS_HINT)
     for shape in [(5,), ()]:
         yield function_case("fan_in_and_fan_out", shape,
-                            hint=f"a shape {shape} with fewer than 2 dimensions has no fan_in/fan_out: raise "
-                                 "ValueError (check len(shape) before indexing it)")
+                            hint=N_(f"a shape {shape} with fewer than 2 dimensions has no fan_in/fan_out: raise "
+                                 "ValueError (check len(shape) before indexing it)"))
     rng = draw.numpy(303)
     for _ in range(40):
         shape = tuple(int(d) for d in rng.integers(1, 7, size=int(rng.integers(2, 6))))
@@ -196,7 +197,7 @@ def calculate_gain_cases():
                                    "sqrt(2 / (1 + param**2))")
     yield _gain("selu", None, "selu has gain 3/4 in torch's table")
     yield function_case("calculate_gain", "softmax",
-                        hint="calculate_gain('softmax') must raise ValueError: it is not in torch's table")
+                        hint=N_("calculate_gain('softmax') must raise ValueError: it is not in torch's table"))
     for name, param in [("conv2d", 0.5), ("tanh", 0.3), ("relu", 0.3), ("sigmoid", 2.0)]:
         yield _gain(name, param, f"param is the slope of leaky_relu only; {name} ignores it. " + GAINS)
     yield _gain("leaky_relu", 0, "param=0 is a slope of 0 (gain sqrt(2)), not a missing slope: test `param is None`, "
@@ -205,8 +206,8 @@ def calculate_gain_cases():
         yield _gain("leaky_relu", param, GAINS)
     for name in ["ReLU", "gelu", ""]:
         yield function_case("calculate_gain", name,
-                            hint=f"calculate_gain({name!r}) must raise ValueError: names are lower case, exactly as "
-                                 "in torch's table")
+                            hint=N_(f"calculate_gain({name!r}) must raise ValueError: names are lower case, exactly as "
+                                 "in torch's table"))
 
 
 # -- weights: shared judges ------------------------------------------------------------------------------
@@ -214,8 +215,8 @@ def _weights(got, shape, what):
     """The numbers of a float64 tensor of ``shape`` whose entries are not (nearly) all equal, or Fail."""
     if isinstance(got, Raised):
         J.fail(what, f"raised {got.name}: {got.message[:300]}")
-    J.is_tensor(got, what, hint="return a new torch tensor, e.g. torch.empty(shape, dtype=torch.float64)"
-                                ".uniform_(-b, b, generator=generator)")
+    J.is_tensor(got, what, hint=N_("return a new torch tensor, e.g. torch.empty(shape, dtype=torch.float64)"
+                                ".uniform_(-b, b, generator=generator)"))
     values = got.value
     if tuple(values.shape) != tuple(shape):
         J.fail(what, f"expected a tensor of shape {tuple(shape)}, got shape {tuple(values.shape)}")
@@ -321,8 +322,8 @@ def _weight_stats(w):
     return out
 
 
-GENERATOR_HINT = ("draw every random number from the generator argument: pass generator=generator to "
-                  "tensor.uniform_/normal_ or torch.rand/randn, never draw from torch's global generator")
+GENERATOR_HINT = (N_("draw every random number from the generator argument: pass generator=generator to "
+                  "tensor.uniform_/normal_ or torch.rand/randn, never draw from torch's global generator"))
 
 
 def _generator_case(fn, seed, shape=(20, 30), **kwargs):
@@ -354,9 +355,9 @@ def _generator_case(fn, seed, shape=(20, 30), **kwargs):
     return Case(label=label, steps=steps, judge=judge, random=runs, quantities=quantities)
 
 
-NONE_HINT = ("with generator=None make a fresh generator seeded from the operating system (generator = "
+NONE_HINT = (N_("with generator=None make a fresh generator seeded from the operating system (generator = "
              "torch.Generator(); generator.seed()) and draw from it: passing None on to uniform_/normal_/randn (or "
-             "to torch.nn.init) draws from torch's global generator")
+             "to torch.nn.init) draws from torch's global generator"))
 
 
 def _none_case(fn, seed, *args, label=None, **kwargs):
@@ -445,7 +446,8 @@ def _xavier_cases(fn, kind, draw):
     yield _none_case(fn, 30, (40, 24, 5))
     for shape in [(5,), ()]:
         yield _raising(fn, shape, generator=generator(0),
-                       hint=f"{fn}({shape}) must raise ValueError: a shape with fewer than 2 dimensions has no fans")
+                       hint=N_(f"{fn}({shape}) must raise ValueError: a shape with fewer than 2 "
+                                "dimensions has no fans"))
 
 
 def xavier_uniform_cases(draw):
@@ -510,11 +512,11 @@ def _kaiming_cases(fn, kind, last, draw):
                             draw.seed(100 + i) % 2**31, as_size=i == 3)
     yield _none_case(fn, 60, (40, 24, 5))
     yield _raising(fn, (20, 30), mode="fan_avg", generator=generator(0),
-                   hint="mode='fan_avg' must raise ValueError: only 'fan_in' and 'fan_out' exist")
+                   hint=N_("mode='fan_avg' must raise ValueError: only 'fan_in' and 'fan_out' exist"))
     yield _raising(fn, (20, 30), nonlinearity="softmax", generator=generator(0),
-                   hint="nonlinearity='softmax' must raise ValueError (calculate_gain raises for it)")
+                   hint=N_("nonlinearity='softmax' must raise ValueError (calculate_gain raises for it)"))
     yield _raising(fn, (5,), generator=generator(0),
-                   hint=f"{fn}((5,)) must raise ValueError: a shape with fewer than 2 dimensions has no fans")
+                   hint=N_(f"{fn}((5,)) must raise ValueError: a shape with fewer than 2 dimensions has no fans"))
 
 
 def kaiming_uniform_cases(draw):
@@ -543,7 +545,7 @@ def _stats(got, what, n_layers):
     if got.value.shape != (n_layers, 3):
         J.fail(what, f"expected a tensor of shape (n_layers, 3) = ({n_layers}, 3): one row (mean, std, saturated "
                     f"fraction) per layer, the input not included; got shape {tuple(got.value.shape)}")
-    J.dtype_is(got, "float64", what, hint="build the result with dtype=torch.float64")
+    J.dtype_is(got, "float64", what, hint=N_("build the result with dtype=torch.float64"))
     return got.value
 
 
@@ -634,8 +636,8 @@ def _xavier_tanh(stats, label):
 
 
 # -- input_share: the judgment part ----------------------------------------------------------------------------
-SHARE_RULE = ("the mean over units of each unit's variance across the inputs (axis=0, ddof=0), divided by the "
-              "pooled variance of all the activations (ddof=0)")
+SHARE_RULE = N_("the mean over units of each unit's variance across the inputs (axis=0, ddof=0), divided by the "
+                "pooled variance of all the activations (ddof=0)")
 
 
 def _share_alternatives(a):
@@ -697,9 +699,9 @@ def input_share_cases(draw):
             yield _share_case(layer, label=f"input_share(layer {depth} of a {scale} + {activation} net, {n} inputs, "
                                            f"{width} units)")
     yield function_case("input_share", np.full((4, 3), 0.5),
-                        hint="nothing varies at all (pooled variance 0): the share is undefined, raise ValueError")
+                        hint=N_("nothing varies at all (pooled variance 0): the share is undefined, raise ValueError"))
     yield function_case("input_share", np.array([[0.1, 0.2, 0.3]]),
-                        hint="one input has no spread across inputs: at least 2 rows, else raise ValueError")
+                        hint=N_("one input has no spread across inputs: at least 2 rows, else raise ValueError"))
 
 
 def activation_stats_cases(draw):
@@ -709,7 +711,7 @@ def activation_stats_cases(draw):
     yield _stats_case("normal", "sigmoid", 72, _normal_sigmoid)
     yield _stats_case("xavier", "tanh", 73, _xavier_tanh)
     yield _raising("activation_stats", "glorot", "tanh", generator=generator(0), **SIZE,
-                   hint="init='glorot' must raise ValueError: only 'normal', 'xavier' and 'he' exist")
+                   hint=N_("init='glorot' must raise ValueError: only 'normal', 'xavier' and 'he' exist"))
     for seed, (init, activation) in enumerate([("normal", "tanh"), ("normal", "relu"), ("xavier", "sigmoid"),
                                                ("he", "sigmoid"), ("he", "tanh")]):
         yield _stats_case(init, activation, 80 + seed, gseed=draw.seed(80 + seed) % 2**31)
@@ -717,7 +719,7 @@ def activation_stats_cases(draw):
                      label="activation_stats('he', 'relu', n_layers=2, width=16, n_samples=20) with generator=None, "
                            "called twice")
     yield _raising("activation_stats", "he", "softplus", generator=generator(0), **SIZE,
-                   hint="activation='softplus' must raise ValueError: only 'sigmoid', 'tanh' and 'relu' exist")
+                   hint=N_("activation='softplus' must raise ValueError: only 'sigmoid', 'tanh' and 'relu' exist"))
 
 
 CHAPTER = Chapter(

@@ -44,6 +44,7 @@ from checks.spec import (
     var,
 )
 from checks.tensors import lazy_torch, seeded_tensor, to_numpy
+from checks.words import N_
 
 # Closed forms agree to a few ulps; torch's recursive rates to ~1e-14 relative over hundreds of steps. Any
 # catalogued mistake changes a rate by 1e-3 or more.
@@ -414,7 +415,7 @@ def _run_case(label, groups, kwargs, n_steps):
                          f"{want[t, group]:.10g}, got {rows[t, group]:.10g} ({int((~ok).sum())} of {ok.size} rates "
                          f"differ)\n{_run_hint(list(range(n_steps + 1)), rows, want, kwargs)}")
         J.close(got["get_last_lr()"], want[-1], f"{label}: get_last_lr() at the end", rtol=RTOL, atol=ATOL,
-                hint="get_last_lr() returns the rates of the last step(): leave LRScheduler.step() as it is")
+                hint=N_("get_last_lr() returns the rates of the last step(): leave LRScheduler.step() as it is"))
 
     return Case(label=label, steps=steps, judge=judge)
 
@@ -592,7 +593,7 @@ def _momentum_compare(inputs, dtype):
             raise J.Fail(f"{what}: must return the tuple (new_param, new_velocity), got {J.describe(got)}")
         for name, value in zip(("new_param", "new_velocity"), got, strict=True):
             J.is_tensor(value, f"{what}: {name}")
-            J.dtype_is(value, dtype, f"{what}: {name}", hint="compute in the dtype of param (the tensors given)")
+            J.dtype_is(value, dtype, f"{what}: {name}", hint=N_("compute in the dtype of param (the tensors given)"))
         got_v = J.numbers(got[1], what)
         if got_v.shape == to_numpy(param).shape and not _close(got_v, J.numbers(expected[1], what), rtol, atol):
             hint = _velocity_hint(got_v, *(to_numpy(t) for t in (param, grad, velocity)), lr, momentum, dampening)
@@ -695,8 +696,8 @@ def sgd_momentum_step_cases():
 
 
 # -- largest_stable_lr: the judgment part --------------------------------------------------------------------
-STABLE_RULE = ("the steepest direction decides: heavy ball 2 (1 + momentum) / max(curvatures), Nesterov "
-               "2 (1 + momentum) / ((1 + 2 momentum) max(curvatures))")
+STABLE_RULE = N_("the steepest direction decides: heavy ball 2 (1 + momentum) / max(curvatures), Nesterov "
+                 "2 (1 + momentum) / ((1 + 2 momentum) max(curvatures))")
 
 
 def _stable_limits(curvatures, momentum):
@@ -756,7 +757,7 @@ def largest_stable_lr_cases(draw):
     for momentum in (1.0, 1.2):
         yield function_case("largest_stable_lr", np.array([1.0, 20.0]), momentum, nesterov=False, hint=hint)
     yield function_case("largest_stable_lr", np.array([1.0, -2.0]), 0.9, nesterov=False,
-                        hint="a curvature <= 0 is no bowl (no minimum to converge to): raise ValueError")
+                        hint=N_("a curvature <= 0 is no bowl (no minimum to converge to): raise ValueError"))
 
 
 CHAPTER = Chapter(

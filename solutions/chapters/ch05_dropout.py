@@ -36,6 +36,7 @@ from checks.spec import (
     var,
 )
 from checks.tensors import lazy_torch, seeded_tensor, to_numpy
+from checks.words import N_
 
 N_SE = 5  # standard errors allowed for every frequency check (see the module docstring)
 STATS_MIN = 1000  # frequency checks only where there are enough draws to be informative
@@ -55,8 +56,8 @@ def _pair(got, what, hint=""):
 
 def _unchanged(got_after, original, what, fn):
     J.close(got_after, original, f"{what}: x after the call", rtol=0, atol=0,
-            hint=f"{fn} modified the caller's x in place (x *= mask?): return x * mask, a new tensor, and never "
-                 "write into x")
+            hint=N_(f"{fn} modified the caller's x in place (x *= mask?): return x * mask, a new tensor, and never "
+                 "write into x"))
 
 
 def _dtype(value, dtype, what, name):
@@ -205,20 +206,20 @@ def _forward_case(label, seed, x, p, *, gseed, training=True, stats=False, grad=
         if not training or p == 0.0:
             what = "training=False" if not training else "p = 0"
             J.close(mask, np.ones_like(x_np), f"{label}: mask", rtol=0, atol=0,
-                    hint=f"{what}: the mask must be all ones (no dropping at evaluation time, no scaling)")
+                    hint=N_(f"{what}: the mask must be all ones (no dropping at evaluation time, no scaling)"))
             J.close(out, x_np, f"{label}: out", rtol=0, atol=0,
-                    hint=f"{what}: dropout is the identity (no dropping at evaluation time, no scaling by 1 - p)")
+                    hint=N_(f"{what}: dropout is the identity (no dropping at evaluation time, no scaling by 1 - p)"))
             return
         _no_nan(mask, label, p)
         if p == 1.0:
             J.close(mask, np.zeros_like(x_np), f"{label}: mask", rtol=0, atol=0,
-                    hint="p = 1 drops every unit: the mask is all zeros")
+                    hint=N_("p = 1 drops every unit: the mask is all zeros"))
             J.close(out, np.zeros_like(x_np), f"{label}: out", rtol=0, atol=0,
-                    hint="p = 1 drops every unit: out is all zeros, not NaN")
+                    hint=N_("p = 1 drops every unit: out is all zeros, not NaN"))
             return
         J.close(out, x_np * mask, f"{label}: out against x * mask", rtol=rtol, atol=0,
-                hint="out must equal x * mask, with the very mask you return (including its 1/(1-p) scale; is the "
-                     "mask you return the 0/1 keep pattern?)")
+                hint=N_("out must equal x * mask, with the very mask you return (including its 1/(1-p) scale; is the "
+                     "mask you return the 0/1 keep pattern?)"))
         if stats and independence:  # first: a mask shared across rows has too few draws for its kept fraction
             _independent((mask != 0).reshape(independence), p, label, "rows (samples)", "columns (features)",
                          "entry of x (torch.rand(x.shape, ...))")
@@ -241,7 +242,7 @@ def _forward_case(label, seed, x, p, *, gseed, training=True, stats=False, grad=
                 J.fail(label, "out does not require grad although x does: gradients must flow from out to x "
                              "(no .detach(), torch.no_grad() or numpy in dropout_forward)")
             J.close(got["x.grad"], mask, f"{label}: the gradient of out.sum() with respect to x", rtol=rtol,
-                    atol=0, hint="autograd through out = x * mask gives the mask")
+                    atol=0, hint=N_("autograd through out = x * mask gives the mask"))
 
     if not training or p in (0.0, 1.0):
         return Case(label=label, steps=steps, judge=judge)
@@ -338,13 +339,13 @@ def dropout_forward_cases(draw):
     yield _generator_case(40)
     x = seeded_tensor(41, (3, 4), shift=1.0)
     for p in (1.5, -0.1):
-        yield _raising_case("dropout_forward", x, p, seed=42, hint=f"p = {p} must raise ValueError: a probability "
-                                                                    "lies in [0, 1]")
+        yield _raising_case("dropout_forward", x, p, seed=42, hint=N_(f"p = {p} must raise ValueError: a probability "
+                                                                    "lies in [0, 1]"))
 
 
 # -- dropout_backward ------------------------------------------------------------------------------
-BACKWARD_HINT = ("dx = grad_out * mask, with the very mask of the forward pass (not a new random one) and its "
-                 "1/(1-p) scale (grad_out * (mask != 0) leaves the scale out; dividing by the mask inverts it)")
+BACKWARD_HINT = (N_("dx = grad_out * mask, with the very mask of the forward pass (not a new random one) and its "
+                 "1/(1-p) scale (grad_out * (mask != 0) leaves the scale out; dividing by the mask inverts it)"))
 
 
 def _backward_case(seed, grad_out, mask, rtol, label):
@@ -402,9 +403,9 @@ def _module_sequence_case(seed, p, x):
               attribute("leaf", "grad", record="leaf.grad")]
 
     def judge(got, expected):
-        J.close(got["p"], p, f"{label}: self.p", hint="Dropout(p) stores the drop probability as self.p")
+        J.close(got["p"], p, f"{label}: self.p", hint=N_("Dropout(p) stores the drop probability as self.p"))
         J.equal(got["training when created"], True, f"{label}: training mode of a new layer",
-                hint="a new module is in training mode: call super().__init__() and leave self.training alone")
+                hint=N_("a new module is in training mode: call super().__init__() and leave self.training alone"))
         outputs = []
         for i, mode in enumerate(MODES):
             what = f"{label}: call {i + 1} ({mode})"
@@ -413,8 +414,9 @@ def _module_sequence_case(seed, p, x):
             values = J.numbers(out, what)
             if mode == "eval":
                 J.close(values, x_np, what, rtol=0, atol=0,
-                        hint="in evaluation mode (.eval()) the layer returns x unchanged: no dropping and no scaling "
-                             "by 1 - p at evaluation time (self.training is False after .eval())")
+                        hint=N_("in evaluation mode (.eval()) the layer returns x unchanged: no dropping "
+                                "and no scaling "
+                             "by 1 - p at evaluation time (self.training is False after .eval())"))
                 continue
             if values.shape != x_np.shape:
                 J.fail(what, f"expected the shape of x {x_np.shape}, got {values.shape}")
@@ -422,7 +424,8 @@ def _module_sequence_case(seed, p, x):
             kept = values != 0
             _keep_rate(kept, p, what, "entries")
             J.close(values[kept], x_np[kept] / (1 - p), f"{what}: kept entries", rtol=1e-12, atol=0,
-                    hint="in training mode a kept entry is x / (1 - p), as in nn.Dropout (p is the DROP probability)")
+                    hint=N_("in training mode a kept entry is x / (1 - p), as in nn.Dropout (p is the "
+                            "DROP probability)"))
             if any(np.array_equal(values, other) for other in outputs):
                 J.fail(what, "two training calls returned the same output: every training call must draw a fresh "
                             "mask (different masks at every call), not reuse one drawn once")
@@ -434,8 +437,8 @@ def _module_sequence_case(seed, p, x):
             J.fail(label, "the output does not require grad: gradients must flow from the output to x through "
                          "autograd (no torch.no_grad(), .detach() or numpy in forward)")
         J.close(got["leaf.grad"], J.numbers(out, label) / x_np, f"{label}: gradient of sum(layer(x)) w.r.t. x",
-                rtol=1e-12, atol=0, hint="the gradient of the output with respect to x is the mask of that call "
-                                         "(0 or 1/(1-p)): gradients must flow through autograd")
+                rtol=1e-12, atol=0, hint=N_("the gradient of the output with respect to x is the mask of that call "
+                                         "(0 or 1/(1-p)): gradients must flow through autograd"))
 
     train_calls = [f"call {i + 1} ({mode})" for i, mode in enumerate(MODES) if mode == "train"]
 
@@ -474,11 +477,11 @@ def _module_edge_case(seed, p, x):
     def judge(got, expected):
         J.is_tensor(got["out"], label)
         if p == 0.0:
-            J.close(got["out"], x_np, label, rtol=0, atol=0, hint="p = 0 drops nothing: the output is x")
+            J.close(got["out"], x_np, label, rtol=0, atol=0, hint=N_("p = 0 drops nothing: the output is x"))
         else:
             _no_nan(J.numbers(got["out"], label), label, p, "the output")
             J.close(got["out"], np.zeros_like(x_np), label, rtol=0, atol=0,
-                    hint="p = 1 drops every unit: the output is all zeros (not NaN: do not divide by 1 - p = 0)")
+                    hint=N_("p = 1 drops every unit: the output is all zeros (not NaN: do not divide by 1 - p = 0)"))
 
     return Case(label=label, steps=steps, judge=judge)
 
@@ -488,7 +491,7 @@ def _module_default_case():
     steps = [call("Dropout", save="layer"), attribute("layer", "p", record="p")]
 
     def judge(got, expected):
-        J.close(got["p"], 0.5, label, hint="the default drop probability is p = 0.5, as in torch.nn.Dropout")
+        J.close(got["p"], 0.5, label, hint=N_("the default drop probability is p = 0.5, as in torch.nn.Dropout"))
 
     return Case(label=label, steps=steps, judge=judge)
 
@@ -496,8 +499,8 @@ def _module_default_case():
 def dropout_module_cases(draw):
     seed_ = draw.seed  # hidden inputs: the declared seed, mixed with the batch's
     for p in (1.5, -0.1):
-        yield _raising_case("Dropout", p, seed=60, hint=f"Dropout({p}) must raise ValueError when the layer is "
-                                                        "created, as torch.nn.Dropout does")
+        yield _raising_case("Dropout", p, seed=60, hint=N_(f"Dropout({p}) must raise ValueError when the layer is "
+                                                        "created, as torch.nn.Dropout does"))
     yield _module_default_case()
     yield _module_sequence_case(seed_(61), 0.25, seeded_tensor(seed_(62), (100, 60), shift=0.25, uniform=True))
     yield _module_sequence_case(seed_(63), 0.8, seeded_tensor(seed_(64), (10, 20, 30), shift=0.5, uniform=True))
@@ -552,19 +555,20 @@ def _dropout2d_case(label, seed, x, p, *, gseed, training=True, stats=False, rep
         if not training or p == 0.0:
             what = "training=False" if not training else "p = 0"
             J.close(mask, np.ones(mask_shape), f"{label}: mask", rtol=0, atol=0,
-                    hint=f"{what}: the mask is all ones (no dropping at evaluation time, no scaling)")
-            J.close(out, x_np, f"{label}: out", rtol=0, atol=0, hint=f"{what}: channel-wise dropout is the identity")
+                    hint=N_(f"{what}: the mask is all ones (no dropping at evaluation time, no scaling)"))
+            J.close(out, x_np, f"{label}: out", rtol=0, atol=0, hint=N_(f"{what}: channel-wise dropout "
+                                                                         "is the identity"))
             return
         _no_nan(mask, label, p)
         if p == 1.0:
             J.close(mask, np.zeros(mask_shape), f"{label}: mask", rtol=0, atol=0,
-                    hint="p = 1 drops every feature map: the mask is all zeros")
+                    hint=N_("p = 1 drops every feature map: the mask is all zeros"))
             J.close(out, np.zeros_like(x_np), f"{label}: out", rtol=0, atol=0,
-                    hint="p = 1 drops every feature map: out is all zeros, not NaN")
+                    hint=N_("p = 1 drops every feature map: out is all zeros, not NaN"))
             return
         J.close(out, x_np * mask, f"{label}: out against x * mask", rtol=rtol, atol=0,
-                hint="out must equal x * mask (the mask broadcast over each feature map): a feature map is kept "
-                     "whole, scaled by 1/(1-p), or dropped whole")
+                hint=N_("out must equal x * mask (the mask broadcast over each feature map): a feature map is kept "
+                     "whole, scaled by 1/(1-p), or dropped whole"))
         kept = (mask != 0).reshape(mask_shape[:2])
         if stats:
             _keep_rate(kept, p, label, "(sample, channel) draws")
@@ -637,9 +641,9 @@ def dropout2d_forward_cases(draw):
         yield _dropout2d_case(f"dropout2d_forward({dtype} x of shape {shape}, 1.0)", 85 + i, x, 1.0, gseed=1)
     yield _dropout2d_generator_case(87)
     yield _raising_case("dropout2d_forward", seeded_tensor(88, (2, 3, 4, 4)), 1.2, seed=89,
-                        hint="p = 1.2 must raise ValueError: a probability lies in [0, 1]")
+                        hint=N_("p = 1.2 must raise ValueError: a probability lies in [0, 1]"))
     yield _raising_case("dropout2d_forward", seeded_tensor(90, (6, 4)), 0.3, seed=91,
-                        hint="a 2-D x must raise ValueError: channel-wise dropout needs (N, C, H, W) or (N, C, L)")
+                        hint=N_("a 2-D x must raise ValueError: channel-wise dropout needs (N, C, H, W) or (N, C, L)"))
 
 
 # -- mc_dropout_predict ----------------------------------------------------------------------------
@@ -676,9 +680,10 @@ def _net_two_dropouts(seed):
     return layers, _State(state)
 
 
-MC_MEAN_HINT = ("the mean over the n_samples passes of model(x), with every dropout layer in training mode and every "
+MC_MEAN_HINT = (N_("the mean over the n_samples passes of model(x), with every dropout layer in training "
+                   "mode and every "
                 "other layer in evaluation mode (BatchNorm uses its running statistics); sample k is the k-th call "
-                "of model(x) after the test seeds torch's generator (no other call in between, no batched call)")
+                "of model(x) after the test seeds torch's generator (no other call in between, no batched call)"))
 
 
 def _mc_case(label, seed, net, x, n_samples, start):
@@ -719,9 +724,10 @@ def _mc_case(label, seed, net, x, n_samples, start):
             for buffer in ("running_mean", "running_var", "num_batches_tracked"):
                 key = f"model[{i}].{buffer} after"
                 J.close(got[key], expected[key], f"{label}: {key}", rtol=0, atol=0,
-                        hint="the BatchNorm running statistics changed: BatchNorm ran in training mode (model.train() "
+                        hint=N_("the BatchNorm running statistics changed: BatchNorm ran in training "
+                                "mode (model.train() "
                              "switches every layer); put only the dropout layers in training mode, the rest in "
-                             "evaluation mode")
+                             "evaluation mode"))
         got_std, want_std = J.numbers(std, label), J.numbers(exp_std, label)
         if got_std.shape == want_std.shape and np.all(np.abs(got_std) < 1e-12) and np.any(want_std > 1e-6):
             J.fail(label, "your standard deviation is 0 everywhere: every pass gave the same output, so dropout was "
@@ -742,11 +748,11 @@ def _mc_case(label, seed, net, x, n_samples, start):
                          "the passes under torch.no_grad() (or detach the results)")
         for key in [k for k in expected if "training after" in k]:
             J.equal(got[key], expected[key], f"{label}: {key}",
-                    hint="afterwards every submodule must be back in the mode it had before the call (save "
+                    hint=N_("afterwards every submodule must be back in the mode it had before the call (save "
                          "module.training for every module of model.modules() and restore each one; "
-                         "model.train(was_training) or a final model.eval() resets them all alike)")
+                         "model.train(was_training) or a final model.eval() resets them all alike)"))
         J.close(got["x after"], x_np, f"{label}: x after the call", rtol=0, atol=0,
-                hint="mc_dropout_predict must not modify x")
+                hint=N_("mc_dropout_predict must not modify x"))
 
     return Case(label=label, steps=steps, judge=judge)
 
@@ -766,7 +772,7 @@ def mc_dropout_predict_cases(draw):
     yield _mc_case("mc_dropout_predict(model in eval mode, x, 1)", seed_(106),
                    _net_two_dropouts(seed_(140) % 10**6), seeded_tensor(seed_(107), (4, 6)), 1, "eval")
     yield _raising_case("mc_dropout_predict", module(*_net_two_dropouts(150)), seeded_tensor(108, (3, 6)), 0, seed=109,
-                        hint="n_samples = 0 must raise ValueError: at least one pass is needed")
+                        hint=N_("n_samples = 0 must raise ValueError: at least one pass is needed"))
 
 
 # -- mcnemar: the judgment part ---------------------------------------------------------------------------
@@ -855,7 +861,7 @@ def _mcnemar_case(label, a, b):
     valid = a.shape == b.shape and a.size > 0
     return function_case("mcnemar", torch.as_tensor(a), torch.as_tensor(b), label=label,
                          compare=_mcnemar_compare(a, b) if valid else None,
-                         hint="raise ValueError when the two vectors do not score the same examples")
+                         hint=N_("raise ValueError when the two vectors do not score the same examples"))
 
 
 VISIBLE_A = [True, True, True, True, False, False, False, False, False, False, True, False]

@@ -22,6 +22,7 @@ from checks import judge as J
 from checks.probe import Raised
 from checks.spec import Case, Chapter, Test, attribute, call, function_case, let, method, record, var
 from checks.tensors import lazy_torch, to_numpy
+from checks.words import N_
 
 RTOL, ATOL = 1e-8, 1e-10  # see the module docstring
 CACHE_KEYS = ("xhat", "gamma", "inv_std")
@@ -331,11 +332,11 @@ def _backward_case(label, args, grad_out, eps):
         if not isinstance(result, (tuple, list)) or len(result) != 3:
             J.fail(label, f"must return the tuple (dx, dgamma, dbeta), got {J.describe(result)}")
         J.close(got["grad_out after"], g, f"{label}: grad_out after the call", rtol=0, atol=0,
-                hint="batchnorm_backward modified grad_out in place: compute new tensors")
+                hint=N_("batchnorm_backward modified grad_out in place: compute new tensors"))
         after = got["cache after"]
         for key in CACHE_KEYS:
             J.close(after[key], to_numpy(cache[key]), f"{label}: cache[{key!r}] after the call", rtol=0, atol=0,
-                    hint="batchnorm_backward modified the cache in place: compute new tensors")
+                    hint=N_("batchnorm_backward modified the cache in place: compute new tensors"))
         dx, dgamma, dbeta = result
         exp_dx, exp_dgamma, exp_dbeta = expected["result"]
         J.close(dbeta, exp_dbeta, f"{label}: dbeta", DBETA, rtol=RTOL, atol=ATOL)
@@ -373,8 +374,8 @@ def batchnorm_backward_cases(draw):
 
 
 # -- BatchNorm1d -----------------------------------------------------------------------------------
-BUFFER_HINT = ("in training update the buffers: new = (1 - momentum) * old + momentum * batch statistic (UNBIASED "
-               "variance for running_var); in evaluation leave them alone")
+BUFFER_HINT = (N_("in training update the buffers: new = (1 - momentum) * old + momentum * batch statistic (UNBIASED "
+               "variance for running_var); in evaluation leave them alone"))
 EVAL_MODULE = "after .eval() normalize with the running statistics (check self.training), not the batch statistics"
 TRAIN_MODULE = ("in training mode normalize with the batch mean and BIASED variance, eps inside the square root, then "
                 "weight * xhat + bias")
@@ -560,7 +561,7 @@ def _lr_case(label, lrs, curves, threshold):
     valid = len(lrs) > 0 and len(lrs) == len(curves)
     return function_case("largest_trainable_lr", list(lrs), [list(c) for c in curves], threshold, label=label,
                          compare=_lr_compare(list(lrs), [list(c) for c in curves], threshold) if valid else None,
-                         hint="raise ValueError for an empty sweep or one loss curve too many or too few")
+                         hint=N_("raise ValueError for an empty sweep or one loss curve too many or too few"))
 
 
 NAN, INF = float("nan"), float("inf")

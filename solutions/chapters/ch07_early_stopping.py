@@ -22,6 +22,7 @@ from checks import judge as J
 from checks.probe import Array, Raised
 from checks.spec import Case, Chapter, Test, attribute, call, function_case, let, method, module, record, var
 from checks.tensors import lazy_torch, seeded_tensor
+from checks.words import N_
 
 VARIANT_RTOL, VARIANT_ATOL = 1e-11, 1e-13  # a wrong formula computed in float64 agrees with its variant to ~1e-15
 CHECK_RTOL, CHECK_ATOL = 1e-10, 1e-12  # the steps' tolerance: a variant closer than this to the right answer passes
@@ -255,8 +256,8 @@ def early_stopping_rule_cases(draw):
     yield _tensor_values_case()
     for mode in ("auto", "maximize"):
         yield function_case("EarlyStopping", mode=mode,
-                            hint=f"mode={mode!r} must raise ValueError when the stopper is created: only 'min' and "
-                                 "'max' are allowed (an unchecked mode would silently monitor the wrong direction)")
+                            hint=N_(f"mode={mode!r} must raise ValueError when the stopper is created: only 'min' and "
+                                 "'max' are allowed (an unchecked mode would silently monitor the wrong direction)"))
 
 
 # -- EarlyStopping: the weights ------------------------------------------------------------------------
@@ -483,8 +484,8 @@ def _l2_alternatives(model, lam):
     return [(value, hint) for value, hint in alternatives if not math.isclose(value, right, rel_tol=1e-9)]
 
 
-L2_HINT = ("(lam / 2) * sum of W**2 over every parameter with more than one dimension (weight matrices, kernels, "
-           "embeddings); biases and normalization scales and shifts (1-D) are not penalized")
+L2_HINT = (N_("(lam / 2) * sum of W**2 over every parameter with more than one dimension (weight matrices, kernels, "
+           "embeddings); biases and normalization scales and shifts (1-D) are not penalized"))
 
 
 def _l2_case(label, layers, seed, lam, setup=None, grads=True):
@@ -505,13 +506,14 @@ def _l2_case(label, layers, seed, lam, setup=None, grads=True):
         if isinstance(penalty, Raised):
             J.fail(label, f"raised {penalty.name}: {penalty.message[:300]}")
         if not matrices:
-            J.is_tensor(penalty, label, hint="a model without any parameter of more than one dimension has penalty 0: "
+            J.is_tensor(penalty, label, hint=N_("a model without any parameter of more than one "
+                                                "dimension has penalty 0: "
                                              "return it as a 0-d tensor all the same (torch.zeros(())); Python's "
-                                             "sum() of nothing is the int 0, not a tensor")
+                                             "sum() of nothing is the int 0, not a tensor"))
         else:
-            J.is_tensor(penalty, label, hint="return a torch tensor built from the parameters (no .item(), no "
+            J.is_tensor(penalty, label, hint=N_("return a torch tensor built from the parameters (no .item(), no "
                                              "float()), so that the penalty stays differentiable and can be added "
-                                             "to the loss and backpropagated")
+                                             "to the loss and backpropagated"))
         dim = got["penalty.dim()"]
         if isinstance(dim, Raised) or dim != 0:
             J.fail(label, f"the penalty must be a 0-d tensor (a torch scalar, as sum() gives), got {dim} dimension(s)")
@@ -523,7 +525,7 @@ def _l2_case(label, layers, seed, lam, setup=None, grads=True):
                          "(no .item(), .detach(), float() or numpy), so that it stays differentiable")
         for name in matrices if grads else []:
             J.close(got[f"grad of {name}"], expected[f"grad of {name}"], f"{label}: gradient with respect to {name}",
-                    hint="the gradient of (lam / 2) * sum(W**2) with respect to W is lam * W", rtol=1e-10,
+                    hint=N_("the gradient of (lam / 2) * sum(W**2) with respect to W is lam * W"), rtol=1e-10,
                     atol=1e-12)
 
     return Case(label=label, steps=steps, judge=judge)
@@ -576,7 +578,7 @@ def _sgd_variants(p, g, lr, wd):
                                     "(1 - weight_decay) * param")]
 
 
-SGD_HINT = "one torch.optim.SGD step (no momentum): param - lr * (grad + weight_decay * param)"
+SGD_HINT = N_("one torch.optim.SGD step (no momentum): param - lr * (grad + weight_decay * param)")
 
 
 def _same_dtype(got, expected, what, name):
@@ -589,7 +591,7 @@ def _same_dtype(got, expected, what, name):
 def _check_sgd(got, expected, what, p, g, lr, wd):
     if isinstance(got, Raised):
         J.fail(what, f"raised {got.name}: {got.message[:300]}")
-    J.is_tensor(got, what, hint="return the new parameter as a torch tensor")
+    J.is_tensor(got, what, hint=N_("return the new parameter as a torch tensor"))
     _same_dtype(got, expected, what, "the new param")
     value = J.numbers(got, what)
     hint = next((text for alt, text in _sgd_variants(p, g, lr, wd)
@@ -928,7 +930,7 @@ def _plan_case(label, train, val, patience, min_delta=0.0):
     valid = len(val) > 0 and len(train) == len(val)  # else the reference raises: no outputs to compare
     return function_case("early_stopping_plan", list(train), list(val), patience, label=label,
                          compare=_plan_compare(list(train), list(val), patience, min_delta) if valid else None,
-                         hint="raise ValueError for empty curves or curves of different lengths", **kwargs)
+                         hint=N_("raise ValueError for empty curves or curves of different lengths"), **kwargs)
 
 
 def _random_curves(rng, n):

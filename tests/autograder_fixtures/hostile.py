@@ -360,16 +360,23 @@ def strongest_first(strongest, strategy):
     return st.just(strongest) | strategy
 
 
+# metadata.language of a hostile notebook (ABSENT: no key): an edition, the source language, junk of every JSON type;
+# the simplest class gives its notebooks these in turn
+ABSENT = "<absent>"
+LANGUAGES = ("ko", "xx", ABSENT, 42, "en", None, ["ko"], {"ko": "ko"}, "ko" * 5000, "\u0000ko", True)
+
+
 @st.composite
 def hostile_notebook(draw, ctx, kinds, index=0):
     """One hostile submission with the cells of ``kinds``: on a non-answer (scores 0 honestly) or a correct answer
-    (at most full marks); its Markdown carries HTML payloads."""
+    (at most full marks); its Markdown carries HTML payloads; its ``metadata.language`` is one of LANGUAGES."""
     strategies = cell_kinds(ctx)
     cells = [_guarded(draw(strategies[name])) for name in kinds]
     base = ("zeros", "correct")[(index + draw(st.integers(0, 1))) % 2]  # the simplest class alternates
     markdown = " ".join(draw(st.lists(st.sampled_from(HTML_PAYLOADS), max_size=2))) \
         or " ".join(HTML_PAYLOADS[:3])
-    return {"kinds": list(kinds), "base": base, "cells": cells, "markdown": markdown}
+    language = LANGUAGES[(index + draw(st.integers(0, len(LANGUAGES) - 1))) % len(LANGUAGES)]
+    return {"kinds": list(kinds), "base": base, "cells": cells, "markdown": markdown, "language": language}
 
 
 @st.composite
