@@ -145,3 +145,29 @@ def test_the_catalogs_hold_every_catalogued_mistake_and_grader_message():
         entries = {e.msgid for e in i18n.polib.pofile(str(catalogs[f"mistakes/{chapter.id}"]))}
         explanations = {m.explanation for m in import_module(chapter.mistakes).MISTAKES}
         assert explanations <= entries, sorted(explanations - entries)[:3]
+
+
+def test_no_message_holds_as_many_separators_as_the_reader_tries_at_most():
+    """A detail is read run by run of at most MAX_PARTS_PER_MESSAGE parts (linear in a student-chosen value full of
+    "; "): every message of every catalog must fit in a run, or its translation would be lost."""
+    from autograder.common.words import MAX_PARTS_PER_MESSAGE, SEPARATORS
+
+    catalogs = i18n.catalogs("ko")
+    for name in [n for n in catalogs if n == "grader" or n.startswith(("mistakes/", "hints/"))]:
+        for entry in i18n.polib.pofile(str(catalogs[name])):
+            for separator in SEPARATORS:
+                assert entry.msgid.count(separator) < MAX_PARTS_PER_MESSAGE, (name, entry.msgid[:80])
+
+
+def test_a_detail_of_many_notes_is_read_in_linear_tries_and_keeps_every_note(monkeypatch):
+    from autograder.common.words import MAX_PARTS_PER_MESSAGE
+
+    tries = []
+    whole = Translator._whole
+    monkeypatch.setattr(Translator, "_whole", lambda self, english, depth: tries.append(1) or whole(self, english,
+                                                                                                    depth))
+    notes = ["a value; the student chose"] * 300
+    detail = "; ".join([*notes, "3 malformed message(s) from the kernel ignored"])
+    korean = KOREAN.text(detail)
+    assert korean.startswith("; ".join(notes)) and "malformed" not in korean and korean.count("; ") == 600
+    assert len(tries) <= (2 * 300 + 1) * MAX_PARTS_PER_MESSAGE + 10, f"{len(tries)} tries for 601 parts"

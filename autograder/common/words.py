@@ -23,6 +23,9 @@ from functools import cached_property
 FIELD = re.compile(r"\{[^{}]*\}")
 MAX_DEPTH = 8  # messages inside messages (a number's description in a judge's message in a verdict's line)
 SEPARATORS = ("; ",)  # a detail's notes are joined by "; "
+# the most separators one message holds, plus margin (tests/test_autograder_words.py checks the catalogs): a
+# text cut into n parts is read in O(n) tries, not O(n^2) (a value the student chose may hold many "; ")
+MAX_PARTS_PER_MESSAGE = 6
 # a verdict's case line starts "[3] " and its continuation lines are indented: the rest is a message
 _LINE_PREFIX = re.compile(r"^(\s*(?:\[\d+\] )?)(.*)$", re.S)
 
@@ -103,7 +106,7 @@ class Translator:
         parts that is one message (a message may hold the separator itself: "...; later cells not run")."""
         out, start = [], 0
         while start < len(parts):
-            for end in range(start + 1, len(parts) + 1):
+            for end in range(start + 1, min(len(parts), start + MAX_PARTS_PER_MESSAGE) + 1):
                 found = self._whole(separator.join(parts[start:end]), depth + 1)
                 if found is not None:
                     out.append(found)
