@@ -9,8 +9,8 @@ STAMP := $(VENV)/.installed
 # Workers for pytest-xdist (--dist loadscope): the cells of a notebook and the tests of a module stay on one
 # worker; tests/test_checks.py has one class per chapter, spread over the workers. The scopes go out in the order
 # tests/schedule_plugin.py gives them (the long ones first; --no-loadscope-reorder keeps it). Two workers on two
-# cores: a third made the fork-bomb test of tests/test_autograder_grading.py run past its cell timeout on a
-# loaded machine.
+# cores: the cores are full already, and a third only adds load to the fork-bomb test of
+# tests/test_autograder_grading.py, whose cell must reach the process limit within a 10 s cell timeout.
 WORKERS ?= 2
 SCHEDULE := -n $(WORKERS) --dist loadscope --no-loadscope-reorder
 
