@@ -7,8 +7,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Workers for pytest-xdist (--dist loadscope): the cells of a notebook and the tests of a module stay on one
-# worker; tests/test_checks.py has one class per chapter, spread over the workers.
+# worker; tests/test_checks.py has one class per chapter, spread over the workers. The scopes go out in the order
+# tests/schedule_plugin.py gives them (the long ones first; --no-loadscope-reorder keeps it). Two workers on two
+# cores: the cores are full already, and a third only adds load to the fork-bomb test of
+# tests/test_autograder_grading.py, whose cell must reach the process limit within a 10 s cell timeout.
 WORKERS ?= 2
+SCHEDULE := -n $(WORKERS) --dist loadscope --no-loadscope-reorder
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Kernels started by nbval, nbclient and nbgrader inherit this: hidden tests import `solutions`.
@@ -99,13 +103,14 @@ check: $(STAMP) lint imports
 OTHER_KERNELS = ATEN_CPU_CAPABILITY=default NPY_DISABLE_CPU_FEATURES="$$($(PY) -m tests.cpu_kernels)"
 
 test: setup release lint imports $(BOOK_CONF)/conf.py _build/.jupyter_cache.venv
-	OMP_NUM_THREADS=1 $(OTHER_KERNELS) $(PYTEST) --require-facilities -n $(WORKERS) --dist loadscope -p tests.nbval_cache \
+	OMP_NUM_THREADS=1 $(OTHER_KERNELS) $(PYTEST) --require-facilities $(SCHEDULE) -p tests.nbval_cache \
 	  -m "not exhaustive" \
 	  tests --ignore=tests/test_browser.py --ignore=tests/test_book.py --ignore=tests/test_korean_edition.py \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 --durations=40 \
 	  book exercises/source
-	$(MAKE) --no-print-directory book
-	$(PYTEST) --require-facilities -n $(WORKERS) --dist loadscope tests/test_book.py tests/test_browser.py tests/test_korean_edition.py
+	@# the book target's prerequisites are this target's: the exercises were released above
+	$(PY) -m coursebook build --conf $(BOOK_CONF)
+	$(PYTEST) --require-facilities $(SCHEDULE) tests/test_book.py tests/test_browser.py tests/test_korean_edition.py
 
 # The exhaustive tests `make test` leaves out: the reference and every catalogued mistake under 100 batch seeds
 # per chapter (hidden inputs are drawn per batch; diagnosis must stay exact for any seed).

@@ -47,18 +47,23 @@ LATE_CLASS = {"ontime": (tiny.CORRECT, "2026-02-01 11:00:00 UTC"),
 @pytest.fixture(scope="module")
 def late_classes(tmp_path_factory):
     """``late_classes(policy)``: the late class graded by plain nbgrader and by the grader (each into a course
-    root whose config sets ``policy``), once per policy for the whole module."""
+    root whose config sets ``policy``), once per policy for the whole module. Plain nbgrader executes the class
+    once, under the first policy asked for; the other policy is nbgrader's own penalty step (``autograde
+    --no-execute``) on the notebooks it executed, so both exports are nbgrader's, from one execution."""
     made = {}
 
     def graded(policy):
         if policy not in made:
-            made[policy] = _grade_late_class(tmp_path_factory.mktemp(f"term-late-{policy}"), policy)
+            executed = next((root / "plain" / "autograded" for root, _ in made.values()), None)
+            made[policy] = _grade_late_class(tmp_path_factory.mktemp(f"term-late-{policy}"), policy, executed)
         return made[policy]
 
     return graded
 
 
-def _grade_late_class(root, policy):
+def _grade_late_class(root, policy, executed=None):
+    """Grade the late class under ``policy``; plain nbgrader executes it unless ``executed`` holds its
+    ``autograded`` folder of another policy's course (then its notebooks are graded as they are)."""
     extra = "c.LateSubmissionPlugin.penalty_method = 'zero'\n" if policy == "zero" else PER_DAY
     for student, (code, stamp) in LATE_CLASS.items():
         tiny.write(root / "class", student, notebook=tiny.student_notebook(code), timestamp=stamp)
@@ -67,8 +72,12 @@ def _grade_late_class(root, policy):
         make_course(course, extra)
         nbgrader("db", "assignment", "add", tiny.ASSIGNMENT, f"--duedate={DUE}", cwd=course)
     nbgrader("generate_assignment", tiny.ASSIGNMENT, cwd=plain)
-    shutil.copytree(root / "class", plain / "submitted")
-    nbgrader("autograde", tiny.ASSIGNMENT, cwd=plain)
+    if executed is None:
+        shutil.copytree(root / "class", plain / "submitted")
+        nbgrader("autograde", tiny.ASSIGNMENT, cwd=plain)
+    else:  # the executed notebooks and their timestamp.txt: scored from their outputs, late by their timestamps
+        shutil.copytree(executed, plain / "submitted")
+        nbgrader("autograde", tiny.ASSIGNMENT, "--no-execute", cwd=plain)
     nbgrader("export", "--to", plain / "export.csv", cwd=plain)
     proc = autograder("grade", root / "class", "--out", ours, "--source", ours / "source", "--workers", 2)
     return root, proc
