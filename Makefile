@@ -7,12 +7,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Workers for pytest-xdist (--dist loadscope): the cells of a notebook and the tests of a module stay on one
-# worker; tests/test_checks.py has one class per chapter, spread over the workers. The scopes go out in the order
-# tests/schedule_plugin.py gives them (the long ones first; --no-loadscope-reorder keeps it). Two workers on two
-# cores: the cores are full already, and a third only adds load to the fork-bomb test of
-# tests/test_autograder_grading.py, whose cell must reach the process limit within a 10 s cell timeout.
+# worker; tests/test_checks.py has one class per chapter, spread over the workers. Two workers on two cores: the
+# cores are full already, and a third only adds load to the fork-bomb test of tests/test_autograder_grading.py,
+# whose cell must reach the process limit within a 10 s cell timeout.
 WORKERS ?= 2
-SCHEDULE := -n $(WORKERS) --dist loadscope --no-loadscope-reorder
+SCHEDULE := -n $(WORKERS) --dist loadscope
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Kernels started by nbval, nbclient and nbgrader inherit this: hidden tests import `solutions`.
