@@ -139,7 +139,7 @@ def _gd_steps_case(X, tol, label=None):
     def compare(got, expected, what):
         value = J.numbers(got, what)
         if value.size != 1 or np.iscomplexobj(value) or not np.isfinite(value).all() or value != np.round(value):
-            raise J.Fail(f"{what}: expected one whole number of steps, got {J.describe(got)}")
+            raise J.Fail(N_(f"{what}: expected one whole number of steps, got {J.describe(got)}"))
         value = int(value.reshape(()))
         if not _steps_within(value, exact):
             raise J.Fail(f"{what}: expected {int(J.numbers(expected, what).reshape(()))} steps, got {value}\n"

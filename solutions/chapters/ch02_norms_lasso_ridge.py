@@ -93,9 +93,9 @@ def _diagnosing(candidates, hint, rtol, atol):
 def _pair(got, what):
     """The (coef, intercept) of a recorded result, or Fail."""
     if isinstance(got, Raised):
-        raise J.Fail(f"{what}: raised {got.name}: {got.message[:300]}")
+        raise J.Fail(N_(f"{what}: raised {got.name}: {got.message[:300]}"))
     if not isinstance(got, (tuple, list)) or len(got) != 2:
-        raise J.Fail(f"{what}: must return the tuple (coef, intercept), got {J.describe(got)}")
+        raise J.Fail(N_(f"{what}: must return the tuple (coef, intercept), got {J.describe(got)}"))
     return got
 
 
@@ -105,17 +105,17 @@ def _fit_compare(candidates, hint, rtol, atol, intercept_rtol=None, intercept_at
         try:
             coef, intercept = _pair(got, what)
             if getattr(coef, "dtype", "float64") in ("float32", "float16"):
-                raise J.Fail(f"{what}: coef has dtype {coef.dtype}; the fit must be computed in float64 (convert X "
+                raise J.Fail(N_(f"{what}: coef has dtype {coef.dtype}; the fit must be computed in float64 (convert X "
                              "and y with np.asarray(X, dtype=float)); scikit-learn's estimators keep float32 data in "
-                             "float32")
+                             "float32"))
             J.close(coef, expected[0], f"{what}: coef", rtol=rtol, atol=atol)
             if zeros:
                 mine = np.flatnonzero(J.numbers(coef, what) == 0).tolist()
                 theirs = np.flatnonzero(J.numbers(expected[0], what) == 0).tolist()
                 if mine != theirs:
-                    raise J.Fail(f"{what}: coef must be EXACTLY 0 at features {theirs} (where the converged Lasso "
+                    raise J.Fail(N_(f"{what}: coef must be EXACTLY 0 at features {theirs} (where the converged Lasso "
                                  f"has its zeros), yours is 0 at {mine}. Soft thresholding, max(|rho| - alpha, 0), "
-                                 "gives exact zeros; a tolerance or a gradient step does not")
+                                 "gives exact zeros; a tolerance or a gradient step does not"))
             _close(intercept, expected[1], f"{what}: intercept", rtol if intercept_rtol is None else intercept_rtol,
                    atol if intercept_atol is None else intercept_atol)
         except J.Fail as failure:
@@ -574,13 +574,13 @@ def _choose_alpha_case(alphas, errors, label=None):
 
     def compare(got, expected, what):
         if isinstance(got, Raised) or not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise J.Fail(f"{what}: expected a tuple (alpha, verdict), got {J.describe(got)}")
+            raise J.Fail(N_(f"{what}: expected a tuple (alpha, verdict), got {J.describe(got)}"))
         alpha = J.numbers(got[0], f"{what}: alpha")
         if alpha.size != 1 or np.iscomplexobj(alpha):
-            raise J.Fail(f"{what}: alpha: expected one number, got {J.describe(got[0])}")
+            raise J.Fail(N_(f"{what}: alpha: expected one number, got {J.describe(got[0])}"))
         if type(got[1]) is not str or got[1] not in ("ok", "extend_low", "extend_high"):
-            raise J.Fail(f"{what}: verdict: expected one of \"ok\", \"extend_low\", \"extend_high\", got "
-                         f"{J.describe(got[1])}")
+            raise J.Fail(N_(f"{what}: verdict: expected one of \"ok\", \"extend_low\", \"extend_high\", got "
+                         f"{J.describe(got[1])}"))
         want = (float(J.numbers(expected[0], what).reshape(())), expected[1])
         answer = (float(alpha.reshape(())), got[1])
         if abs(answer[0] - want[0]) > 1e-12 * abs(want[0]) or answer[1] != want[1]:

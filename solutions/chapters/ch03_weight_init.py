@@ -661,7 +661,7 @@ def _share_case(a, label=None):
     def compare(got, expected, what):
         value = J.numbers(got, what)
         if value.size != 1 or np.iscomplexobj(value):
-            raise J.Fail(f"{what}: expected one number (the share), got {J.describe(got)}")
+            raise J.Fail(N_(f"{what}: expected one number (the share), got {J.describe(got)}"))
         value = float(value.reshape(()))
         want = float(J.numbers(expected, what).reshape(()))
         if not abs(value - want) <= 1e-12 + 1e-9 * abs(want):

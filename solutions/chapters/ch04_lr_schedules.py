@@ -67,7 +67,7 @@ def _number(value, what):
     """A recorded rate as a float (a Python float, a numpy or 0-d torch number), or Fail."""
     arr = J.numbers(value, what)
     if arr.size != 1 or np.iscomplexobj(arr):
-        raise J.Fail(f"{what}: expected one number (the learning rate), got {J.describe(value)}")
+        raise J.Fail(N_(f"{what}: expected one number (the learning rate), got {J.describe(value)}"))
     return float(arr.reshape(()))
 
 
@@ -365,7 +365,7 @@ def _scheduler_rows(got, labels, what):
         if value is None:
             value = next((v for v in got.values() if isinstance(v, Raised)), None)
             if value is None:
-                raise J.Fail(f"{what}: {label}: the check did not record it (did the calls complete?)")
+                raise J.Fail(N_(f"{what}: {label}: the check did not record it (did the calls complete?)"))
         if isinstance(value, Raised):
             hint = _raised_hint(value)
             before = "" if label in got else f" before {label} could be read"
@@ -588,9 +588,9 @@ def _momentum_compare(inputs, dtype):
 
     def compare(got, expected, what):
         if isinstance(got, Raised):
-            raise J.Fail(f"{what}: raised {got.name}: {got.message[:300]}")
+            raise J.Fail(N_(f"{what}: raised {got.name}: {got.message[:300]}"))
         if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise J.Fail(f"{what}: must return the tuple (new_param, new_velocity), got {J.describe(got)}")
+            raise J.Fail(N_(f"{what}: must return the tuple (new_param, new_velocity), got {J.describe(got)}"))
         for name, value in zip(("new_param", "new_velocity"), got, strict=True):
             J.is_tensor(value, f"{what}: {name}")
             J.dtype_is(value, dtype, f"{what}: {name}", hint=N_("compute in the dtype of param (the tensors given)"))
@@ -632,9 +632,9 @@ def _trajectory_case(label, seed, shape, lrs, momentum, dampening=0.0, nesterov=
             what = f"{label}: step {k + 1}"
             result, want = got[f"call {k + 1}"], expected[f"call {k + 1}"]
             if isinstance(result, Raised):
-                raise J.Fail(f"{what}: raised {result.name}: {result.message[:300]}")
+                raise J.Fail(N_(f"{what}: raised {result.name}: {result.message[:300]}"))
             if not isinstance(result, (tuple, list)) or len(result) != 2:
-                raise J.Fail(f"{what}: must return the tuple (new_param, new_velocity), got {J.describe(result)}")
+                raise J.Fail(N_(f"{what}: must return the tuple (new_param, new_velocity), got {J.describe(result)}"))
             # the answer's own previous outputs equal the reference's (checked at the previous step)
             prev_p = to_numpy(start) if k == 0 else J.numbers(expected[f"call {k}"][0], what)
             prev_v = None if k == 0 else J.numbers(expected[f"call {k}"][1], what)
@@ -730,7 +730,7 @@ def _stable_lr_case(curvatures, momentum, nesterov, label=None):
     def compare(got, expected, what):
         value = J.numbers(got, what)
         if value.size != 1 or np.iscomplexobj(value):
-            raise J.Fail(f"{what}: expected one number (the largest stable learning rate), got {J.describe(got)}")
+            raise J.Fail(N_(f"{what}: expected one number (the largest stable learning rate), got {J.describe(got)}"))
         want = float(J.numbers(expected, what).reshape(()))
         value = float(value.reshape(()))
         if not _close(value, want):
