@@ -203,8 +203,16 @@ def marked_messages(path):
             literal = node.args[0]
             if isinstance(literal, ast.JoinedStr) or (isinstance(literal, ast.Constant)
                                                       and isinstance(literal.value, str)):
-                found.append((_fstring_template(literal, source), node.lineno))
+                # the grader translates a text line by line: a message of several lines is one entry per line
+                # that has words (a line that is only a value, e.g. ``{hint}``, is translated as that value)
+                found += [(line, node.lineno) for line in _fstring_template(literal, source).split("\n")
+                          if _has_words(line)]
     return sorted(found, key=lambda item: item[1])
+
+
+def _has_words(template):
+    """Whether ``template`` says something besides its {placeholders}."""
+    return re.search(r"[^\W\d_]", re.sub(r"\{[^{}]*\}", "", template.replace("{{", "").replace("}}", ""))) is not None
 
 
 def template_messages(path):

@@ -171,3 +171,17 @@ def test_a_detail_of_many_notes_is_read_in_linear_tries_and_keeps_every_note(mon
     korean = KOREAN.text(detail)
     assert korean.startswith("; ".join(notes)) and "malformed" not in korean and korean.count("; ") == 600
     assert len(tries) <= (2 * 300 + 1) * MAX_PARTS_PER_MESSAGE + 10, f"{len(tries)} tries for 601 parts"
+
+
+def test_a_message_of_several_lines_is_one_entry_per_line_with_words(tmp_path):
+    """The grader translates a text line by line, so a marked message spanning lines (a judge's verdict, then its
+    hint on the next line) is extracted line by line; a line that is only a value is not an entry."""
+    source = tmp_path / "judge.py"
+    source.write_text('from checks.words import N_\n\n\ndef fail(what, want, got, hint):\n'
+                      '    return N_(f"{what}: expected {want:.10g}, got {got:.10g}\\n{hint}")\n')
+    assert [m for m, _ in i18n.marked_messages(source)] == ["{what}: expected {want:.10g}, got {got:.10g}"]
+    ko = feedback.translator("ko", "04-lr-schedules")
+    english = "[2] decay(0.5): get_lr() with last_epoch = 3: expected [0.125], got [0.25]\na hint no template wrote"
+    korean = ko.text(english)
+    assert "expected" not in korean.splitlines()[0] and korean.splitlines()[1] == "a hint no template wrote"
+    assert sorted(NUMBER.findall(korean)) == sorted(NUMBER.findall(english))

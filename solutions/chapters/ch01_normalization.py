@@ -142,8 +142,8 @@ def _gd_steps_case(X, tol, label=None):
             raise J.Fail(N_(f"{what}: expected one whole number of steps, got {J.describe(got)}"))
         value = int(value.reshape(()))
         if not _steps_within(value, exact):
-            raise J.Fail(f"{what}: expected {int(J.numbers(expected, what).reshape(()))} steps, got {value}\n"
-                         f"{_gd_steps_hint(value, X, tol)}")
+            raise J.Fail(N_(f"{what}: expected {int(J.numbers(expected, what).reshape(()))} steps, got {value}\n"
+                         f"{_gd_steps_hint(value, X, tol)}"))
 
     return function_case("predicted_gd_steps", X, tol, compare=compare, label=label, hint=GD_RULE)
 

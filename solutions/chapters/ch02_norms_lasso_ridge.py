@@ -584,8 +584,8 @@ def _choose_alpha_case(alphas, errors, label=None):
         want = (float(J.numbers(expected[0], what).reshape(())), expected[1])
         answer = (float(alpha.reshape(())), got[1])
         if abs(answer[0] - want[0]) > 1e-12 * abs(want[0]) or answer[1] != want[1]:
-            raise J.Fail(f"{what}: expected ({want[0]:.6g}, {want[1]!r}), got ({answer[0]:.6g}, {answer[1]!r})\n"
-                         f"{_alpha_hint(answer, alphas, errors)}")
+            raise J.Fail(N_(f"{what}: expected ({want[0]:.6g}, {want[1]!r}), got ({answer[0]:.6g}, {answer[1]!r})\n"
+                         f"{_alpha_hint(answer, alphas, errors)}"))
 
     return function_case("choose_alpha", alphas, errors, compare=compare, label=label, hint=ALPHA_RULE)
 

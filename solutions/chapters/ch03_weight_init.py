@@ -667,7 +667,7 @@ def _share_case(a, label=None):
         if not abs(value - want) <= 1e-12 + 1e-9 * abs(want):
             hint = next((text for alt, text in _share_alternatives(a).values()
                          if abs(value - alt) <= 1e-12 + 1e-9 * abs(alt)), SHARE_RULE)
-            raise J.Fail(f"{what}: expected {want:.10g}, got {value:.10g}\n{hint}")
+            raise J.Fail(N_(f"{what}: expected {want:.10g}, got {value:.10g}\n{hint}"))
 
     return function_case("input_share", a, compare=compare, label=label, hint=SHARE_RULE)
 

@@ -94,8 +94,8 @@ def _schedule_case(fn, kwargs, steps, hint, label=None):
             return
         i = int(np.flatnonzero(~ok)[0])
         text = hint(steps, got_values, want, kwargs) if callable(hint) else hint
-        raise J.Fail(f"{label}: {int((~ok).sum())} of {len(steps)} rates differ; first at step {_fmt(steps[i])}: "
-                     f"expected {want[i]:.10g}, got {got_values[i]:.10g}\n{text}")
+        raise J.Fail(N_(f"{label}: {int((~ok).sum())} of {len(steps)} rates differ; first at step {_fmt(steps[i])}: "
+                     f"expected {want[i]:.10g}, got {got_values[i]:.10g}\n{text}"))
 
     return Case(label=label, steps=plan, judge=judge)
 
@@ -406,14 +406,14 @@ def _run_case(label, groups, kwargs, n_steps):
         rows = _scheduler_rows(got, labels, label)
         want = _scheduler_rows(expected, labels, label)
         if rows.shape != want.shape:
-            raise J.Fail(f"{label}: expected {want.shape[1]} rate(s) per step (one per param group), got "
-                         f"{rows.shape[1:]}\n{A_LIST}")
+            raise J.Fail(N_(f"{label}: expected {want.shape[1]} rate(s) per step (one per param group), got "
+                         f"{rows.shape[1:]}\n{A_LIST}"))
         ok = np.abs(rows - want) <= ATOL + RTOL * np.abs(want)
         if not ok.all():
             t, group = (int(i) for i in np.argwhere(~ok)[0])
-            raise J.Fail(f"{label}: optimizer.param_groups[{group}]['lr'] after {t} scheduler step(s): expected "
+            raise J.Fail(N_(f"{label}: optimizer.param_groups[{group}]['lr'] after {t} scheduler step(s): expected "
                          f"{want[t, group]:.10g}, got {rows[t, group]:.10g} ({int((~ok).sum())} of {ok.size} rates "
-                         f"differ)\n{_run_hint(list(range(n_steps + 1)), rows, want, kwargs)}")
+                         f"differ)\n{_run_hint(list(range(n_steps + 1)), rows, want, kwargs)}"))
         J.close(got["get_last_lr()"], want[-1], f"{label}: get_last_lr() at the end", rtol=RTOL, atol=ATOL,
                 hint=N_("get_last_lr() returns the rates of the last step(): leave LRScheduler.step() as it is"))
 
@@ -439,8 +439,8 @@ def _resume_case(label, groups, kwargs, first, then):
         ok = np.abs(rows - want) <= ATOL + RTOL * np.abs(want)
         if not ok.all():
             k, group = (int(i) for i in np.argwhere(~ok)[0])
-            raise J.Fail(f"{label}: optimizer.param_groups[{group}]['lr'] after step {first + 1 + k}: expected "
-                         f"{want[k, group]:.10g}, got {rows[k, group]:.10g}\n{CLOSED_FORM}")
+            raise J.Fail(N_(f"{label}: optimizer.param_groups[{group}]['lr'] after step {first + 1 + k}: expected "
+                         f"{want[k, group]:.10g}, got {rows[k, group]:.10g}\n{CLOSED_FORM}"))
 
     # what a rule that is not a closed form returns here depends on how it chains: the diagnosis compares the
     # closed-form facts of the next case instead of these numbers
@@ -460,8 +460,8 @@ def _closed_form_case(label, groups, kwargs, epochs):
         ok = np.abs(rows - want) <= ATOL + RTOL * np.abs(want)
         if not ok.all():
             k, group = (int(i) for i in np.argwhere(~ok)[0])
-            raise J.Fail(f"{label}: get_lr()[{group}] with last_epoch = {epochs[k]}: expected {want[k, group]:.10g}, "
-                         f"got {rows[k, group]:.10g}\n{CLOSED_FORM}")
+            raise J.Fail(N_(f"{label}: get_lr()[{group}] with last_epoch = {epochs[k]}: expected "
+                            f"{want[k, group]:.10g}, got {rows[k, group]:.10g}\n{CLOSED_FORM}"))
 
     return Case(label=label, steps=steps, judge=judge, random=tuple(labels))
 
@@ -484,15 +484,15 @@ def _reads_current_lr_case(label, groups, kwargs, epoch):
         first, again, changed = _scheduler_rows(got, labels, label)
         want = _scheduler_rows(expected, labels[:1], label)[0]
         if not _close(first, want, RTOL, ATOL):
-            raise J.Fail(f"{label}: get_lr() with last_epoch = {epoch}: expected {want.tolist()}, got "
-                         f"{first.tolist()}\n{CLOSED_FORM}")
+            raise J.Fail(N_(f"{label}: get_lr() with last_epoch = {epoch}: expected {want.tolist()}, got "
+                         f"{first.tolist()}\n{CLOSED_FORM}"))
         if not _close(again, first, RTOL, ATOL):
-            raise J.Fail(f"{label}: two calls of get_lr() with the same last_epoch gave {first.tolist()}, then "
-                         f"{again.tolist()}: get_lr() must not change any state\n{CLOSED_FORM}")
+            raise J.Fail(N_(f"{label}: two calls of get_lr() with the same last_epoch gave {first.tolist()}, then "
+                         f"{again.tolist()}: get_lr() must not change any state\n{CLOSED_FORM}"))
         if not _close(changed, first, RTOL, ATOL):
-            raise J.Fail(f"{label}: get_lr() gave {first.tolist()}, then {changed.tolist()} after the optimizer's "
+            raise J.Fail(N_(f"{label}: get_lr() gave {first.tolist()}, then {changed.tolist()} after the optimizer's "
                          f"current rates were set to {by_hand} by hand: get_lr() depends on group['lr']\n"
-                         f"{CLOSED_FORM}")
+                         f"{CLOSED_FORM}"))
 
     def quantities(got):
         try:
@@ -734,8 +734,8 @@ def _stable_lr_case(curvatures, momentum, nesterov, label=None):
         want = float(J.numbers(expected, what).reshape(()))
         value = float(value.reshape(()))
         if not _close(value, want):
-            raise J.Fail(f"{what}: expected {want:.10g}, got {value:.10g}\n"
-                         f"{_stable_lr_hint(value, curvatures, momentum, nesterov)}")
+            raise J.Fail(N_(f"{what}: expected {want:.10g}, got {value:.10g}\n"
+                         f"{_stable_lr_hint(value, curvatures, momentum, nesterov)}"))
 
     return function_case("largest_stable_lr", np.asarray(curvatures, dtype=float), momentum, nesterov=nesterov,
                          compare=compare, label=label, hint=STABLE_RULE)
