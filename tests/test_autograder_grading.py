@@ -2,7 +2,7 @@
 
 The class (tests/autograder_fixtures/attacks.py) uses the tiny course (one answer, two test cells,
 numpy only), so ~90 kernels cost little. It is graded once per module by the real command line with
-short limits (--cell-timeout 10, --notebook-timeout 25, --memory-mb 1024); the tests then read what the
+short limits (--cell-timeout 20, --notebook-timeout 40, --memory-mb 1024); the tests then read what the
 command wrote. The attacks aim at listeners of the test's own: a TCP socket on 127.0.0.1 and a unix
 socket in a host folder; neither may see a byte.
 """
@@ -26,8 +26,11 @@ from tests.autograder_fixtures import attacks, cli, tiny
 
 pytestmark = [pytest.mark.root, pytest.mark.bwrap, pytest.mark.slow]
 
-CELL_TIMEOUT = 10  # printing 100 MB takes ~2 s on an idle core, 4-8 s when the test suite loads both cores
-NOTEBOOK_TIMEOUT = 25
+# Honest-but-heavy cells must finish inside it on a loaded machine: printing 100 MB takes ~2 s on an idle core, 4-8 s
+# when the test suite loads both cores; the fork bomb's 240 forks (a fork costs ~12 ms in a sandboxed kernel) take
+# ~3 s idle and 6-9 s beside 6 busy processes, more when other work shares the cores.
+CELL_TIMEOUT = 20
+NOTEBOOK_TIMEOUT = 40
 MEMORY_MB = 1024
 
 
