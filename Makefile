@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # Workers for pytest-xdist (--dist loadscope): the cells of a notebook and the tests of a module stay on one
 # worker; tests/test_checks.py has one class per chapter, spread over the workers. Two workers on two cores: the
 # cores are full already, and a third only adds load to the fork-bomb test of tests/test_autograder_grading.py,
-# whose cell must reach the process limit within a 10 s cell timeout.
+# whose cell must reach the process limit within a 20 s cell timeout.
 WORKERS ?= 2
 SCHEDULE := -n $(WORKERS) --dist loadscope
 
