@@ -785,14 +785,9 @@ def _binomial_tail(n, k):
 
 
 def _scalar(value):
-    """A recorded number as a Python float, or None."""
-    if isinstance(value, (bool, np.bool_)):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, Array) and value.value.size == 1:
-        return float(value.value.reshape(()))
-    return None
+    """A recorded number as a Python float, or None (a bool is not a count)."""
+    number = J.scalar(value)
+    return number if type(number) is float else None
 
 
 def _mcnemar_compare(a, b):
