@@ -70,7 +70,7 @@ def test_a_verdict_is_translated_line_by_line_and_keeps_unknown_lines():
     from autograder.grading.judging import diagnosis_line
 
     verdict = "\n".join([
-        "2 of 6 checks fail.", diagnosis_line(mistake, all_chapters()[0], "https://example.org/book"),
+        "2 of 6 checks fail.", diagnosis_line(mistake, all_chapters()[0], "../book"),
         "It explains check(s) 1-2:",
         "[1] min_max_scale(X): 4 of 6 value(s) differ at index (0, 1): expected 0.5, got -1.224744871",
         "[2] min_max_scale(X): 5 of 6 value(s) differ: expected -2, got 2",  # empty {where} and {nan_note}
