@@ -12,6 +12,7 @@ Properties (Hypothesis, fixed seed in ``make test``; ``make fuzz`` runs them wit
   equal a clean run's; a submission whose records break judging twice is listed for review, not retried.
 """
 
+import dataclasses
 import json
 import os
 
@@ -127,7 +128,8 @@ def test_honest_records_pass_and_the_judging_deadline_fails_only_the_slow_test(m
 
 # -- the grading parent, workers scripted ---------------------------------------------------------------------
 class ScriptedEngine:
-    """An engine that answers each job with a KernelRun made here, and renders feedback in this process."""
+    """An engine whose worker task answers each job with a KernelRun made here, judged and rendered in this
+    process as on a worker."""
 
     name = "local"
     workers = 2
@@ -141,13 +143,12 @@ class ScriptedEngine:
     def submit(self, fn, *args):
         import concurrent.futures as cf
 
-        from autograder.grading import feedback
+        from autograder.grading import verdicts
 
         future = cf.Future()
-        if fn is feedback.render_task:
-            future.set_result(fn(*args))
-        else:
-            future.set_result(self.runs[args[0].student_id])
+        assert fn is verdicts.grade_task, fn
+        job, mst, judging_, limits, _sandboxed = args  # the worker's part after the kernel, in this process
+        future.set_result(verdicts.graded(job, self.runs[job.student_id], mst, judging_, limits))
         return future
 
     def wait(self, futures, timeout=1.0):
@@ -260,7 +261,7 @@ def test_garbage_records_of_several_students_leave_honest_classmates_as_a_clean_
 
 def test_a_submission_that_breaks_judging_is_a_grader_error_then_listed_for_review(tmp_path, tiny_class, monkeypatch):
     from autograder.grading import decide as decide_module
-    from autograder.grading import scheduler
+    from autograder.grading import scheduler, verdicts
 
     def runs(mst):
         return {s: _honest_run(mst, s, a) for s, a in tiny_class.items()}
@@ -272,7 +273,7 @@ def test_a_submission_that_breaks_judging_is_a_grader_error_then_listed_for_revi
             raise OverflowError("a bug this submission's records trigger")
         return original(batch, job, run)
 
-    monkeypatch.setattr(scheduler, "decide", broken)
+    monkeypatch.setattr(verdicts, "decide", broken)  # judging runs on the worker
     rows, log, graded = _grade(tmp_path, runs)
     assert graded == 3
     assert rows["correct"][:2] == ("ok", 3.0) and rows["stub"][:2] == ("ok", 0.0)
@@ -284,7 +285,7 @@ def test_a_submission_that_breaks_judging_is_a_grader_error_then_listed_for_revi
     rows, log, graded = _grade(tmp_path, runs)  # listed for review: not retried until the file changes
     assert graded == 0 and rows["wrong"][0] == "grader_error"
     tiny.write(tmp_path / "class", "wrong", notebook=tiny.student_notebook(tiny.WRONG + "\n# resubmitted"))
-    monkeypatch.setattr(scheduler, "decide", original)
+    monkeypatch.setattr(verdicts, "decide", original)
     rows, log, graded = _grade(tmp_path, runs)
     assert graded == 1 and rows["wrong"][:2] == ("ok", 0.0)
 
@@ -409,10 +410,12 @@ def test_a_task_past_its_deadline_loses_its_worker_and_the_batch_goes_on(tmp_pat
     from autograder.grading.command import parse
 
     monkeypatch.setattr(scheduler, "TASK_MARGIN", 0.1)
+    monkeypatch.setattr(scheduler.judging, "JUDGE_SECONDS", 0.1)  # a task's deadline counts judging and rendering
     args = parse([tmp_path / "class", "--out", tmp_path / "out", "--source", tmp_path / "course" / "source",
                   "--notebook-timeout", 0.1])
     batch = Batch(args)
     batch.prepare()
+    batch.limits = dataclasses.replace(batch.limits, render_seconds=0.1)
     try:
         batch.log, batch.interrupts, batch.phases = io.StringIO(), scheduler.Interrupts(), {}
         mst = batch.masters[tiny.ASSIGNMENT]

@@ -351,7 +351,7 @@ def test_a_kernel_that_did_not_start_is_tried_again_and_then_is_a_grader_error(m
     import io
     import types
 
-    from autograder.common.records import Job
+    from autograder.common.records import GradedRun, Job
     from autograder.common.retry import KERNEL_START, Retry
     from autograder.grading import scheduler
 
@@ -359,8 +359,11 @@ def test_a_kernel_that_did_not_start_is_tried_again_and_then_is_a_grader_error(m
     not_started = KernelRun("ann", "99-tiny", died_at=-1,
                             grader_error="the kernel did not start: RuntimeError(\"can't start new thread\")")
     ran = KernelRun("ann", "99-tiny", notebook="{}")
-    engine = _ScriptedEngine([not_started] * failures + [ran])
-    batch = types.SimpleNamespace(masters={"99-tiny": None}, log=io.StringIO(), limits=Limits())
+    # what a worker returns for a run it did not judge (the parent decides those itself)
+    engine = _ScriptedEngine([GradedRun(run) for run in [not_started] * failures + [ran]])
+    batch = types.SimpleNamespace(masters={"99-tiny": types.SimpleNamespace(tests=())}, log=io.StringIO(),
+                                  limits=Limits())
+    monkeypatch.setattr(scheduler.verdicts, "judging_of", lambda batch, aid: None)
     grader = scheduler.Grader(batch, engine, sandboxed=True)
     judged = []
     monkeypatch.setattr(grader, "_judge", lambda job, run: judged.append(run))

@@ -1,6 +1,8 @@
-"""Typed records that cross process boundaries: the parent sends a :class:`Job`, a worker (a local
-pool process or a Dask worker) returns a :class:`KernelRun`, the parent decides an :class:`Outcome`
-and has a worker render a :class:`FeedbackRequest` into a :class:`FeedbackPage`.
+"""Typed records that cross process boundaries: the parent sends a :class:`Job` (with the assignment's
+:class:`Master` and :class:`Judging`, shared once per batch), a worker (a local pool process or a Dask
+worker) runs it in a sandboxed kernel (a :class:`KernelRun`), decides its :class:`Outcome`, renders its
+:class:`FeedbackRequest` into a :class:`FeedbackPage`, and returns all of it as one :class:`GradedRun`,
+which the parent checks for shape before recording it.
 
 All are plain picklable dataclasses of strings, numbers, bytes and tuples: a worker on another
 machine needs nothing but these (it never reads the submissions folder or the gradebook).
@@ -196,3 +198,43 @@ class Outcome:
     mistakes: tuple = ()  # ids of diagnosed mistakes
     repaired: bool = False
     forked: bool = False
+
+
+@dataclass(frozen=True)
+class Judging:
+    """What a worker needs, besides the :class:`Master`, to judge, diagnose and render one assignment's
+    submissions (shared with every worker once per batch, like the master). The chapter's declaration and the
+    reference are the worker's own (``solutions.chapters``, same commit); what may change between batches
+    travels here: the seed, the source notebook (its sha and answer cells), the settings of the batch."""
+
+    assignment_id: str
+    source_sha: str  # the source notebook's: with ``answers``, what the catalogue's records are computed from
+    seed: int | None  # the batch's hidden-input seed (the gradebook's)
+    answers: tuple  # (grade_id, code) of the source's answer cells (the catalogue's mistakes are edits of them)
+    secrets: frozenset  # lines the feedback must never show (feedback.leaks)
+    book_url: str
+    hidden_markers: tuple  # (begin, end) of hidden-test regions, from the course's nbgrader config
+    render_seconds: float
+    translators: tuple = ()  # (language, Translator) of each edition's language; others speak English
+
+    def translator(self, language):
+        return dict(self.translators).get(language, ENGLISH)
+
+
+@dataclass(frozen=True)
+class GradedRun:
+    """What a worker returns for one job: the run's facts, the verdict and the feedback page.
+
+    ``run`` is the :class:`KernelRun` without its raw records and notebook (timings include judge and
+    render). ``outcome`` is None when the worker did not judge: a kernel that did not start (the parent
+    tries it again) or judging that raised (``judging_failed``: the traceback's text; the parent records
+    the grader error as it always has). ``notebook_json``: the judged notebook, None when nothing can be
+    shown; ``page``: its feedback page, None with ``render_error`` when rendering failed.
+    """
+
+    run: KernelRun
+    outcome: Outcome | None = None
+    notebook_json: str | None = None
+    page: str | None = None
+    render_error: str = ""
+    judging_failed: str = ""

@@ -1,8 +1,9 @@
 """Where jobs run: a pool of local worker processes, or a Dask cluster (``--scheduler``).
 
-Both run the grading parent's task functions (:func:`execute_task`: a job in a sandboxed kernel;
-:func:`autograder.grading.feedback.render_task`: a feedback page) and return their plain records;
-the grading parent is the only place that judges and the only writer of the gradebook. An engine's
+Both run the grading parent's task function (:func:`autograder.grading.verdicts.grade_task`: a job in
+a sandboxed kernel through :func:`execute_task`, then judged and rendered on the worker) and return its
+typed record; the worker process is as trusted as the parent (the kernel is not: it is a fresh process in
+bubblewrap), the parent checks each result's shape and is the only writer of the gradebook. An engine's
 :meth:`wait` returns the finished futures; a future's ``result()`` raises :class:`WorkerLost` when
 the process that ran it died (the parent runs the task again, see :mod:`autograder.common.retry`)
 and :class:`EngineGone` when the cluster itself went away.

@@ -3,8 +3,11 @@
 From the chapter's declaration (:mod:`solutions.chapters`) and its source notebook: the locked cells
 as the kernel may see them (test cells whose hidden region is the probe call), the test cells with
 their points and answers, the setup cells, the call plans, the probe's source, and the imports a
-fork server does once for the whole course. Workers (local or on a Dask cluster) get nothing else:
-no reference package, no hidden tests, no gradebook.
+fork server does once for the whole course. The kernel gets nothing else: no reference package, no
+hidden tests, no gradebook. (The worker process that starts it is trusted and judges its records with the
+reference, :mod:`autograder.grading.verdicts`; the kernel is a fresh process in bubblewrap started by
+``Popen``, or forked from the slot's fork server, itself a fresh Python started by ``Popen`` in bubblewrap with
+nothing of the repository mounted: neither ever sees the worker's memory.)
 """
 
 import json

@@ -1,28 +1,31 @@
-"""The batch loop: jobs to workers, verdicts here, feedback pages to workers, results into the gradebook.
+"""The batch loop: jobs to workers, their verdicts checked here, results into the gradebook.
 
-A submission goes through two tasks on a worker and two steps here, each a typed record:
+A submission is one task on a worker and one step here, each a typed record:
 
-1. :class:`RunTask`: its notebook runs in a sandboxed kernel on a worker, which returns a
-   :class:`~autograder.common.records.KernelRun` (facts and raw records, never a verdict);
-2. :meth:`Grader._judge`: this process decides the :class:`~autograder.common.records.Outcome`
-   (:func:`autograder.grading.decide.decide`);
-3. :class:`RenderTask`: a worker renders its feedback page (a
-   :class:`~autograder.common.records.FeedbackPage`);
-4. :meth:`Grader._record`: this process writes the page and the graded notebook, and queues the
-   gradebook entry; :meth:`Grader._flush` writes the queued entries in one transaction every
-   :data:`FLUSH_RESULTS` results or :data:`FLUSH_SECONDS` seconds and at the end (Ctrl-C included), whole
-   submissions only (Ctrl-C waits for the end of a flush). A SIGKILL loses the unflushed entries: the next
-   run grades those submissions again.
+1. :func:`~autograder.grading.verdicts.grade_task` (:class:`RunTask`): on a worker, its notebook runs in a
+   sandboxed kernel (a :class:`~autograder.common.records.KernelRun`), the worker decides the
+   :class:`~autograder.common.records.Outcome` with :func:`autograder.grading.decide.decide` (decode, judge,
+   diagnose, nbgrader's scores, leak check) and renders the feedback page, and returns a
+   :class:`~autograder.common.records.GradedRun` (facts, verdict, judged notebook, page; never the raw records);
+2. :meth:`Grader._verdict`: this process checks its shape (:func:`~autograder.grading.verdicts.checked`: a
+   malformed result is the submission's grader error), then :meth:`Grader._record` writes the page and the
+   graded notebook and queues the gradebook entry; :meth:`Grader._flush` writes the queued entries in one
+   transaction every :data:`FLUSH_RESULTS` results or :data:`FLUSH_SECONDS` seconds and at the end (Ctrl-C
+   included), whole submissions only (Ctrl-C waits for the end of a flush). A SIGKILL loses the unflushed
+   entries: the next run grades those submissions again.
 
 A kernel that could not start, and a worker process that died, are tried again under the policies
-of :mod:`autograder.common.retry`; a task that raised becomes the submission's grader error.
+of :mod:`autograder.common.retry` (a lost worker runs the whole task again); a task that raised becomes the
+submission's grader error. Runs the worker did not judge (the last failed start, the last lost worker, a
+task that raised) are decided here, with the same :func:`~autograder.grading.decide.decide`.
 
-One submission can never stop the batch: everything this process does for it (decide, render request,
-record) runs inside one boundary (:meth:`Grader._guarded`), where any exception becomes that submission's
-``grader_error`` (its traceback in grader.log) and the batch goes on. A submission whose own records
-made judging fail twice in a row on the same file is listed for review and not graded again until it
-changes (:data:`JUDGING_FAILED`). Every task has a wall-clock deadline here (:meth:`Grader._deadline`):
-past it, its worker is treated as lost and replaced (:meth:`~autograder.execution.engines.LocalEngine.abandon`).
+One submission can never stop the batch: everything this process does for it (check, record) runs inside
+one boundary (:meth:`Grader._guarded`), where any exception becomes that submission's ``grader_error`` (its
+traceback in grader.log) and the batch goes on. Judging that raised on the worker is recorded exactly as
+if it had raised here: a submission whose own records made judging fail twice in a row on the same file is
+listed for review and not graded again until it changes (:data:`JUDGING_FAILED`). Every task has a
+wall-clock deadline here (:meth:`Grader._deadline`): past it, its worker is treated as lost and replaced
+(:meth:`~autograder.execution.engines.LocalEngine.abandon`).
 """
 
 import signal
@@ -32,14 +35,13 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-import nbformat
 from nbformat import NotebookNode
 
-from autograder.common.records import FeedbackPage, FeedbackRequest, Job, KernelRun, Outcome, Status
+from autograder.common.records import Job, KernelRun, Outcome, Status
 from autograder.common.retry import KERNEL_START, WORKER_LOST
 from autograder.common.words import N_
 from autograder.execution import engines
-from autograder.grading import feedback, gradebook
+from autograder.grading import feedback, gradebook, judging, verdicts
 from autograder.grading.decide import decide
 from autograder.grading.outputs import write_outputs
 from autograder.grading.pages import status_page
@@ -49,10 +51,10 @@ from autograder.grading.pages import status_page
 FLUSH_RESULTS = 50
 FLUSH_SECONDS = 1.0
 IN_FLIGHT_PER_WORKER = 2  # notebooks queued per worker: one running, one ready to start
-# beyond --notebook-timeout, what one task may take on its worker: a fork server's start (its imports, up to
-# 120 s on a busy machine), the kernel's start and teardown, preparing the notebook
+# beyond --notebook-timeout, judging and rendering, what one task may take on its worker: a fork server's start
+# (its imports, up to 120 s on a busy machine), the kernel's start and teardown, preparing the notebook
 TASK_MARGIN = 180.0
-# the detail of a grader error raised while this process judged a submission's own records; the second one
+# the detail of a grader error raised while judging a submission's own records (on a worker); the second one
 # in a row on the same file lists it for review instead of grading it again at every run
 JUDGING_FAILED = N_("grader error while judging this submission's records")
 REVIEW_JUDGING = N_("judging failed twice on this file: not graded again until the file changes")
@@ -76,27 +78,14 @@ class Queued:
 
 @dataclass(frozen=True)
 class RunTask:
-    """A submission's notebook running in a sandboxed kernel on a worker; its result is a KernelRun."""
+    """A submission on a worker: run in a sandboxed kernel, judged, rendered; its result is a GradedRun."""
 
     job: Job
 
     def failed(self, err):
-        """The KernelRun of a task that raised: a grader error, never the student's fault."""
+        """The KernelRun of a task that raised: a grader error, never the student's fault (decided here)."""
         text = "".join(traceback.format_exception(err))[-3000:]
         return KernelRun(self.job.student_id, self.job.assignment_id, grader_error=text)
-
-
-@dataclass(frozen=True)
-class RenderTask:
-    """A judged submission's feedback page rendering on a worker; its result is a FeedbackPage."""
-
-    job: Job
-    outcome: Outcome
-    judged: NotebookNode
-    run: KernelRun
-
-    def failed(self, err):
-        return FeedbackPage(html=None, seconds=0.0, error=f"{type(err).__name__}: {str(err)[:120]}")
 
 
 class Interrupts:
@@ -136,7 +125,7 @@ class Interrupts:
 
 
 class Grader:
-    """Feeds jobs to an engine, judges what comes back, has feedback rendered, records outcomes.
+    """Feeds jobs to an engine, checks the verdicts that come back, records outcomes.
 
     ``batch`` is a prepared :class:`~autograder.grading.batch.Batch`; ``engine`` a local pool or a
     Dask cluster (:mod:`autograder.execution.engines`); ``on_outcome`` is called with each recorded
@@ -148,14 +137,15 @@ class Grader:
         self.on_outcome = on_outcome or (lambda outcome: None)
         self.attempts = Counter()  # job key -> failed tries (kernel not started, worker lost)
         self.deferred = []  # (monotonic time, job): kernels that did not start, to be tried again
-        self.tasks = {}  # future -> RunTask | RenderTask
+        self.tasks = {}  # future -> RunTask
         self.deadlines = {}  # future -> monotonic time after which its worker counts as lost
         self.shared = {aid: engine.share(m) for aid, m in batch.masters.items()}
+        self.judging = {aid: engine.share(verdicts.judging_of(batch, aid)) for aid in batch.masters}
         self.queued = []  # Queued: recorded on disk, not yet in the gradebook
         self.queued_since = None  # monotonic time of the oldest queued entry
 
     def run(self, jobs):
-        """Grade ``jobs`` to the end: each is run, judged, rendered and recorded exactly once.
+        """Grade ``jobs`` to the end: each is run, judged, rendered (on a worker) and recorded exactly once.
 
         At most :data:`IN_FLIGHT_PER_WORKER` notebooks per worker are queued at a time. Returns when every
         job is recorded; raises KeyboardInterrupt (never in the middle of a record) and
@@ -189,39 +179,31 @@ class Grader:
                 except engines.EngineGone:
                     raise
                 except Exception as err:  # noqa: BLE001 - a task raised: a grader error, never the student's
-                    result = task.failed(err)
-                if isinstance(task, RunTask):
-                    self._guarded(task.job, lambda t=task, r=result: self._ran(t.job, r))
-                else:
-                    self._guarded(task.job, lambda t=task, r=result: self._rendered(t, r))
+                    self._guarded(task.job, lambda t=task, e=err: self._judge(t.job, t.failed(e)))
+                    continue
+                self._guarded(task.job, lambda t=task, r=result: self._ran(t.job, r))
             self._expire(queue)
 
     # -- tasks on the workers ------------------------------------------------------------------
     def _deadline(self, task):
-        """Seconds from submission after which ``task``'s worker is lost: its own time limit plus
-        :data:`TASK_MARGIN`, for itself and for the one task that may be queued ahead of it on its worker."""
+        """Seconds from submission after which ``task``'s worker is lost: its own time limits (the notebook's,
+        judging's per test, rendering's) plus :data:`TASK_MARGIN`, for itself and for the tasks that may be
+        queued ahead of it on its worker."""
         limits = self.batch.limits
-        own = (limits.notebook_timeout if isinstance(task, RunTask) else limits.render_seconds) + TASK_MARGIN
-        return IN_FLIGHT_PER_WORKER * (limits.notebook_timeout + TASK_MARGIN) + own
+        tests = len(self.batch.masters[task.job.assignment_id].tests)
+        one = limits.notebook_timeout + judging.JUDGE_SECONDS * tests + limits.render_seconds + TASK_MARGIN
+        return (IN_FLIGHT_PER_WORKER + 1) * one
 
     def _track(self, future, task):
         self.tasks[future] = task
         self.deadlines[future] = time.monotonic() + self._deadline(task)
 
     def _submit_run(self, job):
-        mst = self.shared.get(job.assignment_id) or self.batch.masters[job.assignment_id]
-        future = self.engine.submit(engines.execute_task, job, mst, self.batch.limits, self.sandboxed)
+        aid = job.assignment_id
+        mst = self.shared.get(aid) or self.batch.masters[aid]
+        future = self.engine.submit(verdicts.grade_task, job, mst, self.judging[aid], self.batch.limits,
+                                    self.sandboxed)
         self._track(future, RunTask(job))
-
-    def _submit_render(self, task):
-        mst = self.batch.masters[task.job.assignment_id]
-        request = FeedbackRequest(
-            notebook_json=nbformat.writes(task.judged), assignment_id=task.job.assignment_id,
-            scores=dict(task.outcome.scores), max_score=mst.max_score, status=task.outcome.status.value,
-            detail=task.outcome.detail, seconds=self.batch.limits.render_seconds,
-            hidden_markers=(self.batch.markers.begin_hidden, self.batch.markers.end_hidden),
-            translator=feedback.translator(task.run.language, task.job.assignment_id))
-        self._track(self.engine.submit(feedback.render_task, request), task)
 
     def _expire(self, queue):
         """Tasks past their deadline: their workers are lost (replaced by the engine), the tasks run again."""
@@ -247,19 +229,14 @@ class Grader:
             self.deadlines.clear()
             self.engine.restart()
             for other in others:
-                if isinstance(other, RunTask):
-                    queue.insert(0, other.job)
-                else:
-                    self._guarded(other.job, lambda o=other: self._submit_render(o))
+                queue.insert(0, other.job)
         self.attempts[job.key] += 1
         if WORKER_LOST.exhausted(self.attempts[job.key]):
             run = KernelRun(job.student_id, job.assignment_id, grader_error=f"the worker process was lost "
                             f"{WORKER_LOST.attempts} times on this submission ({lost})")
             self._guarded(job, lambda: self._judge(job, run))
-        elif isinstance(task, RunTask):
-            queue.insert(0, job)
         else:
-            self._submit_render(task)
+            queue.insert(0, job)
 
     # -- the parent's part of one submission -----------------------------------------------------
     def _guarded(self, job, step):
@@ -272,10 +249,11 @@ class Grader:
         except BaseException as err:  # noqa: BLE001 - the boundary of one submission: nothing escapes it
             self._failed(job, err)
 
-    def _failed(self, job, err):
-        """Record ``job`` as a grader error caused while this process handled its results."""
-        text = "".join(traceback.format_exception(err))[-6000:]
-        print(f"grader error on {job.student_id}/{job.assignment_id} (grading parent):\n{text}", file=self.batch.log)
+    def _failed(self, job, err, where="grading parent"):
+        """Record ``job`` as a grader error caused while handling its results (here, or judging on ``where``:
+        ``err`` is then the traceback's text the worker sent)."""
+        text = err if isinstance(err, str) else "".join(traceback.format_exception(err))[-6000:]
+        print(f"grader error on {job.student_id}/{job.assignment_id} ({where}):\n{text}", file=self.batch.log)
         try:
             self.batch.gb.db.rollback()  # a half-written submission of the gradebook is not kept
         except Exception:  # noqa: BLE001
@@ -307,9 +285,34 @@ class Grader:
             pass
         self.on_outcome(outcome)
 
-    def _ran(self, job, run):
-        if not self._retry_start(job, run):
+    def _ran(self, job, result):
+        """A worker's result for ``job``: checked for shape, then tried again, recorded, or decided here."""
+        try:
+            graded, judged = verdicts.checked(result, job, self.batch.masters[job.assignment_id])
+        except verdicts.Malformed as err:
+            why = N_(f"the worker's result was malformed: {err}")
+            self._judge(job, KernelRun(job.student_id, job.assignment_id, grader_error=why))
+            return
+        if not self._retry_start(job, graded.run):
+            self._verdict(job, graded, judged)
+
+    def _verdict(self, job, graded, judged):
+        """Record the verdict the worker reached (a run it did not judge is decided here)."""
+        run = graded.run
+        if graded.judging_failed:
+            self._failed(job, graded.judging_failed, where=f"judging on {run.worker or 'a worker'}")
+            return
+        if graded.outcome is None:
             self._judge(job, run)
+            return
+        if run.grader_error:
+            print(f"grader error on {job.student_id}/{job.assignment_id} ({run.worker}):\n{run.grader_error}",
+                  file=self.batch.log)
+        outcome = graded.outcome
+        if graded.render_error:
+            detail = N_(f"feedback could not be rendered ({graded.render_error})")
+            outcome = replace(outcome, detail="; ".join(filter(None, [outcome.detail, detail])))
+        self._record(job, outcome, judged, run, graded.page)
 
     def _retry_start(self, job, run):
         """Defer a job whose kernel failed before any student code ran (e.g. without root, another
@@ -325,26 +328,16 @@ class Grader:
         return True
 
     def _judge(self, job, run):
-        """Decide the outcome of ``run``; render its feedback on a worker, or record it at once."""
+        """Decide here the outcome of a run no worker judged (a grader error: nothing to judge or render)."""
         if run.grader_error:
             print(f"grader error on {job.student_id}/{job.assignment_id} ({run.worker}):\n{run.grader_error}",
                   file=self.batch.log)
         started = time.monotonic()
         outcome, judged = decide(self.batch, job, run)
         run.timings["judge"] = time.monotonic() - started
-        if judged is None:
-            self._record(job, outcome, None, run, page=None)
-        else:
-            self._submit_render(RenderTask(job, outcome, judged, run))
-
-    def _rendered(self, task, page):
-        outcome = task.outcome
-        if page.error:
-            detail = N_(f"feedback could not be rendered ({page.error})")
-            outcome = replace(outcome, detail="; ".join(filter(None, [outcome.detail, detail])))
-        else:
-            task.run.timings["render"] = page.seconds
-        self._record(task.job, outcome, task.judged, task.run, page.html)
+        if judged is not None:  # a run with a notebook is the worker's to judge, never this process's
+            raise RuntimeError(f"a run with a notebook reached the parent unjudged ({outcome.status.value})")
+        self._record(job, outcome, None, run, page=None)
 
     def _record(self, job, outcome, judged, run, page, failure=False):
         """Write one submission's page and notebook, and queue its gradebook entry (:meth:`_flush`)."""
