@@ -76,7 +76,7 @@ def print_summary(batch, where, box, counts, problems, elapsed, interrupted, gon
     if graded and batch.phases:
         print("seconds per notebook: " + ", ".join(f"{p} {batch.phases[p] / graded:.2f}" for p in PHASES
                                                     if p in batch.phases)
-              + " (prepare, kernel start and cells on the workers; judging, rendering (a worker) and recording here)")
+              + " (prepare, kernel start, cells, judging and rendering on the workers; recording here)")
     if box is None or box.enabled:
         started = graded - counts[Status.INVALID_NOTEBOOK] - counts[Status.MISSING_NOTEBOOK]
         print(f"kernels: {batch.forked} of {started} forked by a fork server per worker slot (the course's imports "
