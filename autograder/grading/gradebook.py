@@ -3,7 +3,10 @@
 The assignment is registered exactly as ``nbgrader generate_assignment`` does it (its own
 preprocessors up to ``SaveCells``), submissions and grades exactly as ``nbgrader autograde``
 does (``update_or_create_submission`` and its ``SaveAutoGrades`` preprocessor), so nbgrader's
-formgrader, ``nbgrader export`` and this package read the same database.
+formgrader, ``nbgrader export`` and this package read the same database. :func:`record` writes the
+rows of those calls for a whole transaction of results with a few queries per submission (nbgrader's own
+``SaveAutoGrades`` scoring objects loaded once); :func:`record_per_call`, the calls themselves, is what a
+property test proves it equal to.
 
 Two tables of our own live next to nbgrader's (nbgrader ignores them):
 
@@ -33,16 +36,21 @@ from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_notebook
+from nbgrader import utils as nbgrader_utils
 from nbgrader.api import (
     Assignment,
     BaseCell,
     Comment,
     Grade,
     Gradebook,
+    GradeCell,
+    MissingEntry,
     Notebook,
+    SolutionCell,
     Student,
     SubmittedAssignment,
     SubmittedNotebook,
+    TaskCell,
 )
 from nbgrader.plugins.export import CsvExportPlugin
 from sqlalchemy import (
@@ -54,6 +62,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     event,
     insert,
@@ -63,7 +72,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, joinedload, undefer
+from sqlalchemy.orm import Session, joinedload, selectinload, undefer
 from traitlets.config import Config
 
 from autograder.common.fileio import atomic_write
@@ -242,18 +251,22 @@ def recorded(gb):
 def one_transaction(gb):
     """Every :func:`record` inside the block in one transaction of the database, committed at its end.
 
-    nbgrader's API commits after each change; inside the block its commits (and :func:`record`'s own) end only
-    the ORM session's unit of work, on a connection whose transaction SQLAlchemy lets the session join but not
-    commit (``join_transaction_mode="rollback_only"``). A block holds whole submissions only, so a SIGKILL
-    loses the last block, never half a submission; an exception rolls the whole block back and is raised.
+    nbgrader's API commits after each change; inside the block its commits (and :func:`record_per_call`'s own)
+    end only the ORM session's unit of work, on a connection whose transaction SQLAlchemy lets the session join
+    but not commit (``join_transaction_mode="rollback_only"``). :func:`record` does not commit at all: what it
+    wrote is flushed at the end of the block, with the journal rows (:class:`_Flush`). A block holds whole
+    submissions only, so a SIGKILL loses the last block, never half a submission; an exception rolls the whole
+    block back and is raised.
     """
     gb.db.commit()  # what the batch's own session holds is written before the block starts
     session = gb.db
     with gb.engine.connect() as conn:
         transaction = conn.begin()
         gb.db = Session(bind=conn, join_transaction_mode="rollback_only", autoflush=True)
+        gb.db.info[_FLUSH] = _Flush()
         try:
             yield
+            gb.db.info[_FLUSH].finish(gb.db)
             gb.db.flush()
             transaction.commit()
         except BaseException:
@@ -268,7 +281,224 @@ def one_transaction(gb):
 
 def record(gb, job, outcome, judged_nb, seconds, worker, review=()):
     """Store one finished outcome: student, submission and grades as ``nbgrader autograde`` does (its
-    ``SaveAutoGrades``), then the journal row, last, in one transaction: a row means "complete"."""
+    ``SaveAutoGrades``), and the journal row with the submission's score, written at the end of the transaction,
+    after every grade of it: a row means "complete".
+
+    The rows are those of :func:`record_per_call` (nbgrader's API call by call; a property test proves it), at a
+    few queries per submission instead of one per cell: inside :func:`one_transaction` nothing is committed nor
+    expired until the block ends, the assignment's cells are read once per block, a submission's grades and
+    comments in one query each, and nbgrader's own ``SaveAutoGrades`` scores the notebook on them
+    (:class:`_Submission`). Outside a block, the call is a block of its own."""
+    if isinstance(gb.db, Session) and _FLUSH in gb.db.info:
+        _record(gb, gb.db.info[_FLUSH], job, outcome, judged_nb, seconds, worker, review)
+    else:
+        with one_transaction(gb):
+            _record(gb, gb.db.info[_FLUSH], job, outcome, judged_nb, seconds, worker, review)
+
+
+def _record(gb, flush, job, outcome, judged_nb, seconds, worker, review):
+    sid, aid = outcome.student_id, outcome.assignment_id
+    in_gradebook = outcome.status is not Status.GRADER_ERROR and not (
+        outcome.status is Status.INVALID_NOTEBOOK and _id_problem(sid))
+    with gb.db.no_autoflush:  # what the block adds is written once, at its end
+        submission = flush.submission(gb, aid, sid, job.timestamp_text) if in_gradebook else None
+        if submission is not None and judged_nb is not None:
+            resources = {"nbgrader": {"notebook": aid, "assignment": aid, "student": sid}}
+            flush.saver(submission).preprocess(judged_nb, resources)
+        if submission is not None:
+            for name, grade in submission.grades_of(aid).items():
+                if name not in outcome.scores or judged_nb is None:  # not graded: 0; a manual grade to review
+                    grade.auto_score = 0.0
+                    grade.needs_manual_grade = grade.manual_score is not None
+        flush.journal[(sid, aid)] = (submission, dict(
+            student_id=sid, assignment_id=aid, status=outcome.status.value, detail=outcome.detail,
+            mistakes=";".join(outcome.mistakes), review="; ".join(review), repaired=outcome.repaired,
+            max_score=sum(m for _s, m in outcome.scores.values()) or None,
+            timestamp=job.timestamp_text, submission_sha=job.submission_sha, source_sha=flush.source_sha(gb, aid),
+            seconds=seconds, worker=worker[:256], graded_at=datetime.now(UTC).replace(tzinfo=None),
+            page_state=page_state(outcome.scores, {}, 0.0, outcome.status.value, outcome.detail) if judged_nb
+            else "",
+        ))
+
+
+_FLUSH = "autograder_flush"  # the key of a block's _Flush in its session's ``info``
+
+
+class _Flush:
+    """What one :func:`one_transaction` block has read and written through :func:`record`: nbgrader's objects,
+    loaded once and never expired inside the block, and the journal rows, written at its end."""
+
+    def __init__(self):
+        self.students = {}  # id -> Student
+        self.assignments = {}  # name -> _Cells
+        self.submissions = {}  # (assignment, student) -> _Submission
+        self.journal = {}  # (student, assignment) -> (_Submission or None, journal row)
+        self.sources = {}  # assignment -> the sha of its registered source
+
+    def student(self, gb, sid):
+        """``update_or_create_student(sid)``."""
+        student = self.students.get(sid)
+        if student is None:
+            student = gb.db.get(Student, sid)
+            if student is None:
+                student = Student(id=sid)
+                gb.db.add(student)
+            if gb.authenticator:
+                gb.authenticator.add_student_to_course(sid, gb.course_id)
+            self.students[sid] = student
+        return student
+
+    def cells(self, gb, aid):
+        cells = self.assignments.get(aid)
+        if cells is None:
+            cells = self.assignments[aid] = _Cells.load(gb, aid)
+        return cells
+
+    def submission(self, gb, aid, sid, timestamp_text):
+        """``update_or_create_submission(aid, sid, timestamp=...)``, with its grades and comments loaded."""
+        student = self.student(gb, sid)
+        timestamp = nbgrader_utils.parse_utc(timestamp_text) if timestamp_text else None
+        submission = self.submissions.get((aid, sid))
+        if submission is None:
+            cells = self.cells(gb, aid)
+            found = None
+            if inspect(student).persistent:
+                found = gb.db.scalars(select(SubmittedAssignment).where(
+                    SubmittedAssignment.assignment_id == cells.assignment.id,
+                    SubmittedAssignment.student_id == sid)).one_or_none()
+            if found is None:
+                submission = self.submissions[(aid, sid)] = _Submission.create(gb, cells, student, timestamp)
+                return submission
+            submission = self.submissions[(aid, sid)] = _Submission.load(gb, cells, found)
+        if timestamp is not None:  # an existing submission: its timestamp is updated, as nbgrader's
+            submission.row.timestamp = timestamp
+        return submission
+
+    def source_sha(self, gb, aid):
+        if aid not in self.sources:
+            self.sources[aid] = _source_sha(gb, aid)
+        return self.sources[aid]
+
+    def saver(self, submission):
+        """nbgrader's ``SaveAutoGrades`` on ``submission``'s loaded grades and comments."""
+        return nbgrader_compat.SaveAutoGradesOnOpenGradebook(submission)
+
+    def finish(self, db):
+        """Write what the block holds, then each journal row with its submission's score (nbgrader's computed
+        column, read in one query for the block)."""
+        db.flush()
+        ids = [s.row.id for s, _row in self.journal.values() if s is not None]
+        scores = {}
+        for start in range(0, len(ids), 500):
+            scores.update(db.execute(select(SubmittedAssignment.id, SubmittedAssignment.score)
+                                     .where(SubmittedAssignment.id.in_(ids[start:start + 500]))).all())
+        rows = []
+        for submission, row in self.journal.values():
+            rows.append({**row, "score": float(scores[submission.row.id]) if submission is not None else None})
+        if rows:
+            db.execute(delete(RESULTS).where((RESULTS.c.student_id == bindparam("sid"))
+                                             & (RESULTS.c.assignment_id == bindparam("aid"))),
+                       [{"sid": r["student_id"], "aid": r["assignment_id"]} for r in rows])
+            db.execute(insert(RESULTS), rows)
+        self.journal = {}
+
+
+@dataclass
+class _Cells:
+    """An assignment's notebooks and cells, as ``add_submission`` and ``find_grade``/``find_comment`` see them."""
+
+    assignment: Assignment
+    notebooks: list  # Notebook, in nbgrader's order (by name)
+    grade_cells: dict  # (notebook name, cell name) -> cell id: a GradeCell's, else a TaskCell's (find_grade)
+    comment_cells: dict  # same for comments: a SolutionCell's, else a TaskCell's (find_comment)
+    names: dict  # cell id -> cell name
+
+    @classmethod
+    def load(cls, gb, aid):
+        assignment = gb.db.scalars(select(Assignment).where(Assignment.name == aid)
+                                   .options(selectinload(Assignment.notebooks)
+                                            .selectinload(Notebook._base_cells))).one_or_none()
+        if assignment is None:
+            raise MissingEntry(f"No such assignment: {aid}")
+        grade_cells, comment_cells, names = {}, {}, {}
+        for notebook in assignment.notebooks:
+            for kinds, found in (((GradeCell, TaskCell), grade_cells), ((SolutionCell, TaskCell), comment_cells)):
+                for kind in reversed(kinds):  # the first kind wins, as in nbgrader's queries
+                    for cell in notebook._base_cells:
+                        if type(cell) is kind:
+                            found[(notebook.name, cell.name)] = cell.id
+            names.update({cell.id: cell.name for cell in notebook._base_cells})
+        return cls(assignment, list(assignment.notebooks), grade_cells, comment_cells, names)
+
+
+@dataclass
+class _Submission:
+    """One submission's rows in the block, with the lookups nbgrader's ``SaveAutoGrades`` makes on a
+    gradebook (``find_grade``, ``find_comment``, ``db.commit``: a no-op, the block commits)."""
+
+    cells: _Cells
+    row: SubmittedAssignment
+    grades: dict  # (notebook name, cell id) -> Grade
+    comments: dict  # (notebook name, cell id) -> Comment
+
+    @property
+    def db(self):
+        return self
+
+    def commit(self):
+        pass
+
+    @classmethod
+    def create(cls, gb, cells, student, timestamp):
+        """The rows ``add_submission`` adds: the submission, then per notebook a submitted notebook with a grade
+        per grade cell, a comment per solution cell, a comment and a grade per task cell."""
+        kwargs = {"timestamp": timestamp} if timestamp is not None else {}
+        row = SubmittedAssignment(assignment=cells.assignment, student=student, **kwargs)
+        grades, comments = {}, {}
+        for notebook in cells.notebooks:
+            nb = SubmittedNotebook(notebook=notebook, assignment=row)
+            for cell in notebook._base_cells:
+                if isinstance(cell, (GradeCell, TaskCell)):
+                    grades[(notebook.name, cell.id)] = Grade(cell_id=cell.id, notebook=nb)
+                if isinstance(cell, (SolutionCell, TaskCell)):
+                    comments[(notebook.name, cell.id)] = Comment(cell_id=cell.id, notebook=nb)
+        gb.db.add(row)
+        return cls(cells, row, grades, comments)
+
+    @classmethod
+    def load(cls, gb, cells, row):
+        """An existing submission's grades and comments: one query each."""
+        def of(model):
+            return {(name, item.cell_id): item for item, name in gb.db.execute(
+                select(model, Notebook.name).join(SubmittedNotebook, model.notebook_id == SubmittedNotebook.id)
+                .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+                .where(SubmittedNotebook.assignment_id == row.id))}
+
+        return cls(cells, row, of(Grade), of(Comment))
+
+    def _find(self, found, cell_ids, what, cell, notebook, assignment):
+        key = (notebook, cell_ids.get((notebook, cell)))
+        if assignment != self.cells.assignment.name or key not in found:
+            raise MissingEntry(f"No such {what}: {assignment}/{notebook}/{cell} for {self.row.student_id}")
+        return found[key]
+
+    def find_grade(self, grade_cell, notebook, assignment, _student):
+        return self._find(self.grades, self.cells.grade_cells, "grade", grade_cell, notebook, assignment)
+
+    def find_comment(self, solution_cell, notebook, assignment, _student):
+        return self._find(self.comments, self.cells.comment_cells, "comment", solution_cell, notebook, assignment)
+
+    def grades_of(self, notebook):
+        """{cell name: Grade} of one submitted notebook (``find_submission_notebook(...).grades``)."""
+        if notebook not in {nb.name for nb in self.cells.notebooks}:
+            raise MissingEntry(f"No such submitted notebook: {self.cells.assignment.name}/{notebook}")
+        return {self.cells.names[cell_id]: g for (nb, cell_id), g in self.grades.items() if nb == notebook}
+
+
+def record_per_call(gb, job, outcome, judged_nb, seconds, worker, review=()):
+    """What :func:`record` writes, through nbgrader's API call by call (as ``nbgrader autograde``: its
+    ``update_or_create_submission`` and ``SaveAutoGrades``, a query per cell and a commit per call): the
+    reference :func:`record` is tested against, and the benchmark's "before"."""
     sid, aid = outcome.student_id, outcome.assignment_id
     in_gradebook = outcome.status is not Status.GRADER_ERROR and not (
         outcome.status is Status.INVALID_NOTEBOOK and _id_problem(sid))
