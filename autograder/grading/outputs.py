@@ -48,10 +48,25 @@ def nbgrader_timestamp(text):
     return parse_utc(text).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
 
 
-def write_outputs(batch, job, outcome, judged, page, timings=None, language="en"):
+def graded_metadata(outcome, timings, language):
+    """What a graded notebook's ``metadata.autograder`` says: the outcome, the phases' seconds, the language in
+    which ``autograder feedback`` renders its page again."""
+    return {"status": outcome.status.value, "detail": outcome.detail[:2000],
+            "seconds": {k: round(v, 4) for k, v in (timings or {}).items()}, "language": language}
+
+
+def graded_notebook_text(judged, outcome, timings, language):
+    """The graded notebook's file: ``judged`` with :func:`graded_metadata`, as nbformat writes it (a worker writes
+    it, the grading parent stores it as it came)."""
+    judged.metadata["autograder"] = graded_metadata(outcome, timings, language)
+    return nbformat.writes(judged)
+
+
+def write_outputs(batch, job, outcome, judged, page, timings=None, language="en", notebook_text=None):
     """Write one submission's files (module docstring): what the grader wrote for ``outcome`` of ``job``,
     the page ``page``, the graded notebook ``judged`` (None: no notebook to show) and ``language``, the
-    submission's, in which ``autograder feedback`` renders its page again."""
+    submission's, in which ``autograder feedback`` renders its page again. ``notebook_text``: the graded
+    notebook's file as a worker wrote it (:func:`graded_notebook_text`), stored without writing it again."""
     out = batch.out
     sid, aid = outcome.student_id, outcome.assignment_id
     if id_problem(sid):  # not a usable folder name either
@@ -59,10 +74,9 @@ def write_outputs(batch, job, outcome, judged, page, timings=None, language="en"
     folders = {step: out / step / sid / aid for step in ("submitted", "autograded", "feedback")}
     atomic_write(folders["feedback"] / f"{aid}.html", page)
     if judged is not None:
-        judged.metadata["autograder"] = {"status": outcome.status.value, "detail": outcome.detail[:2000],
-                                         "seconds": {k: round(v, 4) for k, v in (timings or {}).items()},
-                                         "language": language}
-        atomic_write(folders["autograded"] / f"{aid}.ipynb", nbformat.writes(judged))
+        if notebook_text is None:
+            notebook_text = graded_notebook_text(judged, outcome, timings, language)
+        atomic_write(folders["autograded"] / f"{aid}.ipynb", notebook_text)
     else:  # graded, with nothing to show: no earlier submission's notebook either
         (folders["autograded"] / f"{aid}.ipynb").unlink(missing_ok=True)
     folders["autograded"].mkdir(parents=True, exist_ok=True)

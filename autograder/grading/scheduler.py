@@ -33,7 +33,7 @@ import time
 import traceback
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from nbformat import NotebookNode
 
@@ -308,11 +308,8 @@ class Grader:
         if run.grader_error:
             print(f"grader error on {job.student_id}/{job.assignment_id} ({run.worker}):\n{run.grader_error}",
                   file=self.batch.log)
-        outcome = graded.outcome
-        if graded.render_error:
-            detail = N_(f"feedback could not be rendered ({graded.render_error})")
-            outcome = replace(outcome, detail="; ".join(filter(None, [outcome.detail, detail])))
-        self._record(job, outcome, judged, run, graded.page)
+        outcome = verdicts.with_render_error(graded.outcome, graded.render_error)
+        self._record(job, outcome, judged, run, graded.page, notebook_text=graded.notebook_json)
 
     def _retry_start(self, job, run):
         """Defer a job whose kernel failed before any student code ran (e.g. without root, another
@@ -339,13 +336,14 @@ class Grader:
             raise RuntimeError(f"a run with a notebook reached the parent unjudged ({outcome.status.value})")
         self._record(job, outcome, None, run, page=None)
 
-    def _record(self, job, outcome, judged, run, page, failure=False):
-        """Write one submission's page and notebook, and queue its gradebook entry (:meth:`_flush`)."""
+    def _record(self, job, outcome, judged, run, page, failure=False, notebook_text=None):
+        """Write one submission's page and notebook (``notebook_text``: its file as the worker wrote it), and
+        queue its gradebook entry (:meth:`_flush`)."""
         mst = self.batch.masters[job.assignment_id]
         with self.batch.interrupts.critical():
             started = time.monotonic()
             page = page or status_page(outcome, mst.max_score, feedback.translator(run.language, job.assignment_id))
-            write_outputs(self.batch, job, outcome, judged, page, run.timings, run.language)
+            write_outputs(self.batch, job, outcome, judged, page, run.timings, run.language, notebook_text)
             self.queued.append(Queued(job, outcome, judged, run, tuple(self.batch.review.get(job.key, ())),
                                       time.monotonic() - started, failure))
             self.queued_since = self.queued_since or time.monotonic()

@@ -26,9 +26,11 @@ import nbformat
 from nbformat.v4.nbjson import JSONReader
 
 from autograder.common.records import FeedbackPage, FeedbackRequest, GradedRun, Judging, KernelRun, Outcome, Status
+from autograder.common.words import N_
 from autograder.execution import engines
 from autograder.grading import feedback
 from autograder.grading.decide import decide
+from autograder.grading.outputs import graded_metadata, graded_notebook_text
 
 MAX_DETAIL = 20_000  # characters of a status detail (the longest the grader writes are a few hundred)
 MAX_MISTAKE = 200  # characters of a mistake id
@@ -70,9 +72,8 @@ def graded(job, run, master, judging, limits):
     bare.timings["judge"] = time.monotonic() - started
     if judged is None:
         return GradedRun(bare, outcome)
-    notebook_json = nbformat.writes(judged)
     request = FeedbackRequest(
-        notebook_json=notebook_json, assignment_id=job.assignment_id, scores=dict(outcome.scores),
+        notebook_json=nbformat.writes(judged), assignment_id=job.assignment_id, scores=dict(outcome.scores),
         max_score=master.max_score, status=outcome.status.value, detail=outcome.detail,
         seconds=judging.render_seconds, hidden_markers=judging.hidden_markers,
         translator=judging.translator(run.language))
@@ -82,7 +83,17 @@ def graded(job, run, master, judging, limits):
         page = FeedbackPage(html=None, seconds=0.0, error=f"{type(err).__name__}: {str(err)[:120]}")
     if not page.error:
         bare.timings["render"] = page.seconds
+    # the graded notebook's file, written here: the parent stores it as it comes (after checking its metadata)
+    notebook_json = graded_notebook_text(judged, with_render_error(outcome, page.error), bare.timings, run.language)
     return GradedRun(bare, outcome, notebook_json, page.html, page.error)
+
+
+def with_render_error(outcome, render_error):
+    """``outcome`` as recorded: its detail says that the feedback page could not be rendered, if so."""
+    if not render_error:
+        return outcome
+    detail = N_(f"feedback could not be rendered ({render_error})")
+    return replace(outcome, detail="; ".join(filter(None, [outcome.detail, detail])))
 
 
 def _batch(master, judging, limits):
@@ -128,7 +139,11 @@ def checked(result, job, master):
         if result.page is not None:
             raise Malformed("a page without a notebook")
         return result, None
-    return result, _notebook(result.notebook_json)
+    notebook = _notebook(result.notebook_json)
+    written = notebook.metadata.get("autograder")
+    if written != graded_metadata(with_render_error(result.outcome, result.render_error), run.timings, run.language):
+        raise Malformed("its notebook's metadata does not say its outcome")
+    return result, notebook
 
 
 def _check_outcome(outcome, job, master):
