@@ -36,13 +36,15 @@ import types
 import warnings
 from pathlib import Path
 
+import nbformat
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from autograder.authoring import demo  # noqa: E402
 from autograder.execution import engines  # noqa: E402
-from autograder.grading import command, gradebook, judging, scheduler, verdicts  # noqa: E402
+from autograder.grading import command, gradebook, judging, outputs, scheduler, verdicts  # noqa: E402
 from autograder.grading.batch import Batch  # noqa: E402
 from coursebook import paths  # noqa: E402
 
@@ -61,6 +63,11 @@ def replay_task(job, master, judging_, limits, _sandboxed, recording=None):
     spent["seconds"] = 0.0
     graded = verdicts.graded(job, run, master, judging_, limits)
     graded.run.timings["diagnose"] = spent["seconds"]  # counted apart from the rest of judging
+    if graded.notebook_json is not None:  # the notebook's metadata lists the phases' seconds: with this one too
+        outcome = verdicts.with_render_error(graded.outcome, graded.render_error)
+        notebook = nbformat.reads(graded.notebook_json, as_version=4)
+        text = outputs.graded_notebook_text(notebook, outcome, graded.run.timings, graded.run.language)
+        graded = dataclasses.replace(graded, notebook_json=text)
     return graded
 
 
