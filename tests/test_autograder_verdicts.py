@@ -184,6 +184,15 @@ _JUNK = st.one_of(st.none(), st.integers(), st.floats(allow_nan=True), _TEXTS, s
                   st.lists(st.integers(), max_size=3), st.dictionaries(_TEXTS, st.integers(), max_size=3))
 
 
+def _notebook_says(key, value):
+    """A result whose notebook's ``metadata.autograder[key]`` is ``value`` (what the parent would store)."""
+    def tamper(result):
+        nb = json.loads(result.notebook_json)
+        nb["metadata"]["autograder"][key] = value
+        return dataclasses.replace(result, notebook_json=json.dumps(nb))
+    return tamper
+
+
 def malformations(grade_ids):
     """Ways a worker's message can be malformed, each a function of a well-formed GradedRun."""
     first = grade_ids[0]
@@ -223,6 +232,11 @@ def malformations(grade_ids):
         _JUNK.filter(lambda v: type(v) is not dict).map(lambda v: lambda r: dataclasses.replace(
             r, run=dataclasses.replace(r.run, timings=v))),
         st.just(lambda r: dataclasses.replace(r, outcome=None)),  # a notebook and a page without an outcome
+        # a notebook that says another outcome, time or language than the one recorded
+        st.sampled_from([("status", "timeout"), ("detail", "forged"), ("seconds", {}), ("language", "xx")])
+        .map(lambda kv: _notebook_says(*kv)),
+        st.just(lambda r: dataclasses.replace(r, notebook_json=json.dumps(
+            {**json.loads(r.notebook_json), "metadata": {}}))),
     )
 
 
