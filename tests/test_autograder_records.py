@@ -27,6 +27,7 @@ from autograder.grading import judging
 from checks import probe
 from solutions.chapters import all_chapters
 from tests.autograder_fixtures import hostile, tiny, tiny_chapter
+from tests.autograder_fixtures.scripted import ScriptedEngine
 
 pytestmark = pytest.mark.filterwarnings("ignore:Object of type <\\w+> not in session")
 
@@ -127,40 +128,6 @@ def test_honest_records_pass_and_the_judging_deadline_fails_only_the_slow_test(m
 
 
 # -- the grading parent, workers scripted ---------------------------------------------------------------------
-class ScriptedEngine:
-    """An engine whose worker task answers each job with a KernelRun made here, judged and rendered in this
-    process as on a worker."""
-
-    name = "local"
-    workers = 2
-
-    def __init__(self, runs):
-        self.runs = runs  # student -> KernelRun
-
-    def share(self, value):
-        return value
-
-    def submit(self, fn, *args):
-        import concurrent.futures as cf
-
-        from autograder.grading import verdicts
-
-        future = cf.Future()
-        assert fn is verdicts.grade_task, fn
-        job, mst, judging_, limits, _sandboxed = args  # the worker's part after the kernel, in this process
-        future.set_result(verdicts.graded(job, self.runs[job.student_id], mst, judging_, limits))
-        return future
-
-    def wait(self, futures, timeout=1.0):
-        return set(futures)
-
-    def result(self, future):
-        return future.result()
-
-    def abandon(self, future):
-        pass
-
-
 def _prepared(nb, mst):
     from autograder.execution import layout
 

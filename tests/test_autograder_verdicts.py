@@ -5,7 +5,6 @@ The grading parent is real (:class:`~autograder.grading.scheduler.Grader` on the
 part after the kernel (:func:`autograder.grading.verdicts.graded`) runs in this process on scripted kernel runs.
 """
 
-import concurrent.futures as cf
 import dataclasses
 import io
 import json
@@ -25,6 +24,7 @@ from autograder.grading import verdicts
 from checks import probe
 from solutions.chapters import all_chapters
 from tests.autograder_fixtures import tiny, tiny_chapter
+from tests.autograder_fixtures.scripted import ScriptedEngine
 
 pytestmark = pytest.mark.filterwarnings("ignore:Object of type <\\w+> not in session")
 CHAPTER = tiny_chapter.CHAPTER
@@ -44,39 +44,6 @@ def _run(mst, student, answer):
     nb = nbformat.writes(tiny.student_notebook(answer)).encode()
     prepared, _notes, _repairs = layout.prepare(nb, mst, mst.kernel_nb_json, "x")
     return KernelRun(student, tiny.ASSIGNMENT, notebook=nbformat.writes(prepared), records=_records(answer))
-
-
-class WorkerEngine:
-    """The worker's task in this process on scripted kernel runs; ``tamper`` may change what a student's worker
-    returns (a malformed message)."""
-
-    name = "local"
-    workers = 2
-
-    def __init__(self, runs, tamper=None):
-        self.runs, self.tamper, self.results = runs, tamper or {}, {}
-
-    def share(self, value):
-        return value
-
-    def submit(self, fn, *args):
-        assert fn is verdicts.grade_task, fn
-        job, mst, judging, limits, _sandboxed = args
-        result = verdicts.graded(job, self.runs[job.student_id], mst, judging, limits)
-        result = self.tamper.get(job.student_id, lambda r: r)(result)
-        self.results[job.student_id] = result
-        future = cf.Future()
-        future.set_result(result)
-        return future
-
-    def wait(self, futures, timeout=1.0):
-        return set(futures)
-
-    def result(self, future):
-        return future.result()
-
-    def abandon(self, future):
-        pass
 
 
 @pytest.fixture
@@ -103,7 +70,7 @@ def _grade(tmp_path, answers, tamper=None, out="out"):
     try:
         batch.log, batch.interrupts, batch.phases = io.StringIO(), Interrupts(), {}
         mst = batch.masters[tiny.ASSIGNMENT]
-        engine = WorkerEngine({s: _run(mst, s, a) for s, a in answers.items()}, tamper)
+        engine = ScriptedEngine({s: _run(mst, s, a) for s, a in answers.items()}, tamper)
         Grader(batch, engine, sandboxed=True).run(batch.todo)
         rows = {r["student_id"]: (r["status"], r["score"], r["detail"]) for r in gradebook.rows(batch.gb)}
         return rows, batch.log.getvalue(), engine
