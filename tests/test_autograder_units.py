@@ -489,6 +489,31 @@ def test_the_kernels_plans_are_the_batch_seeds(tmp_path):
     assert drawn != fixed
 
 
+def test_a_preflight_success_holds_for_any_batch_seed_not_for_other_plans_or_limits(tmp_path):
+    """Another gradebook (another seed) reuses a pre-flight success; changed declared plans, limits or source
+    do not."""
+    import dataclasses
+    import types
+
+    from autograder.grading import preflight
+    from coursebook.paths import source_notebook
+    from solutions.chapters import chapter as declared
+
+    chapter = declared("01-normalization")
+    path = source_notebook(chapter.id)
+    engine = types.SimpleNamespace(name="local", describe=lambda: "2 local worker(s)")
+
+    def key(seed, chapter=chapter, limits=None, sha="sha"):
+        batch = types.SimpleNamespace(chapters={chapter.id: chapter}, limits=limits or Limits())
+        return preflight.cache_key(batch, master.build(chapter, path, sha, seed=seed), True, engine)
+
+    assert key(987654321) == key(123456789) == key(None)
+    other_plans = dataclasses.replace(chapter, tests=chapter.tests[:-1])  # a declared test removed
+    assert key(987654321, chapter=other_plans) != key(987654321)
+    assert key(987654321, limits=Limits(cell_timeout=1.0)) != key(987654321)
+    assert key(987654321, sha="other") != key(987654321)
+
+
 # -- half-written answers and the visible tests' tracebacks -------------------------------------------------
 
 

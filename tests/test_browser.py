@@ -23,6 +23,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 HTML = REPO / "_build" / "html"
 SHOTS = REPO / "_build" / "screenshots"
+# Navigations wait for the page's load event: a chapter page (MathJax, figures) on a loaded 2-core machine took
+# more than 10 s (stop 29's fresh clone, load average 7); a wrong or missing navigation still fails, only later.
+NAVIGATION_MS = 60_000
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -67,6 +70,7 @@ class Visit:
 
     def __init__(self, browser, url, viewport=DESKTOP, locale="en-US"):
         self.context = browser.new_context(viewport=viewport, locale=locale)
+        self.context.set_default_timeout(NAVIGATION_MS)
         self.page = self.context.new_page()
         self.errors, self.external = [], []
         self.page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
@@ -181,7 +185,7 @@ def test_page_renders_in_both_editions(server, browser, edition, page_name):
         # the language switch lands on the same page in the other edition
         page.locator("a.edition-switch").first.dispatch_event("click")  # where the reader is: no scrolling
         page.wait_for_url(re.compile(rf"^{re.escape(server)}/{OTHER[edition]}/{re.escape(page_name)}\.html(#[\w-]+)?$"),
-                          timeout=10_000)
+                          timeout=NAVIGATION_MS)
         assert page.evaluate("document.documentElement.lang") == OTHER[edition]
         page.wait_for_load_state("load")
         visit.check_clean(what)
@@ -193,7 +197,7 @@ def test_page_renders_in_both_editions(server, browser, edition, page_name):
 def test_front_page_sends_the_reader_to_their_language(server, browser, locale, edition):
     visit = Visit(browser, f"{server}/index.html", locale=locale)
     try:
-        visit.page.wait_for_url(re.compile(rf"/{edition}/{TOC['root']}\.html$"), timeout=10_000)
+        visit.page.wait_for_url(re.compile(rf"/{edition}/{TOC['root']}\.html$"), timeout=NAVIGATION_MS)
         visit.check_clean(f"index.html in {locale}")
     finally:
         visit.close()
@@ -206,9 +210,9 @@ def test_front_page_shows_both_editions_and_remembers_the_choice(server, browser
         for label in ("English edition", "한국어판"):
             assert page.get_by_role("link", name=label).is_visible()
         page.get_by_role("link", name="한국어판").click()
-        page.wait_for_url(re.compile(rf"/ko/{TOC['root']}\.html$"), timeout=10_000)
+        page.wait_for_url(re.compile(rf"/ko/{TOC['root']}\.html$"), timeout=NAVIGATION_MS)
         page.goto(f"{server}/index.html")  # an English browser, but the reader chose Korean
-        page.wait_for_url(re.compile(rf"/ko/{TOC['root']}\.html$"), timeout=10_000)
+        page.wait_for_url(re.compile(rf"/ko/{TOC['root']}\.html$"), timeout=NAVIGATION_MS)
         visit.check_clean("index.html")
     finally:
         visit.close()
@@ -230,7 +234,7 @@ def test_exercise_download_saves_the_notebook_from_a_local_file(browser, edition
     page = context.new_page()
     try:
         page.goto((HTML / edition / f"{chapter}.html").as_uri())
-        with page.expect_download(timeout=10_000) as download:
+        with page.expect_download(timeout=NAVIGATION_MS) as download:
             page.locator(f"a.reference.download[download='{name}.ipynb']").first.click()
         saved = Path(download.value.path()).read_bytes()
         assert download.value.suggested_filename == f"{name}.ipynb"
@@ -277,7 +281,7 @@ def test_language_switch_keeps_the_readers_section(browser, edition):
         page.wait_for_timeout(300)
         page.locator("a.edition-switch").first.dispatch_event("click")
         page.wait_for_url(re.compile(rf"/{OTHER[edition]}/{re.escape(chapter)}\.html#{re.escape(target)}$"),
-                          timeout=10_000)
+                          timeout=NAVIGATION_MS)
         assert page.locator(f"[id='{target}']").count() == 1, f"no section {target} in the other edition"
     finally:
         visit.close()

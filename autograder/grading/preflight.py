@@ -4,12 +4,14 @@
 cells) through the same engine, sandbox and limits as the students. If one loses a mark, the batch
 does not start: a limit too tight for honest work, a broken install or a missing reference is
 caught before 500 students get zeros. A success is cached (``~/.cache/autograder/preflight.json``)
-per source notebook, limits, sandbox, engine and environment, so a rerun or a resume does not pay it.
+per source notebook, declared plans, limits, sandbox, engine and environment, so a rerun, a resume or another
+gradebook of the same course does not pay it.
 
 :func:`secret_lines` lists the lines the feedback must never show (the reference, the checks, the
 hidden and solution regions of the source), for :func:`autograder.grading.feedback.leaks`.
 """
 
+import functools
 import hashlib
 import importlib
 import json
@@ -36,6 +38,7 @@ def _cache_file():
     return root / "preflight.json"
 
 
+@functools.cache  # once per grading process: it reads every installed package's metadata
 def _environment():
     packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions())
     code = b"".join(p.read_bytes() for p in sorted(Path(__file__).parents[1].rglob("*.py")))
@@ -43,9 +46,14 @@ def _environment():
 
 
 def cache_key(batch, master, sandboxed, engine):
+    """What a pre-flight's success depends on. The plans are the declared ones, not the batch's draw: a batch
+    seed changes the values of the random hidden inputs, never their shapes or the code that runs on them (see
+    :class:`checks.spec.Draw`), so a new gradebook (a new seed) reuses a success under the same limits; that the
+    reference passes every check for any seed is ``make test-seeds``'s claim."""
+    declared = batch.chapters[master.assignment_id].plans()
     parts = {"source": master.source_sha, "limits": repr(batch.limits), "sandbox": sandboxed,
              "engine": engine.describe().split(":")[0] if engine.name == "local" else engine.address,
-             "plans": hashlib.sha256(master.plans_json.encode()).hexdigest(),
+             "plans": hashlib.sha256(json.dumps(declared).encode()).hexdigest(),
              "probe": hashlib.sha256(master.probe_source.encode()).hexdigest(), "env": _environment()}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
