@@ -489,7 +489,7 @@ def test_the_kernels_plans_are_the_batch_seeds(tmp_path):
     assert drawn != fixed
 
 
-def test_a_preflight_success_holds_for_any_batch_seed_not_for_other_plans_or_limits(tmp_path):
+def test_a_preflight_success_holds_for_any_batch_seed_not_for_other_plans_or_limits():
     """Another gradebook (another seed) reuses a pre-flight success; changed declared plans, limits or source
     do not."""
     import dataclasses
