@@ -212,7 +212,9 @@ def _library(name):
     if name == "torch.manual_seed":
         import torch
 
-        return lambda seed: torch.manual_seed(seed) and None
+        # the CPU generator, which is all torch.manual_seed seeds that a CPU-only process draws from; torch's own
+        # function also formats the whole call stack for a CUDA seeding it defers (1 ms a call under a deep stack)
+        return lambda seed: torch.random.default_generator.manual_seed(seed) and None
     if name == "copy.deepcopy":
         import copy
 

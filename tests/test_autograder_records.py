@@ -176,6 +176,24 @@ def tiny_class(tmp_path, monkeypatch):
     all_chapters.cache_clear()  # the next test reads the course's chapters again (without the tiny one)
 
 
+def test_the_fork_servers_import_what_the_batchs_chapters_import(tmp_path, tiny_class):
+    """A batch of the tiny chapter (numpy only) starts fork servers without torch, though the course declares
+    torch chapters: their imports would cost each worker slot seconds for nothing."""
+    from autograder.grading import master
+    from autograder.grading.batch import Batch
+    from autograder.grading.command import parse
+
+    assert master.TORCH_PRELOAD[0] in master.preload_lines(all_chapters())  # the course's chapters use torch
+    batch = Batch(parse([tmp_path / "class", "--out", tmp_path / "out", "--source", tmp_path / "course" / "source"]))
+    batch.prepare()
+    try:
+        preload = batch.masters[tiny.ASSIGNMENT].preload
+    finally:
+        batch.close()
+    assert "import numpy as np" in preload
+    assert not [line for line in preload if "torch" in line or "sklearn" in line], preload
+
+
 def _honest_run(mst, student, answer):
     records = {t.grade_id: [_text(t.grade_id, _honest_cases(t.grade_id, answer))] for t in CHAPTER.tests}
     return KernelRun(student, tiny.ASSIGNMENT, notebook=_prepared(tiny.student_notebook(answer), mst), records=records)

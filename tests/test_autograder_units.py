@@ -503,15 +503,16 @@ def test_a_preflight_success_holds_for_any_batch_seed_not_for_other_plans_or_lim
     path = source_notebook(chapter.id)
     engine = types.SimpleNamespace(name="local", describe=lambda: "2 local worker(s)")
 
-    def key(seed, chapter=chapter, limits=None, sha="sha"):
+    def key(seed, chapter=chapter, limits=None, sha="sha", preload=()):
         batch = types.SimpleNamespace(chapters={chapter.id: chapter}, limits=limits or Limits())
-        return preflight.cache_key(batch, master.build(chapter, path, sha, seed=seed), True, engine)
+        return preflight.cache_key(batch, master.build(chapter, path, sha, seed=seed, preload=preload), True, engine)
 
     assert key(987654321) == key(123456789) == key(None)
     other_plans = dataclasses.replace(chapter, tests=chapter.tests[:-1])  # a declared test removed
     assert key(987654321, chapter=other_plans) != key(987654321)
     assert key(987654321, limits=Limits(cell_timeout=1.0)) != key(987654321)
     assert key(987654321, sha="other") != key(987654321)
+    assert key(987654321, preload=master.TORCH_PRELOAD) != key(987654321)  # the kernel's memory differs
 
 
 # -- half-written answers and the visible tests' tracebacks -------------------------------------------------

@@ -107,8 +107,10 @@ class Batch:
     def _assignments(self, declared):
         """Per assignment in the batch: register it, and build what the workers and the parent need."""
         self.chapters, self.masters, self.secrets, self.answers, self.seeds = {}, {}, {}, {}, {}
-        preload = master.preload_lines(declared.values())
-        for aid in sorted({s.assignment_id for s in self.subs}):
+        in_batch = sorted({s.assignment_id for s in self.subs})
+        # the fork servers import what this batch's kernels import (the tiny test course: numpy, not torch)
+        preload = master.preload_lines(declared[aid] for aid in in_batch)
+        for aid in in_batch:
             path = self.source / aid / f"{aid}.ipynb"
             try:
                 sha = gradebook.register_assignment(self.gb, self.db_url, self.config, aid, path)

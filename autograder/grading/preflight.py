@@ -4,8 +4,8 @@
 cells) through the same engine, sandbox and limits as the students. If one loses a mark, the batch
 does not start: a limit too tight for honest work, a broken install or a missing reference is
 caught before 500 students get zeros. A success is cached (``~/.cache/autograder/preflight.json``)
-per source notebook, declared plans, limits, sandbox, engine and environment, so a rerun, a resume or another
-gradebook of the same course does not pay it.
+per source notebook, declared plans, limits, sandbox, engine, fork-server imports and environment, so a
+rerun, a resume or another gradebook of the same course does not pay it.
 
 :func:`secret_lines` lists the lines the feedback must never show (the reference, the checks, the
 hidden and solution regions of the source), for :func:`autograder.grading.feedback.leaks`.
@@ -54,7 +54,9 @@ def cache_key(batch, master, sandboxed, engine):
     parts = {"source": master.source_sha, "limits": repr(batch.limits), "sandbox": sandboxed,
              "engine": engine.describe().split(":")[0] if engine.name == "local" else engine.address,
              "plans": hashlib.sha256(json.dumps(declared).encode()).hexdigest(),
-             "probe": hashlib.sha256(master.probe_source.encode()).hexdigest(), "env": _environment()}
+             "probe": hashlib.sha256(master.probe_source.encode()).hexdigest(), "env": _environment(),
+             # what the fork server imported is shared with the kernel, not charged to its memory limit
+             "preload": list(master.preload)}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 

@@ -65,6 +65,10 @@ def source_notebook():
         new_code_cell(TEST_RANGE, metadata=_meta("test_min_max_scale_tiny_range", grade=True, locked=True,
                                                   points=1)),
     ])
+    # fixed cell ids (nbformat draws random ones): every test's course has the same source file, so the
+    # grader's cached pre-flight of it (keyed by the file's hash) is run once per suite, not once per test
+    for number, cell in enumerate(nb.cells):
+        cell.id = f"tiny-{number}"
     nb.metadata.kernelspec = KERNELSPEC
     return nb
 
