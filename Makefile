@@ -32,6 +32,11 @@ setup: $(STAMP) system-deps
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@# jupyter-events pulls in rfc3987-syntax (jsonschema's optional checker of the "iri" format, which no notebook or
+	@# Jupyter schema uses): it builds 35 Earley parsers at import, 2-4 s of CPU in every process that reads a notebook
+	@# (nbgrader's commands, Jupyter servers, the book build). Without it jsonschema skips that one format
+	@# (autograder/lean.py skips it in the grader's own processes where it is installed).
+	$(PY) -m pip uninstall --quiet --disable-pip-version-check -y rfc3987-syntax
 	@# the `autograder` command (pyproject.toml), running this checkout's code
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation --editable .
 	touch $(STAMP)
